@@ -1,0 +1,70 @@
+"""pprl: privacy-preserving record linkage with Bloom filter encodings.
+
+Custodians encode identifiers locally into CLKs with a shared secret
+(:func:`encode`); a linkage unit compares CLKs with the Sørensen–Dice
+coefficient (:func:`candidate_pairs`) and solves a one-to-one mapping
+(:func:`greedy_match`, :func:`optimal_match`); researchers evaluate against
+synthetic ground truth (:mod:`pprl.synthetic`, :mod:`pprl.evaluation`).
+
+Plotting and widgets live in :mod:`pprl.viz` and are never imported here.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+try:
+    __version__ = _version("pprl")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0.dev0"
+
+# --- base -------------------------------------------------------------------
+from .bits import (
+    clks_from_base64,
+    clks_to_base64,
+    pack_bits,
+    popcount,
+    read_clks,
+    unpack_bits,
+    write_clks,
+)
+from .candidates import Candidates
+from .errors import (
+    FieldError,
+    FileFormatError,
+    InputError,
+    InvalidRecordError,
+    NativeKernelError,
+    PPRLError,
+    SchemaError,
+)
+
+# --- linkage (issue 2) --------------------------------------------------------
+
+# --- encoding (issue 3) -------------------------------------------------------
+
+# --- data and analysis (issues 4, 5) ------------------------------------------
+
+__all__ = [
+    "__version__",
+    # base
+    "Candidates",
+    "PPRLError",
+    "InputError",
+    "SchemaError",
+    "FieldError",
+    "InvalidRecordError",
+    "FileFormatError",
+    "NativeKernelError",
+    "clks_from_base64",
+    "clks_to_base64",
+    "pack_bits",
+    "popcount",
+    "read_clks",
+    "unpack_bits",
+    "write_clks",
+    # linkage (issue 2)
+    # encoding (issue 3)
+    # data and analysis (issues 4, 5)
+]

@@ -1,0 +1,231 @@
+"""The CLK array contract and its file formats.
+
+A set of CLKs (Bloom filter encodings) is a numpy ``uint8`` array of shape
+``(n_records, l // 8)``, C-contiguous, where bit ``i`` of a filter is the bit
+of weight ``128 >> (i % 8)`` in byte ``i // 8`` -- the byte order of a
+big-endian ``bitarray``, which is what clkhash serialises.  A row is
+therefore exactly the bytes behind clkhash's base64 string, and JSON I/O
+needs no bit shuffling.
+
+Files
+-----
+* clkhash JSON: ``{"clks": ["<base64>", ...]}``, one entry per input row.
+* ``.npy``: the array itself, for speed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ._atomic import atomic_open
+from ._validation import check_bits_array
+from .errors import FileFormatError, InputError
+
+__all__ = [
+    "pack_bits",
+    "unpack_bits",
+    "popcount",
+    "clks_from_base64",
+    "clks_to_base64",
+    "read_clks",
+    "write_clks",
+    "clks_from_bitarrays",
+    "clks_to_bitarrays",
+]
+
+
+def pack_bits(bits: np.ndarray) -> np.ndarray:
+    """Pack a boolean matrix into the CLK array layout.
+
+    Parameters
+    ----------
+    bits : ndarray of bool or {0, 1}, shape (n, l)
+        ``l`` must be a multiple of 8.
+
+    Returns
+    -------
+    ndarray of uint8, shape (n, l // 8)
+
+    Examples
+    --------
+    >>> pack_bits(np.array([[1, 0, 0, 0, 0, 0, 0, 1]], dtype=bool))
+    array([[129]], dtype=uint8)
+    """
+    bits = np.asarray(bits)
+    if bits.ndim != 2:
+        raise InputError(f"pack_bits expects a 2-D array of bits; got shape {bits.shape}.")
+    if bits.shape[1] % 8:
+        raise InputError(
+            f"A CLK must have a multiple of 8 bits; got rows of {bits.shape[1]} bits."
+        )
+    return np.ascontiguousarray(np.packbits(bits.astype(bool), axis=1, bitorder="big"))
+
+
+def unpack_bits(clks: np.ndarray) -> np.ndarray:
+    """Unpack a CLK array to a boolean matrix of shape ``(n, l)``.
+
+    Examples
+    --------
+    >>> unpack_bits(np.array([[129]], dtype=np.uint8)).astype(int)
+    array([[1, 0, 0, 0, 0, 0, 0, 1]])
+    """
+    clks = check_bits_array(clks, "clks", "unpack_bits")
+    return np.unpackbits(clks, axis=1, bitorder="big").astype(bool)
+
+
+def popcount(clks: np.ndarray) -> np.ndarray:
+    """Number of set bits in each CLK, as an int64 array of shape ``(n,)``.
+
+    Examples
+    --------
+    >>> popcount(np.array([[255, 1], [0, 0]], dtype=np.uint8))
+    array([9, 0])
+    """
+    clks = check_bits_array(clks, "clks", "popcount")
+    return np.bitwise_count(clks).sum(axis=1, dtype=np.int64)
+
+
+def clks_from_base64(encoded: Sequence[str | bytes], source: str = "<clks>") -> np.ndarray:
+    """Decode a sequence of base64 CLKs into a CLK array.
+
+    Every CLK must have the same length.  ``source`` names the origin in errors.
+    """
+    n = len(encoded)
+    if n == 0:
+        return np.zeros((0, 0), dtype=np.uint8)
+    rows = []
+    width = None
+    for i, item in enumerate(encoded):
+        if not isinstance(item, (str, bytes)):
+            raise FileFormatError(
+                source, f"clks[{i}]: expected a base64 string, got {type(item).__name__}"
+            )
+        try:
+            raw = base64.b64decode(item, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise FileFormatError(source, f"clks[{i}]: not valid base64 ({exc})") from None
+        if width is None:
+            width = len(raw)
+            if width == 0:
+                raise FileFormatError(source, "clks[0]: empty CLK")
+        elif len(raw) != width:
+            raise FileFormatError(
+                source,
+                f"clks[{i}]: has {len(raw) * 8} bits but clks[0] has {width * 8}; "
+                "all CLKs in a file must have the same length",
+            )
+        rows.append(raw)
+    return np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(n, width).copy()
+
+
+def clks_to_base64(clks: np.ndarray) -> list[str]:
+    """Encode each row of a CLK array as a base64 string (clkhash's format)."""
+    clks = check_bits_array(clks, "clks", "clks_to_base64")
+    return [base64.b64encode(row.tobytes()).decode("ascii") for row in clks]
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        if fmt not in ("json", "npy"):
+            raise InputError(f"CLK file format must be 'json' or 'npy'; got {fmt!r}.")
+        return fmt
+    return "npy" if path.suffix.lower() == ".npy" else "json"
+
+
+def read_clks(path: str | os.PathLike[str], fmt: str | None = None) -> np.ndarray:
+    """Read CLKs from clkhash JSON (``{"clks": [...]}``) or ``.npy``.
+
+    Parameters
+    ----------
+    path : path-like
+    fmt : {"json", "npy"}, optional
+        Default: ``npy`` when the name ends in ``.npy``, else ``json``.
+
+    Returns
+    -------
+    ndarray of uint8, shape (n, l // 8)
+
+    Raises
+    ------
+    FileFormatError
+        The file is missing, malformed, or its CLKs differ in length.
+    """
+    p = Path(path)
+    kind = _format_of(p, fmt)
+    if not p.exists():
+        raise FileFormatError(str(p), "no such file")
+    if kind == "npy":
+        try:
+            arr = np.load(p, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise FileFormatError(str(p), f"not a valid .npy file ({exc})") from None
+        if arr.dtype != np.uint8 or arr.ndim != 2:
+            raise FileFormatError(
+                str(p),
+                f"expected a uint8 array of shape (n, l // 8), got {arr.dtype} {arr.shape}",
+            )
+        return np.ascontiguousarray(arr)
+    try:
+        with open(p, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(str(p), f"not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(
+            str(p), f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(doc, dict) or "clks" not in doc or not isinstance(doc["clks"], list):
+        raise FileFormatError(str(p), 'expected a JSON object {"clks": [<base64>, ...]}')
+    return clks_from_base64(doc["clks"], source=str(p))
+
+
+def write_clks(
+    clks: np.ndarray, path: str | os.PathLike[str], fmt: str | None = None
+) -> None:
+    """Write CLKs atomically as clkhash JSON or ``.npy`` (see :func:`read_clks`)."""
+    clks = check_bits_array(clks, "clks", "write_clks")
+    p = Path(path)
+    kind = _format_of(p, fmt)
+    if kind == "npy":
+        with atomic_open(p, "wb") as fh:
+            np.save(fh, clks, allow_pickle=False)
+        return
+    with atomic_open(p, "w", encoding="utf-8") as fh:
+        fh.write('{"clks": [')
+        for i, s in enumerate(clks_to_base64(clks)):
+            fh.write(f'{", " if i else ""}"{s}"')
+        fh.write("]}\n")
+
+
+def clks_from_bitarrays(bitarrays: Iterable) -> np.ndarray:
+    """Convert big-endian ``bitarray`` objects (clkhash's CLKs) to a CLK array."""
+    rows = []
+    for i, ba in enumerate(bitarrays):
+        if len(ba) % 8:
+            raise InputError(f"bitarray {i} has {len(ba)} bits, not a multiple of 8.")
+        if getattr(ba, "endian", lambda: "big")() != "big":
+            raise InputError(f"bitarray {i} is little-endian; CLKs are big-endian.")
+        rows.append(ba.tobytes())
+    if not rows:
+        return np.zeros((0, 0), dtype=np.uint8)
+    return clks_from_base64([base64.b64encode(r) for r in rows], source="<bitarrays>")
+
+
+def clks_to_bitarrays(clks: np.ndarray) -> list:
+    """Convert a CLK array to big-endian ``bitarray`` objects (needs ``bitarray``)."""
+    from bitarray import bitarray
+
+    clks = check_bits_array(clks, "clks", "clks_to_bitarrays")
+    out = []
+    for row in clks:
+        ba = bitarray(endian="big")
+        ba.frombytes(row.tobytes())
+        out.append(ba)
+    return out

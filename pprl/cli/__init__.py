@@ -1,0 +1,50 @@
+"""The ``pprl`` command line.
+
+Each sub-command lives in its own module in this package and provides
+``add_parser(subparsers)`` (which registers the sub-command and sets
+``func``) and the function it points to.  This module only assembles them
+and applies the error contract: one line on stderr naming the place and
+what was expected; exit status 2 for bad input, 1 for other failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ._common import run_command
+
+__all__ = ["main", "build_parser"]
+
+# Order shown in ``pprl --help``.
+_COMMANDS = ("synth", "encode", "schema", "link", "evaluate", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``pprl`` command, with every sub-command."""
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="pprl",
+        description="Privacy-preserving record linkage: synthesise, encode, link, evaluate.",
+    )
+    parser.add_argument("--version", action="version", version=f"pprl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in _COMMANDS:
+        module = importlib.import_module(f"{__name__}.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``pprl`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return run_command(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

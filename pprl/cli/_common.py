@@ -1,0 +1,105 @@
+"""Helpers shared by the sub-commands: error contract, secrets, progress."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..errors import InputError, PPRLError
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_FAILURE",
+    "EXIT_BAD_INPUT",
+    "run_command",
+    "read_secret",
+    "add_progress_flag",
+    "show_progress",
+    "check_output_path",
+]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+SECRET_ENV = "PPRL_SECRET"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Call ``args.func(args)`` under the error contract of the command line."""
+    try:
+        rc = args.func(args)
+    except InputError as exc:
+        print(f"pprl {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (PPRLError, OSError) as exc:
+        print(f"pprl {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(f"pprl {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return EXIT_OK if rc is None else int(rc)
+
+
+def read_secret(secret_file: str | None) -> bytes:
+    """The linkage secret, from a file or the ``PPRL_SECRET`` environment variable.
+
+    The secret is never echoed: errors name only where it was looked for.
+    A single trailing newline in the file is stripped (editors add one).
+    """
+    if secret_file is not None:
+        p = Path(secret_file)
+        try:
+            data = p.read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"{p}: secret file not found") from None
+        except OSError as exc:
+            raise InputError(f"{p}: cannot read secret file ({exc.strerror})") from None
+        if data.endswith(b"\r\n"):
+            data = data[:-2]
+        elif data.endswith(b"\n"):
+            data = data[:-1]
+        if not data:
+            raise InputError(f"{p}: secret file is empty")
+        return data
+    env = os.environ.get(SECRET_ENV)
+    if env:
+        return env.encode("utf-8")
+    raise InputError(
+        f"no secret given: pass --secret-file FILE or set the {SECRET_ENV} environment variable"
+    )
+
+
+def add_progress_flag(parser: argparse.ArgumentParser) -> None:
+    """Add ``--progress/--no-progress`` (default: on when stderr is a terminal)."""
+    parser.add_argument(
+        "--progress",
+        dest="progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Whether to show a progress bar for this invocation."""
+    if getattr(args, "progress", None) is not None:
+        return bool(args.progress)
+    return sys.stderr.isatty()
+
+
+def check_output_path(path: str | os.PathLike[str], option: str = "-o") -> Path:
+    """Refuse an output path whose folder does not exist, before any work is done."""
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{p}: output folder {parent} does not exist ({option})")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder; expected a file name ({option})")
+    return p
