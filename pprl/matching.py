@@ -111,13 +111,17 @@ def optimal_match(candidates: Candidates) -> Candidates:
 
     Notes
     -----
-    The problem is reduced to a minimum-cost *perfect* matching, which
+    The candidate graph is split into connected components; a lone pair
+    is kept as it is and a small component is solved densely with
+    :func:`scipy.optimize.linear_sum_assignment`.  A large component is
+    reduced to a minimum-cost *perfect* matching, which
     :func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching` solves
     on a sparse graph: each record may instead be matched to a private
     dummy at a fixed cost, and a mirror copy of every candidate edge links
     the dummies, so a perfect matching always exists and its cost falls
-    by exactly the total score of the real pairs it uses.  Memory and time
-    grow with the number of candidates, not with ``n_a * n_b``.
+    by exactly the total score of the real pairs it uses.  Memory grows
+    with the number of candidates, not with ``n_a * n_b``; the time of the
+    sparse solver grows faster than linearly on large tangled components.
 
     Examples
     --------
@@ -127,9 +131,6 @@ def optimal_match(candidates: Candidates) -> Candidates:
     >>> sorted(zip(m.a.tolist(), m.b.tolist()))
     [(0, 1), (1, 0)]
     """
-    from scipy.sparse import coo_array
-    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
-
     candidates = _check_candidates(candidates, "optimal_match")
     live = candidates.score > 0
     if not np.any(live):
@@ -148,27 +149,79 @@ def optimal_match(candidates: Candidates) -> Candidates:
     sel = order[first]
     ia, ib, score = ia[sel], ib[sel], score[sel]
 
+    a_rows, b_rows = _max_weight_matching(ia, ib, score, len(ua), len(ub))
+    nb = len(ub)
+    keys = ia * nb + ib
+    by_key = np.argsort(keys)
+    pos = by_key[np.searchsorted(keys[by_key], a_rows * nb + b_rows)]
+    return Candidates.from_unsorted(ua[a_rows], ub[b_rows], score[pos])
+
+
+# Components up to this many cells are solved densely (Hungarian algorithm).
+_DENSE_CELLS = 250_000
+
+
+def _max_weight_matching(ia, ib, score, na, nb):
+    """Maximum-weight matching of a bipartite graph given as an edge list.
+
+    The graph is split into connected components: a component of one edge
+    is taken as it is, a small one is solved densely with
+    :func:`scipy.optimize.linear_sum_assignment`, a large one sparsely.
+    Returns the matched ``(a_rows, b_rows)``.
+    """
+    from scipy.optimize import linear_sum_assignment
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    e = len(score)
+    adj = coo_array((np.ones(e), (ia, na + ib)), shape=(na + nb, na + nb))
+    _, label = connected_components(adj, directed=False)
+    comp = label[ia]
+    size = np.bincount(comp, minlength=label.max() + 1)
+    single = size[comp] == 1
+    out_a, out_b = [ia[single]], [ib[single]]
+    multi = np.flatnonzero(~single)
+    if len(multi):
+        multi = multi[np.argsort(comp[multi], kind="stable")]
+        bounds = np.flatnonzero(np.diff(comp[multi])) + 1
+        large = []
+        for edges in np.split(multi, bounds):
+            ra, inv_a = np.unique(ia[edges], return_inverse=True)
+            rb, inv_b = np.unique(ib[edges], return_inverse=True)
+            if len(ra) * len(rb) > _DENSE_CELLS:
+                large.append(edges)
+                continue
+            dense = np.zeros((len(ra), len(rb)))
+            dense[inv_a, inv_b] = score[edges]
+            r, c = linear_sum_assignment(dense, maximize=True)
+            real = dense[r, c] > 0
+            out_a.append(ra[r[real]])
+            out_b.append(rb[c[real]])
+        if large:
+            edges = np.concatenate(large)
+            ma, mb = _sparse_matching(ia[edges], ib[edges], score[edges])
+            out_a.append(ma)
+            out_b.append(mb)
+    return np.concatenate(out_a), np.concatenate(out_b)
+
+
+def _sparse_matching(ia, ib, score):
+    """Maximum-weight matching by reduction to a min-cost perfect matching."""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    ua, ia = np.unique(ia, return_inverse=True)
+    ub, ib = np.unique(ib, return_inverse=True)
     na, nb = len(ua), len(ub)
     n = na + nb  # rows: A records then B-dummies; columns: B records then A-dummies
     e = len(score)
     rows = np.concatenate([ia, np.arange(na), na + np.arange(nb), na + ib])
     cols = np.concatenate([ib, nb + np.arange(na), np.arange(nb), nb + ia])
     weights = np.concatenate(
-        [
-            _REAL_BASE - score,
-            np.full(na, _ALONE),
-            np.full(nb, _ALONE),
-            np.full(e, _MIRROR),
-        ]
+        [_REAL_BASE - score, np.full(na, _ALONE), np.full(nb, _ALONE), np.full(e, _MIRROR)]
     )
     graph = coo_array((weights, (rows, cols)), shape=(n, n)).tocsr()
     _, col_of_row = min_weight_full_bipartite_matching(graph)
     matched_col = col_of_row[:na]
     real = matched_col < nb
-    a_rows = np.flatnonzero(real)
-    b_rows = matched_col[real]
-    # Recover each chosen pair's score from the deduplicated edge list.
-    keys = ia * nb + ib
-    by_key = np.argsort(keys)
-    pos = by_key[np.searchsorted(keys[by_key], a_rows * nb + b_rows)]
-    return Candidates.from_unsorted(ua[a_rows], ub[b_rows], score[pos])
+    return ua[np.flatnonzero(real)], ub[matched_col[real]]
