@@ -45,6 +45,15 @@ from .errors import (
 # --- encoding (issue 3) -------------------------------------------------------
 
 # --- data and analysis (issues 4, 5) ------------------------------------------
+from .diagnostics import (
+    CorruptionRecall,
+    ScoreHistogram,
+    pair_completeness,
+    recall_by_corruption,
+    reduction_ratio,
+    score_histogram,
+)
+from .evaluation import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
 
 __all__ = [
     "__version__",
@@ -67,4 +76,14 @@ __all__ = [
     # linkage (issue 2)
     # encoding (issue 3)
     # data and analysis (issues 4, 5)
+    "LinkageMetrics",
+    "ThresholdCurve",
+    "evaluate_links",
+    "threshold_curve",
+    "ScoreHistogram",
+    "score_histogram",
+    "pair_completeness",
+    "reduction_ratio",
+    "CorruptionRecall",
+    "recall_by_corruption",
 ]

@@ -15,7 +15,7 @@ from pprl.diagnostics import (
     reduction_ratio,
     score_histogram,
 )
-from pprl.evaluation import LinkageMetrics, evaluate_links, threshold_curve
+from pprl.evaluation import evaluate_links, threshold_curve
 
 
 @pytest.fixture
