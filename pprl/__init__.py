@@ -43,6 +43,8 @@ from .errors import (
 # --- linkage (issue 2) --------------------------------------------------------
 
 # --- encoding (issue 3) -------------------------------------------------------
+from .encode import EncodeResult, encode, encode_with_mask
+from .schema import Schema, load_schema, person_schema
 
 # --- data and analysis (issues 4, 5) ------------------------------------------
 from .diagnostics import (
@@ -75,6 +77,12 @@ __all__ = [
     "write_clks",
     # linkage (issue 2)
     # encoding (issue 3)
+    "EncodeResult",
+    "Schema",
+    "encode",
+    "encode_with_mask",
+    "load_schema",
+    "person_schema",
     # data and analysis (issues 4, 5)
     "LinkageMetrics",
     "ThresholdCurve",

@@ -1,0 +1,170 @@
+"""Check values against a feature's format and normalise them for hashing.
+
+Works on distinct values (the encoder deduplicates first).  A value equal to
+the feature's missing-value sentinel is neither checked nor formatted: it is
+replaced by ``replaceWith``.  Otherwise integers are hashed as
+``str(int(value))`` and dates as ``YYYYMMDD``; strings and enums as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+
+from .schema import DateFormat, EnumFormat, Feature, IntegerFormat, StringFormat
+
+__all__ = ["check_and_format"]
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _show(v: str) -> str:
+    return repr(v if len(v) <= 40 else v[:37] + "...")
+
+
+def _check_string(fmt: StringFormat, encoding: str, v: str) -> str | None:
+    if not v.isascii():
+        try:
+            v.encode(encoding)
+        except UnicodeEncodeError:
+            return f"cannot be encoded as {encoding} (format.encoding), got {_show(v)}"
+    if fmt.pattern is not None:
+        if _compiled(fmt.pattern).fullmatch(v) is None:
+            return f"does not match the pattern {fmt.pattern!r} (format.pattern), got {_show(v)}"
+        return None
+    if fmt.min_length is not None and len(v) < fmt.min_length:
+        return (f"expected at least {fmt.min_length} characters (format.minLength), "
+                f"got {len(v)} in {_show(v)}")
+    if fmt.max_length is not None and len(v) > fmt.max_length:
+        return (f"expected at most {fmt.max_length} characters (format.maxLength), "
+                f"got {len(v)} in {_show(v)}")
+    if fmt.case == "upper" and v.upper() != v:
+        return f"expected upper case (format.case), got {_show(v)}"
+    if fmt.case == "lower" and v.lower() != v:
+        return f"expected lower case (format.case), got {_show(v)}"
+    return None
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern:
+    p = _PATTERNS.get(pattern)
+    if p is None:
+        p = _PATTERNS[pattern] = re.compile(pattern)
+    return p
+
+
+def _encodable(encoding: str, v: str) -> str | None:
+    if v.isascii():
+        return None
+    try:
+        v.encode(encoding)
+    except UnicodeEncodeError:
+        return f"cannot be encoded as {encoding}, got {_show(v)}"
+    return None
+
+
+def _integer(fmt: IntegerFormat, v: str) -> tuple[str | None, str | None]:
+    try:
+        x = int(v, 10)
+    except ValueError:
+        return None, f"expected a base-10 integer (format.type), got {_show(v)}"
+    if fmt.minimum is not None and x < fmt.minimum:
+        return None, f"expected at least {fmt.minimum} (format.minimum), got {x}"
+    if fmt.maximum is not None and x > fmt.maximum:
+        return None, f"expected at most {fmt.maximum} (format.maximum), got {x}"
+    return str(x), None
+
+
+def _date_slow(fmt: str, v: str) -> tuple[str | None, str | None]:
+    try:
+        return datetime.strptime(v, fmt).strftime("%Y%m%d"), None
+    except ValueError as exc:
+        return None, f"expected a date in the format {fmt!r} (format.format), got {_show(v)} ({exc})"
+
+
+def _dates(fmt: str, values: Sequence[str], out: list, problems: dict, idx: list[int]) -> None:
+    """Format dates; the common ISO form ``%Y-%m-%d`` is checked with numpy."""
+    rest = idx
+    if fmt == "%Y-%m-%d" and idx:
+        cand = [i for i in idx if len(values[i]) == 10 and _ISO_DAY.fullmatch(values[i])]
+        if cand:
+            a = np.array([values[i] for i in cand], dtype="U10")
+            b = a.view(np.uint32).reshape(-1, 10).astype(np.int64) - 48
+            y = b[:, 0] * 1000 + b[:, 1] * 100 + b[:, 2] * 10 + b[:, 3]
+            mo = b[:, 5] * 10 + b[:, 6]
+            d = b[:, 8] * 10 + b[:, 9]
+            leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+            dim = _DAYS[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
+            ok = (y >= 1000) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim)
+            for i, good in zip(cand, ok.tolist()):
+                if good:
+                    v = values[i]
+                    out[i] = v[0:4] + v[5:7] + v[8:10]
+            done = {i for i, good in zip(cand, ok.tolist()) if good}
+            rest = [i for i in idx if i not in done]
+    for i in rest:
+        out[i], msg = _date_slow(fmt, values[i])
+        if msg:
+            problems[i] = msg
+
+
+def check_and_format(feature: Feature, values: Sequence[str]) -> tuple[list, dict[int, str]]:
+    """Check and normalise distinct values of one hashed feature.
+
+    Returns
+    -------
+    formatted : list of str or None
+        The string to tokenise for each value (None where invalid).
+    problems : dict of int to str
+        Index of each invalid value and what is wrong with it.
+    """
+    h = feature.hashing
+    fmt = feature.format
+    out: list = [None] * len(values)
+    problems: dict[int, str] = {}
+    mv = h.missing_value
+    todo = []
+    for i, v in enumerate(values):
+        if mv is not None and v == mv.sentinel:
+            out[i] = mv.replacement
+        else:
+            todo.append(i)
+    enc = h.encoding
+    if isinstance(fmt, StringFormat):
+        for i in todo:
+            msg = _check_string(fmt, enc, values[i])
+            if msg:
+                problems[i] = msg
+            else:
+                out[i] = values[i]
+        return out, problems
+    ok = []
+    for i in todo:
+        msg = _encodable(enc, values[i])
+        if msg:
+            problems[i] = msg
+        else:
+            ok.append(i)
+    if isinstance(fmt, IntegerFormat):
+        for i in ok:
+            out[i], msg = _integer(fmt, values[i])
+            if msg:
+                problems[i] = msg
+    elif isinstance(fmt, DateFormat):
+        _dates(fmt.format, values, out, problems, ok)
+    elif isinstance(fmt, EnumFormat):
+        allowed = set(fmt.values)
+        for i in ok:
+            v = values[i]
+            if v in allowed:
+                out[i] = v
+            else:
+                shown = ", ".join(repr(a) for a in fmt.values[:10])
+                problems[i] = f"expected one of {shown} (format.values), got {_show(v)}"
+    return out, problems
