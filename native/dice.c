@@ -1,10 +1,529 @@
+/*
+ * pprl native Dice kernel.  See dice.h for the conventions.
+ *
+ * Layout of this file
+ *   1. per-ISA "common bits" kernels: one row x of A against a block of
+ *      consecutive rows of B, writing the popcount of (x AND y) per row;
+ *   2. run-time dispatch between them (chosen once by the caller);
+ *   3. ISA-independent drivers: popcounts, threshold tables, the dense
+ *      matrix, the thresholded / top-k candidate scan and the greedy solver.
+ *
+ * The x86 paths are compiled with per-function target attributes (never
+ * -march=native) and only where the compiler understands them (GCC/Clang on
+ * x86-64); elsewhere only the portable path exists.
+ */
 #include "dice.h"
-int pprl_popcount_rows(const uint8_t *x, int64_t n, int64_t nbytes, int64_t *out) {
-    if (n < 0 || nbytes < 0) return -1;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t c = 0;
-        for (int64_t j = 0; j < nbytes; j++) c += __builtin_popcount(x[i * nbytes + j]);
-        out[i] = c;
+
+#if (defined(__x86_64__) || defined(_M_X64) || defined(__i386__)) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define PPRL_HAVE_X86 1
+#include <immintrin.h>
+#else
+#define PPRL_HAVE_X86 0
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PPRL_INLINE static inline __attribute__((always_inline))
+#else
+#define PPRL_INLINE static __inline
+#endif
+
+/* Rows of B handled per kernel call (counts live on the stack). */
+#define PPRL_BLOCK 256
+
+typedef void (*pprl_common_fn)(const uint64_t *x, const uint64_t *ys, int64_t ny,
+                               int64_t nw, int32_t *out);
+
+/*
+ * Early-exit variant for the candidate scan: count the first hw words, and
+ * finish the pair only if the count plus min(popcounts of the remaining
+ * words) can still reach cmin[pa + pb]; otherwise write -1.  The bound is
+ * exact (common bits in the rest <= either row's popcount there), so no pair
+ * that reaches the threshold is ever dropped.
+ */
+typedef void (*pprl_bound_fn)(const uint64_t *x, const uint64_t *ys, int64_t ny, int64_t nw,
+                              int64_t hw, int32_t pa, int32_t pa_rest, const int32_t *pb,
+                              const int32_t *pb_rest, const int32_t *cmin, int32_t *out);
+
+#define PPRL_BOUND_BODY(PAIR, NW, HW)                                              \
+    for (j = 0; j < ny; j++) {                                                     \
+        const uint64_t *y = ys + j * (NW);                                         \
+        int32_t c = PAIR(x, y, (HW));                                              \
+        int32_t rm = pa_rest < pb_rest[j] ? pa_rest : pb_rest[j];                  \
+        if (c + rm < cmin[pa + pb[j]])                                             \
+            out[j] = -1;                                                           \
+        else                                                                       \
+            out[j] = c + PAIR(x + (HW), y + (HW), (NW) - (HW));                    \
     }
+
+#define PPRL_DEFINE_BOUND(NAME, ATTR, PAIR)                                        \
+    static ATTR void NAME(const uint64_t *x, const uint64_t *ys, int64_t ny,       \
+                          int64_t nw, int64_t hw, int32_t pa, int32_t pa_rest,     \
+                          const int32_t *pb, const int32_t *pb_rest,               \
+                          const int32_t *cmin, int32_t *out) {                     \
+        int64_t j;                                                                 \
+        if (nw == 16 && hw == 8) {                                                 \
+            PPRL_BOUND_BODY(PAIR, 16, 8)                                           \
+        } else {                                                                   \
+            PPRL_BOUND_BODY(PAIR, nw, hw)                                          \
+        }                                                                          \
+    }
+
+/* ------------------------------------------------------------------------ */
+/* 1a. portable: SWAR popcount, any C99 compiler, any architecture           */
+/* ------------------------------------------------------------------------ */
+
+PPRL_INLINE uint64_t swar_bytes(uint64_t v) {
+    /* per-byte popcounts (each byte holds 0..8) */
+    v = v - ((v >> 1) & 0x5555555555555555ULL);
+    v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+    return (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+}
+
+PPRL_INLINE int32_t portable_pair(const uint64_t *x, const uint64_t *y, int64_t nw) {
+    int64_t total = 0;
+    int64_t w = 0;
+    while (w < nw) {
+        /* bytes hold at most 8 * 31 = 248 before they must be folded */
+        int64_t stop = (nw - w > 31) ? w + 31 : nw;
+        uint64_t acc = 0;
+        for (; w < stop; w++) acc += swar_bytes(x[w] & y[w]);
+        /* fold the 8 byte sums (each < 256) into one */
+        acc = (acc & 0x00ff00ff00ff00ffULL) + ((acc >> 8) & 0x00ff00ff00ff00ffULL);
+        total += (int64_t)((acc * 0x0001000100010001ULL) >> 48);
+    }
+    return (int32_t)total;
+}
+
+static void common_portable(const uint64_t *x, const uint64_t *ys, int64_t ny, int64_t nw,
+                            int32_t *out) {
+    int64_t j;
+    if (nw == 16) {
+        for (j = 0; j < ny; j++) out[j] = portable_pair(x, ys + j * 16, 16);
+    } else {
+        for (j = 0; j < ny; j++) out[j] = portable_pair(x, ys + j * nw, nw);
+    }
+}
+
+PPRL_DEFINE_BOUND(bound_portable, , portable_pair)
+
+#if PPRL_HAVE_X86
+
+/* ------------------------------------------------------------------------ */
+/* 1b. scalar POPCNT                                                          */
+/* ------------------------------------------------------------------------ */
+
+#define PPRL_T_POPCNT __attribute__((target("popcnt")))
+
+PPRL_INLINE PPRL_T_POPCNT int32_t popcnt_pair(const uint64_t *x, const uint64_t *y,
+                                              int64_t nw) {
+    int64_t c0 = 0, c1 = 0, w = 0;
+    for (; w + 2 <= nw; w += 2) {
+        c0 += __builtin_popcountll(x[w] & y[w]);
+        c1 += __builtin_popcountll(x[w + 1] & y[w + 1]);
+    }
+    if (w < nw) c0 += __builtin_popcountll(x[w] & y[w]);
+    return (int32_t)(c0 + c1);
+}
+
+static PPRL_T_POPCNT void common_popcnt(const uint64_t *x, const uint64_t *ys, int64_t ny,
+                                        int64_t nw, int32_t *out) {
+    int64_t j;
+    if (nw == 16) {
+        for (j = 0; j < ny; j++) out[j] = popcnt_pair(x, ys + j * 16, 16);
+    } else if (nw == 8) {
+        for (j = 0; j < ny; j++) out[j] = popcnt_pair(x, ys + j * 8, 8);
+    } else {
+        for (j = 0; j < ny; j++) out[j] = popcnt_pair(x, ys + j * nw, nw);
+    }
+}
+
+PPRL_DEFINE_BOUND(bound_popcnt, PPRL_T_POPCNT, popcnt_pair)
+
+/* ------------------------------------------------------------------------ */
+/* 1c. AVX2: nibble lookup with vpshufb, byte sums folded with vpsadbw        */
+/* ------------------------------------------------------------------------ */
+
+#define PPRL_T_AVX2 __attribute__((target("avx2,popcnt")))
+
+PPRL_INLINE PPRL_T_AVX2 __m256i avx2_bytes(__m256i v, __m256i lut, __m256i low) {
+    __m256i lo = _mm256_and_si256(v, low);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
+}
+
+PPRL_INLINE PPRL_T_AVX2 int32_t avx2_pair(const uint64_t *x, const uint64_t *y, int64_t nw) {
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i tot = zero;
+    int64_t nv = nw / 4, v = 0, w;
+    int64_t c;
+    __m128i s;
+    while (v < nv) {
+        int64_t stop = (nv - v > 31) ? v + 31 : nv; /* bytes stay <= 248 */
+        __m256i bytes = zero;
+        for (; v < stop; v++) {
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(x + 4 * v));
+            __m256i yv = _mm256_loadu_si256((const __m256i *)(y + 4 * v));
+            bytes = _mm256_add_epi8(bytes, avx2_bytes(_mm256_and_si256(xv, yv), lut, low));
+        }
+        tot = _mm256_add_epi64(tot, _mm256_sad_epu8(bytes, zero));
+    }
+    s = _mm_add_epi64(_mm256_castsi256_si128(tot), _mm256_extracti128_si256(tot, 1));
+    s = _mm_add_epi64(s, _mm_unpackhi_epi64(s, s));
+    c = _mm_cvtsi128_si64(s);
+    for (w = 4 * nv; w < nw; w++) c += __builtin_popcountll(x[w] & y[w]);
+    return (int32_t)c;
+}
+
+static PPRL_T_AVX2 void common_avx2(const uint64_t *x, const uint64_t *ys, int64_t ny,
+                                    int64_t nw, int32_t *out) {
+    int64_t j;
+    if (nw == 16) {
+        for (j = 0; j < ny; j++) out[j] = avx2_pair(x, ys + j * 16, 16);
+    } else if (nw == 8) {
+        for (j = 0; j < ny; j++) out[j] = avx2_pair(x, ys + j * 8, 8);
+    } else {
+        for (j = 0; j < ny; j++) out[j] = avx2_pair(x, ys + j * nw, nw);
+    }
+}
+
+PPRL_DEFINE_BOUND(bound_avx2, PPRL_T_AVX2, avx2_pair)
+
+/* ------------------------------------------------------------------------ */
+/* 1d. AVX-512 VPOPCNTDQ                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define PPRL_T_AVX512 __attribute__((target("avx512f,avx512vpopcntdq,popcnt")))
+
+PPRL_INLINE PPRL_T_AVX512 int32_t avx512_pair(const uint64_t *x, const uint64_t *y,
+                                              int64_t nw) {
+    __m512i acc = _mm512_setzero_si512();
+    int64_t nv = nw / 8, v, rem = nw - 8 * (nw / 8);
+    for (v = 0; v < nv; v++) {
+        __m512i xv = _mm512_loadu_si512((const void *)(x + 8 * v));
+        __m512i yv = _mm512_loadu_si512((const void *)(y + 8 * v));
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(xv, yv)));
+    }
+    if (rem) {
+        __mmask8 m = (__mmask8)((1u << rem) - 1u);
+        __m512i xv = _mm512_maskz_loadu_epi64(m, (const void *)(x + 8 * nv));
+        __m512i yv = _mm512_maskz_loadu_epi64(m, (const void *)(y + 8 * nv));
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(xv, yv)));
+    }
+    return (int32_t)_mm512_reduce_add_epi64(acc);
+}
+
+static PPRL_T_AVX512 void common_avx512(const uint64_t *x, const uint64_t *ys, int64_t ny,
+                                        int64_t nw, int32_t *out) {
+    int64_t j;
+    if (nw == 16) {
+        for (j = 0; j < ny; j++) out[j] = avx512_pair(x, ys + j * 16, 16);
+    } else {
+        for (j = 0; j < ny; j++) out[j] = avx512_pair(x, ys + j * nw, nw);
+    }
+}
+
+PPRL_DEFINE_BOUND(bound_avx512, PPRL_T_AVX512, avx512_pair)
+
+#endif /* PPRL_HAVE_X86 */
+
+/* ------------------------------------------------------------------------ */
+/* 2. dispatch                                                                */
+/* ------------------------------------------------------------------------ */
+
+static int g_isa = PPRL_ISA_PORTABLE;
+static pprl_common_fn g_common = common_portable;
+static pprl_bound_fn g_bound = bound_portable;
+
+int pprl_isa_compiled(int isa) {
+    if (isa == PPRL_ISA_PORTABLE) return 1;
+#if PPRL_HAVE_X86
+    if (isa == PPRL_ISA_POPCNT || isa == PPRL_ISA_AVX2 || isa == PPRL_ISA_AVX512) return 1;
+#endif
     return 0;
+}
+
+int pprl_isa_cpu(int isa) {
+    if (isa == PPRL_ISA_PORTABLE) return 1;
+#if PPRL_HAVE_X86
+    __builtin_cpu_init();
+    switch (isa) {
+    case PPRL_ISA_POPCNT:
+        return __builtin_cpu_supports("popcnt") ? 1 : 0;
+    case PPRL_ISA_AVX2:
+        return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) ? 1 : 0;
+    case PPRL_ISA_AVX512:
+        return (__builtin_cpu_supports("avx512f") &&
+                __builtin_cpu_supports("avx512vpopcntdq") &&
+                __builtin_cpu_supports("popcnt")) ? 1 : 0;
+    default:
+        return 0;
+    }
+#else
+    return 0;
+#endif
+}
+
+int pprl_isa_best(void) {
+    int isa;
+    for (isa = PPRL_ISA_AVX512; isa > PPRL_ISA_PORTABLE; isa--) {
+        if (pprl_isa_compiled(isa) && pprl_isa_cpu(isa)) return isa;
+    }
+    return PPRL_ISA_PORTABLE;
+}
+
+int pprl_set_isa(int isa) {
+    if (isa < PPRL_ISA_PORTABLE || isa > PPRL_ISA_AVX512) return PPRL_E_ARG;
+    if (!pprl_isa_compiled(isa)) return PPRL_E_NOBUILD;
+    if (!pprl_isa_cpu(isa)) return PPRL_E_NOCPU;
+    switch (isa) {
+#if PPRL_HAVE_X86
+    case PPRL_ISA_AVX512: g_common = common_avx512; g_bound = bound_avx512; break;
+    case PPRL_ISA_AVX2: g_common = common_avx2; g_bound = bound_avx2; break;
+    case PPRL_ISA_POPCNT: g_common = common_popcnt; g_bound = bound_popcnt; break;
+#endif
+    default: g_common = common_portable; g_bound = bound_portable; break;
+    }
+    g_isa = isa;
+    return PPRL_OK;
+}
+
+int pprl_get_isa(void) { return g_isa; }
+
+/* ------------------------------------------------------------------------ */
+/* 3. drivers                                                                 */
+/* ------------------------------------------------------------------------ */
+
+int pprl_popcount_rows(const uint64_t *x, int64_t n, int64_t nw, int32_t *out) {
+    int64_t i;
+    pprl_common_fn common = g_common;
+    if (n < 0 || nw < 0 || (n > 0 && (!x || !out))) return PPRL_E_ARG;
+    /* popcount(x) == popcount(x AND x): reuse the pair kernel row by row */
+    for (i = 0; i < n; i++) common(x + i * nw, x + i * nw, 1, nw, out + i);
+    return PPRL_OK;
+}
+
+PPRL_INLINE double dice_score(int32_t common, int64_t s) {
+    return s ? 2.0 * (double)common / (double)s : 0.0;
+}
+
+int pprl_threshold_tables(double threshold, int64_t nbits, int32_t *cmin, int32_t *pb_lo,
+                          int32_t *pb_hi) {
+    /*
+     * cmin[s], s = pa + pb in [0, 2 * nbits]: the least `common` whose score
+     * 2.0 * common / s (as computed by dice_score) is >= threshold; s / 2 + 1
+     * when none is (common <= min(pa, pb) <= s / 2).  The test
+     * `common >= cmin[pa + pb]` is therefore exactly `score >= threshold`.
+     * pb_lo[pa] .. pb_hi[pa]: the popcounts pb for which a pair can reach the
+     * threshold at all (min(pa, pb) >= cmin[pa + pb]); empty when lo > hi.
+     */
+    int64_t s, pa, pb;
+    if (nbits < 0 || !cmin || !pb_lo || !pb_hi) return PPRL_E_ARG;
+    if (!(threshold >= 0.0 && threshold <= 1.0)) return PPRL_E_ARG;
+    for (s = 0; s <= 2 * nbits; s++) {
+        int64_t half = s / 2;
+        int64_t c;
+        if (s == 0) {
+            cmin[s] = (0.0 >= threshold) ? 0 : 1;
+            continue;
+        }
+        c = (int64_t)(threshold * (double)s / 2.0);
+        if (c < 0) c = 0;
+        if (c > half + 1) c = half + 1;
+        while (c > 0 && dice_score((int32_t)(c - 1), s) >= threshold) c--;
+        while (c <= half && dice_score((int32_t)c, s) < threshold) c++;
+        cmin[s] = (int32_t)c;
+    }
+    for (pa = 0; pa <= nbits; pa++) {
+        int64_t lo = nbits + 1, hi = -1;
+        for (pb = 0; pb <= nbits; pb++) {
+            int64_t m = pa < pb ? pa : pb;
+            if (m >= cmin[pa + pb]) {
+                if (pb < lo) lo = pb;
+                hi = pb;
+            }
+        }
+        if (hi < 0) lo = 0; /* empty window: lo = 0, hi = -1 */
+        pb_lo[pa] = (int32_t)lo;
+        pb_hi[pa] = (int32_t)hi;
+    }
+    return PPRL_OK;
+}
+
+int pprl_dice_matrix(const uint64_t *a, int64_t na, const int32_t *pa, const uint64_t *b,
+                     int64_t nb, const int32_t *pb, int64_t nw, double *out) {
+    int32_t cnt[PPRL_BLOCK];
+    int64_t i, j0, j;
+    pprl_common_fn common = g_common;
+    if (na < 0 || nb < 0 || nw < 0) return PPRL_E_ARG;
+    if ((na > 0 && (!a || !pa)) || (nb > 0 && (!b || !pb)) || (na > 0 && nb > 0 && !out))
+        return PPRL_E_ARG;
+    for (i = 0; i < na; i++) {
+        const uint64_t *x = a + i * nw;
+        double *row = out + i * nb;
+        for (j0 = 0; j0 < nb; j0 += PPRL_BLOCK) {
+            int64_t len = (nb - j0 < PPRL_BLOCK) ? nb - j0 : PPRL_BLOCK;
+            common(x, b + j0 * nw, len, nw, cnt);
+            for (j = 0; j < len; j++) row[j0 + j] = dice_score(cnt[j], (int64_t)pa[i] + pb[j0 + j]);
+        }
+    }
+    return PPRL_OK;
+}
+
+/* top-k heap: the root is the worst kept pair (lowest score, then highest b) */
+PPRL_INLINE int worse(double s1, int64_t b1, double s2, int64_t b2) {
+    return s1 < s2 || (s1 == s2 && b1 > b2);
+}
+
+static void heap_sift_down(double *hs, int64_t *hb, int64_t n, int64_t i) {
+    for (;;) {
+        int64_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && worse(hs[l], hb[l], hs[w], hb[w])) w = l;
+        if (r < n && worse(hs[r], hb[r], hs[w], hb[w])) w = r;
+        if (w == i) return;
+        {
+            double ts = hs[i];
+            int64_t tb = hb[i];
+            hs[i] = hs[w]; hb[i] = hb[w];
+            hs[w] = ts; hb[w] = tb;
+        }
+        i = w;
+    }
+}
+
+static void heap_push(double *hs, int64_t *hb, int64_t *n, int64_t k, double s, int64_t b) {
+    int64_t i;
+    if (*n < k) {
+        i = (*n)++;
+        hs[i] = s; hb[i] = b;
+        while (i > 0) {
+            int64_t p = (i - 1) / 2;
+            if (!worse(hs[i], hb[i], hs[p], hb[p])) break;
+            {
+                double ts = hs[i];
+                int64_t tb = hb[i];
+                hs[i] = hs[p]; hb[i] = hb[p];
+                hs[p] = ts; hb[p] = tb;
+            }
+            i = p;
+        }
+    } else if (worse(hs[0], hb[0], s, b)) {
+        hs[0] = s; hb[0] = b;
+        heap_sift_down(hs, hb, k, 0);
+    }
+}
+
+int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_first,
+                   const uint64_t *b, int64_t nb, const int32_t *pb, const int64_t *b_index,
+                   const int64_t *b_start, int64_t nw, int64_t nbits,
+                   const int32_t *cmin, const int32_t *pb_lo, const int32_t *pb_hi,
+                   int64_t hw, const int32_t *pa_rest, const int32_t *pb_rest,
+                   int64_t k, double *heap_s, int64_t *heap_b,
+                   int64_t cap, int64_t *out_a, int64_t *out_b, double *out_s,
+                   int64_t *n_out, int64_t *next_row) {
+    /*
+     * Rows a[0..na) (numbered a_first + i in the output) against all of b,
+     * whose rows are sorted by popcount (pb ascending, b_index the original
+     * row numbers, b_start[c] the first row with popcount >= c, c in
+     * 0..nbits+1).  Each A row only visits the B rows whose popcount can
+     * reach the threshold; every visited pair is tested exactly with cmin.
+     * k == 0 keeps every pair; k > 0 keeps the best k per A row (score desc,
+     * then original b asc), using heap_s / heap_b (k entries) as scratch.
+     * hw > 0 turns on the early exit after the first hw words (pa_rest /
+     * pb_rest: popcounts of words hw..nw of each row); hw == 0 turns it off.
+     * When the output (capacity cap) cannot hold a whole row, the rows done
+     * so far stay in the buffer, *n_out says how many pairs were written,
+     * *next_row the first row not written, and PPRL_E_FULL is returned.
+     */
+    int32_t cnt[PPRL_BLOCK];
+    int64_t i, j0, j, count = 0;
+    pprl_common_fn common = g_common;
+    pprl_bound_fn bound = g_bound;
+    if (!n_out || !next_row) return PPRL_E_ARG;
+    *n_out = 0;
+    *next_row = 0;
+    if (na < 0 || nb < 0 || nw < 0 || nbits < 0 || k < 0 || cap < 0 || hw < 0 || hw > nw)
+        return PPRL_E_ARG;
+    if (na == 0 || nb == 0) {
+        *next_row = na;
+        return PPRL_OK;
+    }
+    if (!a || !pa || !b || !pb || !b_index || !b_start || !cmin || !pb_lo || !pb_hi ||
+        !out_a || !out_b || !out_s || (k > 0 && (!heap_s || !heap_b)) ||
+        (hw > 0 && (!pa_rest || !pb_rest)))
+        return PPRL_E_ARG;
+    for (i = 0; i < na; i++) {
+        const uint64_t *x = a + i * nw;
+        int32_t p = pa[i];
+        int64_t jlo, jhi, row_start = count, hn = 0;
+        if (p < 0 || p > nbits) return PPRL_E_ARG;
+        if (pb_lo[p] > pb_hi[p]) continue;
+        jlo = b_start[pb_lo[p]];
+        jhi = b_start[pb_hi[p] + 1];
+        for (j0 = jlo; j0 < jhi; j0 += PPRL_BLOCK) {
+            int64_t len = (jhi - j0 < PPRL_BLOCK) ? jhi - j0 : PPRL_BLOCK;
+            if (hw > 0)
+                bound(x, b + j0 * nw, len, nw, hw, p, pa_rest[i], pb + j0, pb_rest + j0, cmin,
+                      cnt);
+            else
+                common(x, b + j0 * nw, len, nw, cnt);
+            for (j = 0; j < len; j++) {
+                int64_t s = (int64_t)p + pb[j0 + j];
+                if (cnt[j] < cmin[s]) continue;
+                if (k > 0) {
+                    heap_push(heap_s, heap_b, &hn, k, dice_score(cnt[j], s), b_index[j0 + j]);
+                } else {
+                    if (count >= cap) {
+                        *n_out = row_start;
+                        *next_row = i;
+                        return PPRL_E_FULL;
+                    }
+                    out_a[count] = a_first + i;
+                    out_b[count] = b_index[j0 + j];
+                    out_s[count] = dice_score(cnt[j], s);
+                    count++;
+                }
+            }
+        }
+        if (k > 0 && hn > 0) {
+            if (count + hn > cap) {
+                *n_out = row_start;
+                *next_row = i;
+                return PPRL_E_FULL;
+            }
+            for (j = 0; j < hn; j++) {
+                out_a[count] = a_first + i;
+                out_b[count] = heap_b[j];
+                out_s[count] = heap_s[j];
+                count++;
+            }
+        }
+    }
+    *n_out = count;
+    *next_row = na;
+    return PPRL_OK;
+}
+
+int pprl_greedy_mask(const int64_t *a, const int64_t *b, int64_t n, uint8_t *used_a,
+                     int64_t n_a, uint8_t *used_b, int64_t n_b, uint8_t *keep) {
+    /* Pairs in canonical order; keep a pair iff neither end was kept before. */
+    int64_t i;
+    if (n < 0 || n_a < 0 || n_b < 0) return PPRL_E_ARG;
+    if (n == 0) return PPRL_OK;
+    if (!a || !b || !used_a || !used_b || !keep) return PPRL_E_ARG;
+    for (i = 0; i < n; i++) {
+        int64_t x = a[i], y = b[i];
+        if (x < 0 || x >= n_a || y < 0 || y >= n_b) return PPRL_E_INDEX;
+        if (!used_a[x] && !used_b[y]) {
+            used_a[x] = 1;
+            used_b[y] = 1;
+            keep[i] = 1;
+        } else {
+            keep[i] = 0;
+        }
+    }
+    return PPRL_OK;
 }

@@ -1,0 +1,208 @@
+"""Thin wrapper over the cffi-compiled C kernel (``native/dice.c``).
+
+Only :mod:`pprl.similarity` imports this module.  Importing it raises
+``ImportError`` when the extension was not built.  Every function takes
+arrays already checked and laid out by the facade (rows zero-padded to whole
+64-bit words, ``uint64`` C-contiguous), allocates the outputs with numpy and
+makes one C call per tile; a negative status becomes a
+:class:`~pprl.errors.NativeKernelError`.
+
+Instruction-set paths: the best one the CPU supports is chosen at import;
+``PPRL_DICE_ISA=avx512|avx2|popcnt|portable`` asks for a specific one.  A
+request the CPU or build cannot honour is not silently ignored: it is kept in
+:data:`ISA_ERROR` and the facade raises it when the native backend is used.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ._dice_cffi import ffi, lib  # ImportError when the kernel was not built
+from .errors import NativeKernelError
+
+__all__ = [
+    "ISA_NAMES",
+    "ISA_ERROR",
+    "isa",
+    "isas",
+    "set_isa",
+    "popcounts",
+    "threshold_tables",
+    "dice_matrix",
+    "scan",
+    "greedy_mask",
+]
+
+ISA_NAMES = {
+    "avx512": lib.PPRL_ISA_AVX512,
+    "avx2": lib.PPRL_ISA_AVX2,
+    "popcnt": lib.PPRL_ISA_POPCNT,
+    "portable": lib.PPRL_ISA_PORTABLE,
+}
+_ISA_BY_CODE = {v: k for k, v in ISA_NAMES.items()}
+
+STATUS = {
+    lib.PPRL_OK: "ok",
+    lib.PPRL_E_ARG: "invalid size or pointer argument",
+    lib.PPRL_E_FULL: "output buffer full",
+    lib.PPRL_E_NOCPU: "the CPU lacks this instruction set",
+    lib.PPRL_E_NOBUILD: "this instruction set was not compiled into the kernel",
+    lib.PPRL_E_INDEX: "an index is out of range",
+}
+E_FULL = lib.PPRL_E_FULL
+
+
+def _check(rc: int, func: str) -> None:
+    if rc < 0:
+        raise NativeKernelError(
+            f"{func} failed with status {rc} ({STATUS.get(rc, 'unknown status')})"
+        )
+
+
+def isas() -> list[str]:
+    """Instruction-set paths this build and this CPU can run, best first."""
+    return [
+        name for name, code in ISA_NAMES.items()
+        if lib.pprl_isa_compiled(code) and lib.pprl_isa_cpu(code)
+    ]
+
+
+def isa() -> str:
+    """The instruction-set path in use."""
+    return _ISA_BY_CODE[lib.pprl_get_isa()]
+
+
+def set_isa(name: str) -> None:
+    """Switch the kernel to instruction-set path ``name`` (process-wide).
+
+    Raises
+    ------
+    ValueError
+        Unknown name.
+    NativeKernelError
+        The CPU lacks the instruction set, or it was not compiled in.
+    """
+    if name not in ISA_NAMES:
+        raise ValueError(
+            f"Unknown instruction-set path {name!r}; expected one of {sorted(ISA_NAMES)}."
+        )
+    rc = lib.pprl_set_isa(ISA_NAMES[name])
+    if rc < 0:
+        raise NativeKernelError(
+            f"Cannot use the {name!r} Dice kernel: {STATUS.get(rc, rc)} "
+            f"(this machine can run: {', '.join(isas())})."
+        )
+
+
+def _init_isa() -> NativeKernelError | None:
+    wanted = os.environ.get("PPRL_DICE_ISA", "").strip().lower()
+    _check(lib.pprl_set_isa(lib.pprl_isa_best()), "pprl_set_isa")
+    if not wanted:
+        return None
+    try:
+        set_isa(wanted)
+    except (ValueError, NativeKernelError) as exc:
+        return NativeKernelError(f"PPRL_DICE_ISA={wanted}: {exc}")
+    return None
+
+
+#: Why the requested ``PPRL_DICE_ISA`` could not be honoured (None when fine).
+ISA_ERROR = _init_isa()
+
+
+def _ptr(ctype: str, arr: np.ndarray):
+    """A typed cffi view of ``arr``'s buffer (NULL when empty); no copy."""
+    return ffi.from_buffer(ctype.replace("*", "[]"), arr) if arr.size else ffi.NULL
+
+
+def popcounts(words: np.ndarray) -> np.ndarray:
+    """Popcount of each row of a ``uint64`` array of shape ``(n, nw)`` -> int32 ``(n,)``."""
+    n, nw = words.shape
+    out = np.empty(n, dtype=np.int32)
+    _check(lib.pprl_popcount_rows(_ptr("uint64_t *", words), n, nw,
+                                  _ptr("int32_t *", out)), "pprl_popcount_rows")
+    return out
+
+
+def threshold_tables(threshold: float, nbits: int) -> tuple[np.ndarray, ...]:
+    """``(cmin, pb_lo, pb_hi)`` for the candidate scan (see ``dice.c``)."""
+    cmin = np.empty(2 * nbits + 1, dtype=np.int32)
+    lo = np.empty(nbits + 1, dtype=np.int32)
+    hi = np.empty(nbits + 1, dtype=np.int32)
+    _check(lib.pprl_threshold_tables(threshold, nbits, _ptr("int32_t *", cmin),
+                                     _ptr("int32_t *", lo), _ptr("int32_t *", hi)),
+           "pprl_threshold_tables")
+    return cmin, lo, hi
+
+
+def dice_matrix(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray) -> np.ndarray:
+    """Dense Dice matrix of word rows ``a`` (n, nw) and ``b`` (m, nw) -> float64 (n, m)."""
+    n, nw = a.shape
+    m = b.shape[0]
+    out = np.empty((n, m), dtype=np.float64)
+    _check(lib.pprl_dice_matrix(_ptr("uint64_t *", a), n, _ptr("int32_t *", pa),
+                                _ptr("uint64_t *", b), m, _ptr("int32_t *", pb), nw,
+                                _ptr("double *", out)), "pprl_dice_matrix")
+    return out
+
+
+def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, hw=0,
+         pa_rest=None, pb_rest=None):
+    """Candidate scan of A rows ``a`` against popcount-sorted ``b``.
+
+    ``hw > 0`` turns on the kernel's exact early exit after ``hw`` words
+    (``pa_rest`` / ``pb_rest``: int32 popcounts of the words after them).
+    Yields ``(out_a, out_b, out_s)`` chunks (each a fresh array) until every
+    row is done; when a buffer fills, the rows not yet written are resumed
+    with a buffer twice as large.
+    """
+    cmin, lo, hi = tables
+    n, nw = a.shape
+    m = b.shape[0]
+    if hw == 0:
+        pa_rest = pb_rest = np.empty(0, dtype=np.int32)
+    heap_s = np.empty(max(k, 1), dtype=np.float64)
+    heap_b = np.empty(max(k, 1), dtype=np.int64)
+    n_out = ffi.new("int64_t *")
+    next_row = ffi.new("int64_t *")
+    row = 0
+    while row < n:
+        out_a = np.empty(cap, dtype=np.int64)
+        out_b = np.empty(cap, dtype=np.int64)
+        out_s = np.empty(cap, dtype=np.float64)
+        rc = lib.pprl_dice_scan(
+            _ptr("uint64_t *", a[row:]), n - row, _ptr("int32_t *", pa[row:]), a_first + row,
+            _ptr("uint64_t *", b), m, _ptr("int32_t *", pb), _ptr("int64_t *", b_index),
+            _ptr("int64_t *", b_start), nw, nbits,
+            _ptr("int32_t *", cmin), _ptr("int32_t *", lo), _ptr("int32_t *", hi),
+            hw, _ptr("int32_t *", pa_rest[row:]), _ptr("int32_t *", pb_rest),
+            k, _ptr("double *", heap_s), _ptr("int64_t *", heap_b),
+            cap, _ptr("int64_t *", out_a), _ptr("int64_t *", out_b), _ptr("double *", out_s),
+            n_out, next_row,
+        )
+        if rc < 0 and rc != E_FULL:
+            _check(rc, "pprl_dice_scan")
+        got = n_out[0]
+        if got:
+            if got < cap // 2:  # do not keep a mostly empty buffer alive
+                yield out_a[:got].copy(), out_b[:got].copy(), out_s[:got].copy()
+            else:
+                yield out_a[:got], out_b[:got], out_s[:got]
+        row += next_row[0]
+        if rc == E_FULL:
+            cap *= 2  # a row did not fit: the facade sizes cap >= one full row
+    return
+
+
+def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int) -> np.ndarray:
+    """Greedy one-to-one keep-mask of pairs given in canonical order."""
+    n = len(a)
+    keep = np.zeros(n, dtype=np.uint8)
+    used_a = np.zeros(n_a, dtype=np.uint8)
+    used_b = np.zeros(n_b, dtype=np.uint8)
+    _check(lib.pprl_greedy_mask(_ptr("int64_t *", a), _ptr("int64_t *", b), n,
+                                _ptr("uint8_t *", used_a), n_a, _ptr("uint8_t *", used_b), n_b,
+                                _ptr("uint8_t *", keep)), "pprl_greedy_mask")
+    return keep.view(bool)
