@@ -41,6 +41,7 @@ from .errors import (
 )
 
 # --- linkage (issue 2) --------------------------------------------------------
+from .similarity import available_backends, candidate_pairs, dice_matrix
 
 # --- encoding (issue 3) -------------------------------------------------------
 from .encode import EncodeResult, encode, encode_with_mask
@@ -76,6 +77,9 @@ __all__ = [
     "unpack_bits",
     "write_clks",
     # linkage (issue 2)
+    "available_backends",
+    "candidate_pairs",
+    "dice_matrix",
     # encoding (issue 3)
     "EncodeResult",
     "Schema",
