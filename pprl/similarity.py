@@ -65,6 +65,8 @@ _BUILD_HINT = (
 
 # pairs per tile of the candidate scan (a tile is a block of rows of A)
 _TILE_PAIRS = 1 << 24
+# first output buffer (pairs) of a native tile; it doubles when a row does not fit
+_SCAN_CAPACITY = 1 << 16
 # thresholds from which the native scan uses its exact early exit
 _EARLY_EXIT_THRESHOLD = 0.6
 _logged: set[str] = set()
@@ -253,7 +255,7 @@ def _native_tile_fn(aw, bw, pa, pb, threshold, k, nbits):
 
     def run(i0: int, i1: int):
         return list(nat.scan(aw[i0:i1], pa[i0:i1], i0, b_sorted, pb_sorted, b_index, b_start,
-                             nbits, tables, k, 1 << 16, hw,
+                             nbits, tables, k, _SCAN_CAPACITY, hw,
                              None if pa_rest is None else pa_rest[i0:i1], pb_rest))
 
     return run

@@ -1,0 +1,350 @@
+"""pprl.similarity: every backend and instruction-set path against a pure-Python
+reference, against each other, and against anonlink (the oracle)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+import pprl
+from pprl import Candidates, InputError, NativeKernelError, similarity
+
+# every 64-bit word boundary from 8 to 1032 bits: 8w - 1, 8w, 8w + 1 bytes
+WIDTHS = sorted({1} | {n for w in range(1, 17) for n in (8 * w - 1, 8 * w, 8 * w + 1)})
+THRESHOLDS = (0.0, 0.3, 0.5, 2 / 3, 0.8, 0.95, 1.0)
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def random_clks(rng, n, nbytes, density=0.5):
+    return np.packbits(rng.random((n, nbytes * 8)) < density, axis=1)
+
+
+def structured_clks(rng, n, nbytes):
+    """Random rows plus all-zero, all-one, single-bit and duplicated rows."""
+    x = random_clks(rng, n, nbytes, density=rng.uniform(0.05, 0.6))
+    x[0] = 0
+    x[1] = 255
+    x[2] = 0
+    x[2, -1] = 1  # the last bit only: exercises the tail word
+    if n > 5:
+        x[4] = x[3]  # duplicate rows: ties
+        x[5] = x[3]
+    return x
+
+
+def reference_matrix(a, b):
+    """Dice by Python integers: 2 * |x & y| / (|x| + |y|), 0.0 for two empty rows."""
+    ai = [int.from_bytes(r.tobytes(), "big") for r in a]
+    bi = [int.from_bytes(r.tobytes(), "big") for r in b]
+    out = np.zeros((len(ai), len(bi)))
+    for i, x in enumerate(ai):
+        for j, y in enumerate(bi):
+            s = x.bit_count() + y.bit_count()
+            out[i, j] = 2 * (x & y).bit_count() / s if s else 0.0
+    return out
+
+
+def reference_pairs(matrix, threshold, k=None):
+    rows = []
+    for i, row in enumerate(matrix):
+        cand = sorted((-s, j) for j, s in enumerate(row) if s >= threshold)
+        rows += [(i, j, -ns) for ns, j in cand[:k]]
+    if not rows:
+        return Candidates.empty()
+    a, b, s = zip(*rows)
+    return Candidates.from_unsorted(a, b, s)
+
+
+def assert_same(got: Candidates, want: Candidates):
+    assert got.is_sorted()
+    np.testing.assert_array_equal(got.a, want.a)
+    np.testing.assert_array_equal(got.b, want.b)
+    np.testing.assert_array_equal(got.score, want.score)  # bit-identical, not approx
+
+
+# --- hand-checked values -------------------------------------------------------
+
+
+def test_dice_by_hand(backend):
+    a = np.array([[0b11110000], [0b00000000], [0b11111111]], dtype=np.uint8)
+    b = np.array([[0b11000000], [0b00000000], [0b00001111]], dtype=np.uint8)
+    m = similarity.dice_matrix(a, b, backend=backend)
+    # 2*2/(4+2), empty vs 2 bits, disjoint; empty vs empty is 0 (anonlink's convention)
+    want = [[4 / 6, 0.0, 0.0], [0.0, 0.0, 0.0], [4 / 10, 0.0, 8 / 12]]
+    np.testing.assert_array_equal(m, want)
+    np.testing.assert_array_equal(similarity.popcounts(a, backend=backend), [4, 0, 8])
+
+
+def test_threshold_is_inclusive(backend):
+    a = np.array([[0b11000000]], dtype=np.uint8)
+    b = np.array([[0b10000000]], dtype=np.uint8)  # Dice 2/3 exactly as computed
+    assert len(similarity.candidate_pairs(a, b, 2 / 3, backend=backend)) == 1
+    assert len(similarity.candidate_pairs(a, b, np.nextafter(2 / 3, 1), backend=backend)) == 0
+
+
+def test_threshold_zero_keeps_every_pair_including_empty_rows(backend):
+    a = np.zeros((2, 8), dtype=np.uint8)
+    b = np.zeros((3, 8), dtype=np.uint8)
+    b[1, 0] = 1
+    c = similarity.candidate_pairs(a, b, 0.0, backend=backend)
+    assert len(c) == 6 and np.all(c.score == 0.0)
+    assert len(similarity.candidate_pairs(a, b, 1e-12, backend=backend)) == 0
+
+
+def test_threshold_one_keeps_identical_nonempty_rows(backend, rng):
+    a = random_clks(rng, 20, 16)
+    b = np.concatenate([a[5:8], random_clks(rng, 10, 16), np.zeros((1, 16), np.uint8)])
+    c = similarity.candidate_pairs(a, b, 1.0, backend=backend)
+    assert list(zip(c.a, c.b)) == [(5, 0), (6, 1), (7, 2)]
+    assert np.all(c.score == 1.0)
+
+
+# --- all backends and paths against the Python reference ------------------------
+
+
+@pytest.mark.parametrize("nbytes", WIDTHS)
+def test_matrix_and_pairs_match_reference(isa, rng, nbytes):
+    a = structured_clks(rng, 9, nbytes)
+    b = np.concatenate([structured_clks(rng, 11, nbytes), a[3:5]])
+    want = reference_matrix(a, b)
+    for backend in ("numpy", "native"):
+        np.testing.assert_array_equal(similarity.dice_matrix(a, b, backend=backend), want)
+        np.testing.assert_array_equal(similarity.popcounts(a, backend=backend),
+                                      np.unpackbits(a, axis=1).sum(axis=1))
+        for t in (0.0, 0.5, 0.8, 1.0):
+            for k in (None, 1, 3):
+                got = similarity.candidate_pairs(a, b, t, k=k, backend=backend)
+                assert_same(got, reference_pairs(want, t, k))
+
+
+@pytest.mark.parametrize("threshold", THRESHOLDS)
+def test_backends_agree_on_larger_inputs(isa, rng, threshold):
+    # realistic popcount spread, so the popcount window really prunes
+    a = np.concatenate([random_clks(rng, 1, 128, d) for d in rng.uniform(0.05, 0.5, 150)])
+    b = np.concatenate([a[::3] ^ (random_clks(rng, 50, 128, 0.02)),
+                        random_clks(rng, 120, 128, 0.3), np.zeros((2, 128), np.uint8)])
+    for k in (None, 2):
+        want = similarity.candidate_pairs(a, b, threshold, k=k, backend="numpy")
+        got = similarity.candidate_pairs(a, b, threshold, k=k, backend="native", threads=3)
+        assert_same(got, want)
+    assert_same(want, reference_pairs(reference_matrix(a, b), threshold, 2))
+
+
+@pytest.mark.parametrize("early_exit_from", [0.0, 2.0])
+def test_early_exit_on_and_off_give_the_same_pairs(backend, rng, monkeypatch, early_exit_from):
+    monkeypatch.setattr(similarity, "_EARLY_EXIT_THRESHOLD", early_exit_from)
+    a = random_clks(rng, 40, 40, 0.3)
+    b = np.concatenate([a ^ random_clks(rng, 40, 40, 0.03), random_clks(rng, 30, 40, 0.3)])
+    for t in (0.0, 0.6, 0.9):
+        assert_same(similarity.candidate_pairs(a, b, t, backend=backend),
+                    reference_pairs(reference_matrix(a, b), t))
+
+
+def test_output_buffer_overflow_resumes(rng, monkeypatch):
+    if not similarity.available_backends()["native"]:
+        pytest.skip("native kernel not built")
+    monkeypatch.setattr(similarity, "_SCAN_CAPACITY", 3)  # smaller than one row
+    a = random_clks(rng, 23, 9)
+    b = random_clks(rng, 17, 9)
+    want = reference_pairs(reference_matrix(a, b), 0.0)
+    assert_same(similarity.candidate_pairs(a, b, 0.0, backend="native", threads=2), want)
+    want_k = reference_pairs(reference_matrix(a, b), 0.2, 5)
+    assert_same(similarity.candidate_pairs(a, b, 0.2, k=5, backend="native"), want_k)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_threads_do_not_change_results(backend, rng, threads):
+    a = random_clks(rng, 61, 16, 0.3)
+    b = random_clks(rng, 47, 16, 0.3)
+    want = reference_pairs(reference_matrix(a, b), 0.35)
+    got = similarity.candidate_pairs(a, b, 0.35, backend=backend, threads=threads)
+    assert_same(got, want)
+
+
+def test_ties_and_duplicates_are_ordered_by_a_then_b(backend):
+    x = np.array([[0b11110000, 0]], dtype=np.uint8)
+    a = np.repeat(x, 3, axis=0)
+    b = np.repeat(x, 4, axis=0)
+    c = similarity.candidate_pairs(a, b, 0.9, backend=backend)
+    assert list(zip(c.a, c.b)) == [(i, j) for i in range(3) for j in range(4)]
+    top = similarity.candidate_pairs(a, b, 0.9, k=2, backend=backend)
+    assert list(zip(top.a, top.b)) == [(i, j) for i in range(3) for j in range(2)]
+
+
+def test_k_larger_than_b_is_all_pairs(backend, rng):
+    a, b = random_clks(rng, 5, 4), random_clks(rng, 6, 4)
+    assert_same(similarity.candidate_pairs(a, b, 0.0, k=100, backend=backend),
+                similarity.candidate_pairs(a, b, 0.0, backend=backend))
+
+
+# --- empty and odd inputs -------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((0, 16), (5, 16)), ((5, 16), (0, 16)),
+                                              ((0, 0), (5, 16)), ((5, 16), (0, 0)),
+                                              ((0, 0), (0, 0))])
+def test_empty_inputs(backend, shape_a, shape_b):
+    a = np.zeros(shape_a, dtype=np.uint8)
+    b = np.zeros(shape_b, dtype=np.uint8)
+    c = similarity.candidate_pairs(a, b, 0.0, k=3, backend=backend)
+    assert len(c) == 0 and c.a.dtype == np.int64 and c.score.dtype == np.float64
+    m = similarity.dice_matrix(a, b, backend=backend)
+    assert m.shape == (shape_a[0], shape_b[0]) and m.dtype == np.float64
+
+
+def test_non_contiguous_input_is_accepted(backend, rng):
+    a = random_clks(rng, 10, 24)
+    b = random_clks(rng, 12, 24)
+    want = similarity.dice_matrix(a[::2], b, backend="numpy")
+    np.testing.assert_array_equal(similarity.dice_matrix(a[::2], b, backend=backend), want)
+    unaligned = np.empty(10 * 24 + 1, np.uint8)[1:].reshape(10, 24)
+    unaligned[:] = a
+    np.testing.assert_array_equal(similarity.dice_matrix(unaligned, b, backend=backend),
+                                  similarity.dice_matrix(a, b, backend="numpy"))
+
+
+# --- validation and backend choice ----------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"threshold": 1.5}, "'threshold' parameter of candidate_pairs"),
+    ({"threshold": float("nan")}, "'threshold'"),
+    ({"threshold": "0.8"}, "'threshold'"),
+    ({"threshold": 0.8, "k": 0}, "'k' parameter"),
+    ({"threshold": 0.8, "threads": 0}, "'threads' parameter"),
+    ({"threshold": 0.8, "backend": "gpu"}, "'backend' parameter"),
+    ({"threshold": 0.8, "progress": "yes"}, "'progress' parameter"),
+])
+def test_bad_parameters(rng, kwargs, match):
+    a = random_clks(rng, 3, 8)
+    with pytest.raises(InputError, match=match):
+        similarity.candidate_pairs(a, a, **kwargs)
+
+
+def test_bad_arrays(rng):
+    a = random_clks(rng, 3, 8)
+    with pytest.raises(InputError, match="differ in length: a has 64 bits per row, b has 72"):
+        similarity.candidate_pairs(a, random_clks(rng, 3, 9), 0.5)
+    with pytest.raises(InputError, match="uint8"):
+        similarity.dice_matrix(a.astype(np.int64), a)
+    with pytest.raises(InputError, match="2-D"):
+        similarity.dice_matrix(a[0], a)
+
+
+def test_missing_native_kernel(monkeypatch, rng, caplog):
+    monkeypatch.setattr(similarity, "_dice_native", None)
+    monkeypatch.setattr(similarity, "_NATIVE_IMPORT_ERROR", "ImportError: no _dice_cffi")
+    monkeypatch.setattr(similarity, "_logged", set())
+    a = random_clks(rng, 4, 8)
+    with pytest.raises(ImportError, match="pip install -e . --no-build-isolation"):
+        similarity.candidate_pairs(a, a, 0.5, backend="native")
+    with caplog.at_level(logging.DEBUG, logger="pprl.similarity"):
+        c = similarity.candidate_pairs(a, a, 0.5)  # auto falls back, and says so once
+        similarity.dice_matrix(a, a)
+    assert len(c) >= 4
+    assert [r.getMessage() for r in caplog.records].count(
+        "pprl.similarity: backend='auto' uses the numpy kernel (ImportError: no _dice_cffi)") == 1
+    info = similarity.available_backends()
+    assert info["native"] is False and info["isa"] is None and "no _dice_cffi" in info["error"]
+
+
+def test_available_backends_names_the_path_in_use():
+    info = pprl.available_backends()
+    assert info["numpy"] is True
+    if info["native"]:
+        from pprl import _dice_native
+
+        assert info["isa"] == _dice_native.isa() and info["isa"] in info["isas"]
+        assert info["isas"][-1] == "portable"
+
+
+def test_set_isa_refuses_unknown_or_unsupported_paths():
+    if not similarity.available_backends()["native"]:
+        pytest.skip("native kernel not built")
+    from pprl import _dice_native
+
+    with pytest.raises(ValueError, match="Unknown instruction-set path 'sse'"):
+        _dice_native.set_isa("sse")
+    missing = [x for x in ("avx512", "avx2", "popcnt") if x not in _dice_native.isas()]
+    for name in missing:
+        with pytest.raises(NativeKernelError, match=f"Cannot use the '{name}' Dice kernel"):
+            _dice_native.set_isa(name)
+
+
+def test_progress_bar(backend, rng, capsys):
+    a = random_clks(rng, 20, 8)
+    c = similarity.candidate_pairs(a, a, 0.9, backend=backend, progress=True)
+    assert len(c) >= 20
+    assert "candidate pairs" in capsys.readouterr().err
+
+
+# --- anonlink as the oracle -----------------------------------------------------
+
+
+def _bitarrays(x):
+    from bitarray import bitarray
+
+    out = []
+    for row in x:
+        ba = bitarray(endian="big")
+        ba.frombytes(row.tobytes())
+        out.append(ba)
+    return out
+
+
+def _anonlink_pairs(result):
+    sims, (ia, ib) = result
+    return Candidates(np.asarray(ia, np.int64), np.asarray(ib, np.int64), np.asarray(sims))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("threshold", THRESHOLDS)
+@pytest.mark.parametrize("k", [None, 1, 4])
+def test_matches_anonlink_dice(backend, rng, threshold, k):
+    anonlink = pytest.importorskip("anonlink")
+    from anonlink.similarities import dice_coefficient_accelerated, dice_coefficient_python
+
+    nbytes = 24 if k else 64
+    a = np.concatenate([structured_clks(rng, 30, nbytes), random_clks(rng, 20, nbytes, 0.2)])
+    b = np.concatenate([a[::2] ^ random_clks(rng, 25, nbytes, 0.05),
+                        structured_clks(rng, 25, nbytes)])
+    got = similarity.candidate_pairs(a, b, threshold, k=k, backend=backend)
+    for fn in (dice_coefficient_accelerated, dice_coefficient_python):
+        assert_same(got, _anonlink_pairs(fn((_bitarrays(a), _bitarrays(b)), threshold, k=k)))
+    if k is None:
+        sims, _, (ra, rb) = anonlink.candidate_generation.find_candidate_pairs(
+            [_bitarrays(a), _bitarrays(b)], dice_coefficient_accelerated, threshold)
+        assert_same(got, Candidates(np.asarray(ra, np.int64), np.asarray(rb, np.int64),
+                                    np.asarray(sims)))
+
+
+@pytest.mark.oracle
+def test_k_differs_from_anonlink_find_candidate_pairs_only_by_its_cap_on_b(backend, rng):
+    """anonlink's find_candidate_pairs also keeps at most k pairs per row of B.
+
+    Applying that cap (in canonical order) to our per-row-of-A top k gives
+    exactly its pairs: the only difference is the documented one.
+    """
+    anonlink = pytest.importorskip("anonlink")
+    from anonlink.similarities import dice_coefficient_accelerated
+
+    a = random_clks(rng, 40, 16, 0.3)
+    b = np.concatenate([a ^ random_clks(rng, 40, 16, 0.05), random_clks(rng, 30, 16, 0.3)])
+    k = 2
+    ours = similarity.candidate_pairs(a, b, 0.3, k=k, backend=backend)
+    seen: dict[int, int] = {}
+    keep = []
+    for bj in ours.b.tolist():
+        seen[bj] = seen.get(bj, 0) + 1
+        keep.append(seen[bj] <= k)
+    keep = np.array(keep)
+    capped = Candidates(ours.a[keep], ours.b[keep], ours.score[keep])
+    sims, _, (ra, rb) = anonlink.candidate_generation.find_candidate_pairs(
+        [_bitarrays(a), _bitarrays(b)], dice_coefficient_accelerated, 0.3, k=k)
+    assert not keep.all()  # the example really exercises the difference
+    assert_same(capped, Candidates(np.asarray(ra, np.int64), np.asarray(rb, np.int64),
+                                   np.asarray(sims)))
