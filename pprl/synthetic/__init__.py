@@ -1,0 +1,36 @@
+"""Synthetic people with realistic errors and exact ground truth.
+
+* :func:`make_dataset` -- multi-party data sets with overlap, duplicates,
+  truth, a log of every corruption and a manifest; :func:`read_dataset`.
+* :func:`make_people` -- clean person records (faker value pools, numpy sampling).
+* :class:`CorruptionConfig` and :func:`corrupt` -- composable corruptors applied
+  per field with configurable probabilities.
+
+Everything is driven by a caller-seeded ``numpy.random.Generator``; faker is
+imported lazily, only when value pools are first built.
+"""
+
+from __future__ import annotations
+
+from .config import CorruptionConfig, CorruptionConfigError
+from .corrupt import CORRUPTORS, FIELD_KINDS, RECORD_KINDS, Corruptor
+from .dataset import Duplicates, SyntheticDataset, make_dataset, read_dataset
+from .generate import LOCALES, PERSON_COLUMNS, make_people
+from .pipeline import corrupt
+
+__all__ = [
+    "PERSON_COLUMNS",
+    "LOCALES",
+    "make_people",
+    "make_dataset",
+    "read_dataset",
+    "SyntheticDataset",
+    "Duplicates",
+    "CorruptionConfig",
+    "CorruptionConfigError",
+    "corrupt",
+    "Corruptor",
+    "CORRUPTORS",
+    "FIELD_KINDS",
+    "RECORD_KINDS",
+]
