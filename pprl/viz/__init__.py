@@ -1,0 +1,29 @@
+"""Plots and notebook widgets for pprl (needs the ``viz`` extra: ``pip install 'pprl[viz]'``).
+
+This package is never imported by ``import pprl``.  Importing it does not
+import matplotlib or ipywidgets either: they load when something is drawn
+or a widget is built.
+
+* :mod:`pprl.viz.plots` -- Display objects (``from_...(...)``, ``.plot(ax=None)``).
+* :mod:`pprl.viz.widgets` -- the threshold and parameter explorers.
+"""
+
+from __future__ import annotations
+
+from .plots import (
+    CorruptionRecallDisplay,
+    ParameterHeatmapDisplay,
+    PopcountDisplay,
+    PrecisionRecallDisplay,
+    ScoreHistogramDisplay,
+    ThresholdMetricsDisplay,
+)
+
+__all__ = [
+    "PrecisionRecallDisplay",
+    "ThresholdMetricsDisplay",
+    "ScoreHistogramDisplay",
+    "ParameterHeatmapDisplay",
+    "PopcountDisplay",
+    "CorruptionRecallDisplay",
+]

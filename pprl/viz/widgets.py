@@ -1,0 +1,251 @@
+"""Notebook explorers: thin ipywidgets wiring over :mod:`pprl.explore`.
+
+Everything computed here comes from plain, unit-tested functions
+(:func:`pprl.explore.threshold_summary`, :class:`pprl.explore.ExplorerModel`);
+the classes below only build controls, call those functions when a control
+changes and redraw.  ipywidgets and matplotlib are imported when an explorer
+is built, never at import time.  Show an explorer by leaving it as the last
+expression of a cell (or ``display(explorer)``).
+
+Examples
+--------
+>>> from pprl.viz.widgets import ThresholdExplorer          # doctest: +SKIP
+>>> ThresholdExplorer(candidates, truth)                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from ..diagnostics import score_histogram
+from ..errors import InputError
+from ..evaluation import threshold_curve
+from ..explore import EncodingParams, ExplorerModel, threshold_summary
+from .plots import PrecisionRecallDisplay, ScoreHistogramDisplay, ThresholdMetricsDisplay
+
+__all__ = ["ThresholdExplorer", "ParameterExplorer"]
+
+L_CHOICES = (256, 512, 1024, 2048, 4096)
+
+
+def _require_widgets():
+    try:
+        import ipywidgets
+    except ImportError as exc:  # pragma: no cover - exercised with ipywidgets missing
+        raise ImportError(
+            "The pprl explorers need ipywidgets, which is not installed. "
+            "Install the plotting extra: pip install 'pprl[viz]'"
+        ) from exc
+    return ipywidgets
+
+
+def _figure(ncols: int, width: float):
+    from matplotlib.figure import Figure
+
+    # A bare Figure (not pyplot) so notebooks do not show it a second time, with a
+    # fixed layout: constrained layout would cost more than the update itself.
+    fig = Figure(figsize=(width, 4.0), dpi=80)
+    axes = fig.subplots(1, ncols)
+    fig.subplots_adjust(left=0.06, right=0.94 if ncols == 3 else 0.98, bottom=0.13, top=0.91,
+                        wspace=0.38)
+    return fig, axes
+
+
+def _show(output, figure) -> None:
+    from IPython.display import display
+
+    with output:
+        output.clear_output(wait=True)
+        display(figure)
+
+
+class _Explorer:
+    widget: Any = None
+
+    def _ipython_display_(self):  # pragma: no cover - needs a notebook front end
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class ThresholdExplorer(_Explorer):
+    """A threshold slider that redraws the P/R curve, the metric curves, the score
+    histogram, the confusion counts and the candidate-set size.
+
+    Parameters
+    ----------
+    candidates : Candidates
+        Scored candidate pairs (e.g. :func:`pprl.candidate_pairs` at a low threshold).
+    truth : pairs
+        All true pairs.
+    threshold : float, optional
+        Initial threshold; default the best-F1 threshold.
+    greedy : bool, default=True
+        Also show greedy one-to-one matching counts.
+    bins : int, default=50
+
+    Attributes
+    ----------
+    slider : ipywidgets.FloatSlider
+    summary : pprl.explore.ThresholdSummary
+        What the current threshold gives (updated on every change).
+    widget : ipywidgets.VBox
+    """
+
+    def __init__(self, candidates, truth, *, threshold: float | None = None,
+                 greedy: bool = True, bins: int = 50):
+        w = _require_widgets()
+        self.curve = threshold_curve(candidates, truth)
+        self.greedy_curve = threshold_curve(candidates, truth, solver="greedy") if greedy else None
+        self.histogram = score_histogram(candidates, truth, bins=bins)
+        if threshold is None:
+            threshold = self.curve.best_f1().threshold or 0.5
+        lo = float(self.curve.thresholds.min()) if len(self.curve) else 0.0
+        self.slider = w.FloatSlider(value=threshold, min=round(lo, 3), max=1.0, step=0.005,
+                                    description="threshold", continuous_update=False,
+                                    readout_format=".3f")
+        self.table = w.HTML()
+        self.output = w.Output()
+        self.figure, self.axes = _figure(3, 14.0)
+        self.widget = w.VBox([self.slider, self.table, self.output])
+        self.slider.observe(self._on_change, names="value")
+        self.update(threshold)
+
+    def _on_change(self, change) -> None:
+        self.update(change["new"])
+
+    def update(self, threshold: float) -> None:
+        """Recompute the summary at ``threshold`` and redraw."""
+        self.summary = threshold_summary(self.curve, threshold, self.greedy_curve)
+        self.table.value = self.summary.to_html()
+        for ax in self.figure.axes[3:]:  # twin axes from the last draw
+            ax.remove()
+        for ax in self.axes:
+            ax.clear()
+        t = self.summary.threshold
+        PrecisionRecallDisplay.from_curve(self.curve, threshold=t).plot(ax=self.axes[0])
+        ThresholdMetricsDisplay.from_curve(self.curve, threshold=t).plot(ax=self.axes[1])
+        ScoreHistogramDisplay(self.histogram, threshold=t).plot(ax=self.axes[2])
+        _show(self.output, self.figure)
+
+
+class ParameterExplorer(_Explorer):
+    """Controls for the encoding knobs that re-encode a sample and redraw its quality.
+
+    Parameters
+    ----------
+    model : pprl.explore.ExplorerModel
+        The sample, truth and caches (see :class:`~pprl.explore.ExplorerModel`).
+    params : EncodingParams, optional
+        Initial knobs.
+
+    Attributes
+    ----------
+    controls : dict of str to ipywidgets widget
+        ``l``, ``xor_folds``, ``strategy``, ``k``, ``q``, ``positional`` and
+        one checkbox per feature under ``"include:<name>"``.
+    params : EncodingParams
+        The knobs shown now.
+    result : pprl.explore.ExplorerResult
+    seconds : float
+        Wall time of the last update (evaluate and draw).
+    model_seconds : float
+        Of which the model (encode, compare, evaluate; cache hits are instant).
+    """
+
+    def __init__(self, model: ExplorerModel, params: EncodingParams | None = None):
+        w = _require_widgets()
+        self.model = model
+        p = params or EncodingParams()
+        included = set(p.include) if p.include is not None else set(model.features)
+        c: dict[str, Any] = {
+            "l": w.SelectionSlider(options=sorted(set(L_CHOICES) | {p.l}), value=p.l,
+                                   description="l (bits)", continuous_update=False),
+            "xor_folds": w.IntSlider(value=p.xor_folds, min=0, max=2, description="xor folds",
+                                     continuous_update=False),
+            "strategy": w.ToggleButtons(options=["schema", "bitsPerToken", "bitsPerFeature"],
+                                        value=p.strategy, description="k is"),
+            "k": w.IntSlider(value=p.k, min=1, max=400, description="k",
+                             continuous_update=False),
+            "q": w.Dropdown(options=[("schema", None), ("1", 1), ("2", 2), ("3", 3), ("4", 4)],
+                            value=p.q, description="q (text)"),
+            "positional": w.Dropdown(options=[("schema", None), ("off", False), ("on", True)],
+                                     value=p.positional, description="positional"),
+        }
+        for name in model.features:
+            c[f"include:{name}"] = w.Checkbox(value=name in included, description=name,
+                                              indent=False)
+        self.controls = c
+        self.status = w.HTML()
+        self.output = w.Output()
+        self.figure, self.axes = _figure(2, 11.0)
+        self._previous = None
+        feature_box = w.HBox([c[f"include:{n}"] for n in model.features],
+                             layout=w.Layout(flex_flow="row wrap"))
+        self.widget = w.VBox([
+            w.HBox([c["l"], c["xor_folds"]]),
+            w.HBox([c["strategy"], c["k"]]),
+            w.HBox([c["q"], c["positional"]]),
+            w.HTML("<b>features hashed</b>"), feature_box,
+            self.status, self.output,
+        ])
+        for ctl in c.values():
+            ctl.observe(self._on_change, names="value")
+        self.update()
+
+    def params_from_controls(self) -> EncodingParams:
+        """The knobs the controls show now."""
+        c = self.controls
+        include = tuple(n for n in self.model.features if c[f"include:{n}"].value)
+        return EncodingParams(l=c["l"].value, xor_folds=c["xor_folds"].value,
+                              strategy=c["strategy"].value, k=c["k"].value, q=c["q"].value,
+                              positional=c["positional"].value, include=include)
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Evaluate the knobs shown and redraw (previous P/R curve dotted for comparison)."""
+        t0 = time.perf_counter()
+        params = self.params_from_controls()
+        try:
+            result = self.model.evaluate(params)
+            self.model_seconds = time.perf_counter() - t0
+        except InputError as exc:
+            self.status.value = f"<span>cannot encode: {exc}</span>"
+            return
+        if getattr(self, "result", None) is not None and self.result.params != params:
+            self._previous = self.result
+        self.params, self.result = params, result
+        best = result.best
+        for ax in self.axes:
+            ax.clear()
+        ScoreHistogramDisplay(result.histogram, threshold=best.threshold).plot(ax=self.axes[0])
+        if self._previous is not None:
+            PrecisionRecallDisplay.from_curve(self._previous.curve).plot(
+                ax=self.axes[1], label="previous", style=2)
+        PrecisionRecallDisplay.from_curve(result.curve).plot(ax=self.axes[1], label="now")
+        _show(self.output, self.figure)
+        self.seconds = time.perf_counter() - t0
+        s = result.seconds
+        self.status.value = (
+            f"best F1 <b>{best.f1:.3f}</b> at threshold {best.threshold or 0:.3f} "
+            f"(precision {best.precision:.3f}, recall {best.recall:.3f}) &middot; "
+            f"encode {s['encode'] * 1e3:.0f} ms, compare {s['compare'] * 1e3:.0f} ms, "
+            f"evaluate {s['evaluate'] * 1e3:.0f} ms; update {self.seconds * 1e3:.0f} ms"
+        )
+
+    def set(self, **changes) -> None:
+        """Set controls programmatically (as a user would), e.g. ``set(l=512, q=3)``."""
+        for name, value in changes.items():
+            if name == "include":
+                for n in self.model.features:
+                    self.controls[f"include:{n}"].value = n in value
+            else:
+                self.controls[name].value = value
+
+    def params_with(self, **changes) -> EncodingParams:
+        """The current knobs with some changed (does not touch the controls)."""
+        return replace(self.params, **changes)
