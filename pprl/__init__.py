@@ -57,6 +57,7 @@ from .diagnostics import (
     score_histogram,
 )
 from .evaluation import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
+from .synthetic import make_dataset
 
 __all__ = [
     "__version__",
@@ -98,4 +99,5 @@ __all__ = [
     "reduction_ratio",
     "CorruptionRecall",
     "recall_by_corruption",
+    "make_dataset",
 ]

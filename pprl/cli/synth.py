@@ -90,12 +90,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         config = CorruptionConfig.default()
     dups = _duplicates(args.duplicates) if args.duplicates else None
-    progress = show_progress(args)
-    if progress:
-        print(f"pprl synth: generating {args.parties} x {args.records} records ...",
-              file=sys.stderr)
     ds = make_dataset(args.records, parties=args.parties, overlap=args.overlap,
-                      locale=args.locale, config=config, duplicates=dups, rng=args.seed)
+                      locale=args.locale, config=config, duplicates=dups, rng=args.seed,
+                      progress=show_progress(args))
     out = ds.write(args.out, overwrite=args.force, compress=args.gzip)
     sizes = ", ".join(f"{n}: {len(df)}" for n, df in zip(ds.party_names, ds.parties, strict=True))
     print(f"wrote {out} ({sizes}; seed {ds.manifest['seed']})", file=sys.stderr)

@@ -269,6 +269,7 @@ def make_dataset(
     config: CorruptionConfig | None = None,
     duplicates: Duplicates | dict | None = None,
     rng: object = None,
+    progress: bool = False,
 ) -> SyntheticDataset:
     """Generate a multi-party synthetic data set with ground truth.
 
@@ -289,6 +290,8 @@ def make_dataset(
         Source of every random choice. With ``None`` or an int the seed is
         recorded in the manifest (``None`` draws a fresh one) so the set can be
         regenerated; a Generator's seed cannot be recorded.
+    progress : bool, default=False
+        Show a tqdm progress bar (one step per stage and party).
 
     Returns
     -------
@@ -330,16 +333,22 @@ def make_dataset(
         seed = int(rng)
     rng = check_rng(rng)
 
+    from tqdm.auto import tqdm
+
     n, k = int(n_records), int(parties)
     n_shared = int(round(overlap * n))
     n_entities = n_shared + k * (n - n_shared)
+    bar = tqdm(total=k + 2, desc="synth", unit="step", disable=not progress)
+    bar.set_postfix_str("people")
     pools = _pools_for(locale, rng)
     clean = _people_columns(pools, rng, n_entities)
+    bar.update()
     names = _party_names(k)
     frames, ent_rows = [], []
     log_p: list[str] = []
     log_cols: dict[str, list] = {c: [] for c in ("row", "field", "kind", "before", "after")}
     for i, name in enumerate(names):
+        bar.set_postfix_str(f"party {name}")
         own = n_shared + i * (n - n_shared) + np.arange(n - n_shared)
         people = np.concatenate([np.arange(n_shared), own]).astype(np.int64)
         if duplicates is not None:
@@ -355,6 +364,8 @@ def make_dataset(
         log_p.extend([name] * len(log["row"]))
         for c in log_cols:
             log_cols[c].extend(log[c])
+        bar.update()
+    bar.set_postfix_str("truth")
     entities = pd.concat(ent_rows, ignore_index=True)
     corruptions = pd.DataFrame({"party": log_p, **log_cols})
     offsets, fmask, kmask, count = _masks(log_p, log_cols["field"], log_cols["kind"],
@@ -372,6 +383,8 @@ def make_dataset(
     truth["fields_changed"] = _mask_strings(fm, _FIELDS)
     truth["kinds"] = _mask_strings(km, _KINDS)
     ds.truth = truth
+    bar.update()
+    bar.close()
     ds.manifest = _manifest(seed, n, k, overlap, locale, config, duplicates)
     return ds
 
