@@ -128,7 +128,7 @@ class _Checker:
         if s is None:
             return None
         try:
-            return base64.b64decode(s)
+            return base64.b64decode("".join(s.split()), validate=True)
         except (binascii.Error, ValueError):
             self.err(path, f"expected base64-encoded bytes, got {_show(s)}")
             return None
@@ -396,10 +396,14 @@ def schema_from_dict(doc: Any, source: str | None = None) -> Schema:
     for key in ("clkConfig", "features"):
         if key not in doc:
             c.err(key, "required key is missing")
-    length, folds, kdf, notes = _clk_config(c, doc.get("clkConfig", {}))
-    feats_d = doc.get("features", [])
+    length, folds, kdf, notes = None, 0, None, []
+    if "clkConfig" in doc:
+        length, folds, kdf, notes = _clk_config(c, doc["clkConfig"])
+    feats_d = doc.get("features", _MISSING)
     features: list[Feature | None] = []
-    if not isinstance(feats_d, list):
+    if feats_d is _MISSING:
+        pass
+    elif not isinstance(feats_d, list):
         c.err("features", f"expected an array of features, got {_show(feats_d)}")
     else:
         if not feats_d:

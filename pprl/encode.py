@@ -83,6 +83,19 @@ def _as_strings(values: Sequence) -> np.ndarray:
     return out
 
 
+def _factorize(values) -> tuple[np.ndarray, list[str]]:
+    """Codes and distinct values, in order of first appearance.
+
+    A dict, not ``pandas.factorize``: pandas' object hashing stops at a NUL
+    character, so it would merge "" and "\\x00".
+    """
+    table: dict[str, int] = {}
+    get = table.setdefault
+    codes = np.fromiter((get(v, len(table)) for v in values), dtype=np.int64,
+                        count=len(values))
+    return codes, list(table)
+
+
 def _check_secret(secret) -> bytes:
     if isinstance(secret, str):
         secret = secret.encode("utf-8")
@@ -237,8 +250,7 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
             for fi, enc in enumerate(encoders):
                 if enc is None:
                     continue
-                codes, uniques = pd.factorize(columns[fi][start:stop])
-                uniques = list(uniques)
+                codes, uniques = _factorize(columns[fi][start:stop])
                 formatted, problems = check_and_format(enc.feature, uniques)
                 comp = enc.feature.hashing.comparison
                 if isinstance(comp, NumericComparison):
