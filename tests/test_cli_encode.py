@@ -166,3 +166,16 @@ def test_schema_check_lists_every_problem(tmp_path, capsys):
         '  features[1].hashing.strategy.bitsPerToken: expected a positive integer, got "many"',
         '  features[3].format.values: expected an array of strings, got "fm"',
     ]
+
+
+def test_cli_reproduces_golden_file(tmp_path, capsys):
+    from pathlib import Path
+
+    golden = Path(__file__).parent / "data" / "golden"
+    key = tmp_path / "key"
+    key.write_bytes(b"golden test secret, not a real one")
+    out = tmp_path / "clks.json"
+    rc, _, _ = run(["encode", str(golden / "records.csv"), str(golden / "schema.json"),
+                    "--secret-file", str(key), "-o", str(out), "--no-progress"], capsys)
+    assert rc == 0
+    assert json.loads(out.read_text()) == json.loads((golden / "clks.json").read_text())

@@ -172,3 +172,20 @@ def test_ngram_clk_is_the_union_of_its_tokens(word, k, hash_type):
 
 def test_progress_bar_runs(schema, capsys):
     encode(ROWS, schema, SECRET, progress=True)
+
+
+GOLDEN = __import__("pathlib").Path(__file__).parent / "data" / "golden"
+GOLDEN_SECRET = b"golden test secret, not a real one"  # as in make_golden.py
+
+
+def test_golden_clks():
+    import csv
+    import json
+
+    with open(GOLDEN / "records.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))[1:]
+    expected = json.loads((GOLDEN / "clks.json").read_text())["clks"]
+    from pprl import clks_to_base64
+
+    got = clks_to_base64(encode(rows, GOLDEN / "schema.json", GOLDEN_SECRET, progress=False))
+    assert got == expected
