@@ -35,38 +35,55 @@ typedef void (*pprl_common_fn)(const uint64_t *x, const uint64_t *ys, int64_t ny
                                int64_t nw, int32_t *out);
 
 /*
- * Early-exit variant for the candidate scan: count the first hw words, and
- * finish the pair only if the count plus min(popcounts of the remaining
- * words) can still reach cmin[pa + pb]; otherwise write -1.  The bound is
- * exact (common bits in the rest <= either row's popcount there), so no pair
- * that reaches the threshold is ever dropped.
+ * Candidate-scan kernel: row x of A (popcount pa) against ny rows of B
+ * (popcounts pb[j]); writes the rows j whose count of common bits c reaches
+ * cmin[pa + pb[j]] (exactly: score >= threshold) to hit_j / hit_c and
+ * returns how many.  With hw > 0 it first counts the first hw words and
+ * gives up on the pair when that count plus min(popcounts of the remaining
+ * words) -- an upper bound on c -- cannot reach the need; the bound is exact,
+ * so no pair that reaches the threshold is ever dropped.
  */
-typedef void (*pprl_bound_fn)(const uint64_t *x, const uint64_t *ys, int64_t ny, int64_t nw,
-                              int64_t hw, int32_t pa, int32_t pa_rest, const int32_t *pb,
-                              const int32_t *pb_rest, const int32_t *cmin, int32_t *out);
+typedef int64_t (*pprl_hits_fn)(const uint64_t *x, const uint64_t *ys, int64_t ny, int64_t nw,
+                                int64_t hw, int32_t pa, int32_t pa_rest, const int32_t *pb,
+                                const int32_t *pb_rest, const int32_t *cmin, int32_t *hit_j,
+                                int32_t *hit_c);
 
-#define PPRL_BOUND_BODY(PAIR, NW, HW)                                              \
+#define PPRL_HITS_BODY(PAIR, NW, HW, EARLY)                                        \
     for (j = 0; j < ny; j++) {                                                     \
         const uint64_t *y = ys + j * (NW);                                         \
-        int32_t c = PAIR(x, y, (HW));                                              \
-        int32_t rm = pa_rest < pb_rest[j] ? pa_rest : pb_rest[j];                  \
-        if (c + rm < cmin[pa + pb[j]])                                             \
-            out[j] = -1;                                                           \
-        else                                                                       \
-            out[j] = c + PAIR(x + (HW), y + (HW), (NW) - (HW));                    \
+        int32_t need = cmin[pa + pb[j]];                                           \
+        int32_t c;                                                                 \
+        if (EARLY) {                                                               \
+            int32_t rm = pa_rest < pb_rest[j] ? pa_rest : pb_rest[j];              \
+            c = PAIR(x, y, (HW));                                                  \
+            if (c + rm < need) continue;                                           \
+            c += PAIR(x + (HW), y + (HW), (NW) - (HW));                            \
+        } else {                                                                   \
+            c = PAIR(x, y, (NW));                                                  \
+        }                                                                          \
+        if (c >= need) {                                                           \
+            hit_j[h] = (int32_t)j;                                                 \
+            hit_c[h] = c;                                                          \
+            h++;                                                                   \
+        }                                                                          \
     }
 
-#define PPRL_DEFINE_BOUND(NAME, ATTR, PAIR)                                        \
-    static ATTR void NAME(const uint64_t *x, const uint64_t *ys, int64_t ny,       \
-                          int64_t nw, int64_t hw, int32_t pa, int32_t pa_rest,     \
-                          const int32_t *pb, const int32_t *pb_rest,               \
-                          const int32_t *cmin, int32_t *out) {                     \
-        int64_t j;                                                                 \
+#define PPRL_DEFINE_HITS(NAME, ATTR, PAIR)                                         \
+    static ATTR int64_t NAME(const uint64_t *x, const uint64_t *ys, int64_t ny,    \
+                             int64_t nw, int64_t hw, int32_t pa, int32_t pa_rest,  \
+                             const int32_t *pb, const int32_t *pb_rest,            \
+                             const int32_t *cmin, int32_t *hit_j, int32_t *hit_c) { \
+        int64_t j, h = 0;                                                          \
         if (nw == 16 && hw == 8) {                                                 \
-            PPRL_BOUND_BODY(PAIR, 16, 8)                                           \
+            PPRL_HITS_BODY(PAIR, 16, 8, 1)                                         \
+        } else if (nw == 16 && hw == 0) {                                          \
+            PPRL_HITS_BODY(PAIR, 16, 0, 0)                                         \
+        } else if (hw > 0) {                                                       \
+            PPRL_HITS_BODY(PAIR, nw, hw, 1)                                        \
         } else {                                                                   \
-            PPRL_BOUND_BODY(PAIR, nw, hw)                                          \
+            PPRL_HITS_BODY(PAIR, nw, 0, 0)                                         \
         }                                                                          \
+        return h;                                                                  \
     }
 
 /* ------------------------------------------------------------------------ */
@@ -105,7 +122,7 @@ static void common_portable(const uint64_t *x, const uint64_t *ys, int64_t ny, i
     }
 }
 
-PPRL_DEFINE_BOUND(bound_portable, , portable_pair)
+PPRL_DEFINE_HITS(hits_portable, , portable_pair)
 
 #if PPRL_HAVE_X86
 
@@ -138,7 +155,7 @@ static PPRL_T_POPCNT void common_popcnt(const uint64_t *x, const uint64_t *ys, i
     }
 }
 
-PPRL_DEFINE_BOUND(bound_popcnt, PPRL_T_POPCNT, popcnt_pair)
+PPRL_DEFINE_HITS(hits_popcnt, PPRL_T_POPCNT, popcnt_pair)
 
 /* ------------------------------------------------------------------------ */
 /* 1c. AVX2: nibble lookup with vpshufb, byte sums folded with vpsadbw        */
@@ -190,7 +207,7 @@ static PPRL_T_AVX2 void common_avx2(const uint64_t *x, const uint64_t *ys, int64
     }
 }
 
-PPRL_DEFINE_BOUND(bound_avx2, PPRL_T_AVX2, avx2_pair)
+PPRL_DEFINE_HITS(hits_avx2, PPRL_T_AVX2, avx2_pair)
 
 /* ------------------------------------------------------------------------ */
 /* 1d. AVX-512 VPOPCNTDQ                                                      */
@@ -226,7 +243,7 @@ static PPRL_T_AVX512 void common_avx512(const uint64_t *x, const uint64_t *ys, i
     }
 }
 
-PPRL_DEFINE_BOUND(bound_avx512, PPRL_T_AVX512, avx512_pair)
+PPRL_DEFINE_HITS(hits_avx512, PPRL_T_AVX512, avx512_pair)
 
 #endif /* PPRL_HAVE_X86 */
 
@@ -236,7 +253,7 @@ PPRL_DEFINE_BOUND(bound_avx512, PPRL_T_AVX512, avx512_pair)
 
 static int g_isa = PPRL_ISA_PORTABLE;
 static pprl_common_fn g_common = common_portable;
-static pprl_bound_fn g_bound = bound_portable;
+static pprl_hits_fn g_hits = hits_portable;
 
 int pprl_isa_compiled(int isa) {
     if (isa == PPRL_ISA_PORTABLE) return 1;
@@ -269,7 +286,18 @@ int pprl_isa_cpu(int isa) {
 
 int pprl_isa_best(void) {
     int isa;
-    for (isa = PPRL_ISA_AVX512; isa > PPRL_ISA_PORTABLE; isa--) {
+    if (pprl_isa_compiled(PPRL_ISA_AVX512) && pprl_isa_cpu(PPRL_ISA_AVX512))
+        return PPRL_ISA_AVX512;
+#if PPRL_HAVE_X86
+    /*
+     * On AMD cores without AVX-512 (Zen 1-3) scalar POPCNT runs several per
+     * cycle and beat the vpshufb path in benchmarks/bench_dice.py; on Intel
+     * (one POPCNT per cycle) the AVX2 path is the faster one.
+     */
+    __builtin_cpu_init();
+    if (__builtin_cpu_is("amd") && pprl_isa_cpu(PPRL_ISA_POPCNT)) return PPRL_ISA_POPCNT;
+#endif
+    for (isa = PPRL_ISA_AVX2; isa > PPRL_ISA_PORTABLE; isa--) {
         if (pprl_isa_compiled(isa) && pprl_isa_cpu(isa)) return isa;
     }
     return PPRL_ISA_PORTABLE;
@@ -281,11 +309,11 @@ int pprl_set_isa(int isa) {
     if (!pprl_isa_cpu(isa)) return PPRL_E_NOCPU;
     switch (isa) {
 #if PPRL_HAVE_X86
-    case PPRL_ISA_AVX512: g_common = common_avx512; g_bound = bound_avx512; break;
-    case PPRL_ISA_AVX2: g_common = common_avx2; g_bound = bound_avx2; break;
-    case PPRL_ISA_POPCNT: g_common = common_popcnt; g_bound = bound_popcnt; break;
+    case PPRL_ISA_AVX512: g_common = common_avx512; g_hits = hits_avx512; break;
+    case PPRL_ISA_AVX2: g_common = common_avx2; g_hits = hits_avx2; break;
+    case PPRL_ISA_POPCNT: g_common = common_popcnt; g_hits = hits_popcnt; break;
 #endif
-    default: g_common = common_portable; g_bound = bound_portable; break;
+    default: g_common = common_portable; g_hits = hits_portable; break;
     }
     g_isa = isa;
     return PPRL_OK;
@@ -438,10 +466,9 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
      * so far stay in the buffer, *n_out says how many pairs were written,
      * *next_row the first row not written, and PPRL_E_FULL is returned.
      */
-    int32_t cnt[PPRL_BLOCK];
-    int64_t i, j0, j, count = 0;
-    pprl_common_fn common = g_common;
-    pprl_bound_fn bound = g_bound;
+    int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
+    int64_t i, j0, j, h, count = 0;
+    pprl_hits_fn hits = g_hits;
     if (!n_out || !next_row) return PPRL_E_ARG;
     *n_out = 0;
     *next_row = 0;
@@ -465,16 +492,13 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
         jhi = b_start[pb_hi[p] + 1];
         for (j0 = jlo; j0 < jhi; j0 += PPRL_BLOCK) {
             int64_t len = (jhi - j0 < PPRL_BLOCK) ? jhi - j0 : PPRL_BLOCK;
-            if (hw > 0)
-                bound(x, b + j0 * nw, len, nw, hw, p, pa_rest[i], pb + j0, pb_rest + j0, cmin,
-                      cnt);
-            else
-                common(x, b + j0 * nw, len, nw, cnt);
-            for (j = 0; j < len; j++) {
-                int64_t s = (int64_t)p + pb[j0 + j];
-                if (cnt[j] < cmin[s]) continue;
+            int64_t nh = hits(x, b + j0 * nw, len, nw, hw, p, hw > 0 ? pa_rest[i] : 0,
+                              pb + j0, hw > 0 ? pb_rest + j0 : NULL, cmin, hit_j, hit_c);
+            for (h = 0; h < nh; h++) {
+                int64_t jj = j0 + hit_j[h];
+                double score = dice_score(hit_c[h], (int64_t)p + pb[jj]);
                 if (k > 0) {
-                    heap_push(heap_s, heap_b, &hn, k, dice_score(cnt[j], s), b_index[j0 + j]);
+                    heap_push(heap_s, heap_b, &hn, k, score, b_index[jj]);
                 } else {
                     if (count >= cap) {
                         *n_out = row_start;
@@ -482,8 +506,8 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
                         return PPRL_E_FULL;
                     }
                     out_a[count] = a_first + i;
-                    out_b[count] = b_index[j0 + j];
-                    out_s[count] = dice_score(cnt[j], s);
+                    out_b[count] = b_index[jj];
+                    out_s[count] = score;
                     count++;
                 }
             }

@@ -62,11 +62,15 @@ def _check(rc: int, func: str) -> None:
 
 
 def isas() -> list[str]:
-    """Instruction-set paths this build and this CPU can run, best first."""
-    return [
-        name for name, code in ISA_NAMES.items()
-        if lib.pprl_isa_compiled(code) and lib.pprl_isa_cpu(code)
-    ]
+    """Instruction-set paths this build and this CPU can run: the default first.
+
+    The default is the path expected to be fastest on this CPU (see
+    ``pprl_isa_best`` in ``native/dice.c``); the rest follow widest first.
+    """
+    ok = [name for name, code in ISA_NAMES.items()
+          if lib.pprl_isa_compiled(code) and lib.pprl_isa_cpu(code)]
+    best = _ISA_BY_CODE[lib.pprl_isa_best()]
+    return [best] + [name for name in ok if name != best]
 
 
 def isa() -> str:

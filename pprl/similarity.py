@@ -105,7 +105,7 @@ def available_backends() -> dict:
     dict
         ``numpy`` (always True), ``native`` (bool), ``isa`` (the path the
         native kernel uses, e.g. ``"avx2"``, or None), ``isas`` (every path
-        this build and CPU can run, best first), ``forced`` (the value of
+        this build and CPU can run, the default first), ``forced`` (the value of
         ``PPRL_DICE_ISA`` or None), ``error`` (why native is missing or
         unusable, or None) and ``threads`` (cores used by ``threads=None``).
 

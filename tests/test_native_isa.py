@@ -76,3 +76,22 @@ def test_refused_path_is_an_error_not_a_silent_fallback(value, reason):
     assert out["error"].startswith("NativeKernelError: PPRL_DICE_ISA=")
     assert reason in out["error"] and reason in out["info"]["error"]
     assert out["numpy_pairs"]  # the numpy backend keeps working
+
+
+def test_without_the_compiled_kernel_numpy_takes_over():
+    script = (
+        "import sys; sys.modules['pprl._dice_cffi'] = None\n"  # as if never built
+        "import numpy as np, pprl\n"
+        "info = pprl.available_backends()\n"
+        "assert info['native'] is False and info['isa'] is None, info\n"
+        "a = np.array([[255, 0], [255, 1]], dtype=np.uint8)\n"
+        "assert len(pprl.candidate_pairs(a, a, 0.5)) == 4\n"
+        "try:\n"
+        "    pprl.candidate_pairs(a, a, 0.5, backend='native')\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert "native Dice kernel of pprl is not available" in proc.stdout
+    assert "pip install -e . --no-build-isolation" in proc.stdout
