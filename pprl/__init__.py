@@ -41,6 +41,7 @@ from .errors import (
 )
 
 # --- linkage (issue 2) --------------------------------------------------------
+from .matching import greedy_match, optimal_match
 from .similarity import available_backends, candidate_pairs, dice_matrix
 
 # --- encoding (issue 3) -------------------------------------------------------
@@ -78,6 +79,8 @@ __all__ = [
     "unpack_bits",
     "write_clks",
     # linkage (issue 2)
+    "greedy_match",
+    "optimal_match",
     "available_backends",
     "candidate_pairs",
     "dice_matrix",
