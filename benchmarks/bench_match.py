@@ -46,8 +46,7 @@ def rss_mb() -> float:
 
 
 def solve(which: str, path: str) -> dict:
-    data = np.load(path)
-    a, b, s = data["a"], data["b"], data["score"]
+    a, b, s = (np.load(f"{path}.{name}.npy") for name in ("a", "b", "score"))
     base = rss_mb()
     if which.startswith("pprl"):
         from pprl import Candidates, greedy_match
@@ -106,8 +105,9 @@ def main() -> None:
     except ImportError:
         print("anonlink not installed: pip install -e '.[bench]' to compare")
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "cands.npz")
-        np.savez(path, a=c.a, b=c.b, score=c.score)
+        path = os.path.join(tmp, "cands")
+        for name in ("a", "b", "score"):
+            np.save(f"{path}.{name}.npy", getattr(c, name))
         results = {}
         for which in solvers:
             out = subprocess.run(
@@ -119,7 +119,7 @@ def main() -> None:
         print(f"\n{'solver':<14}{'seconds':>10}{'extra peak MB':>16}{'matches':>12}  same pairs")
         for which, r in results.items():
             same = np.array_equal(np.load(r["pairs"]), ref)
-            print(f"{which:<14}{r['seconds']:>10.2f}{r['extra_peak_mb']:>16.0f}"
+            print(f"{which:<14}{r['seconds']:>10.2f}{r['extra_peak_mb']:>16.1f}"
                   f"{r['n_matches']:>12,}  {same}")
         if "anonlink" in results:
             an = results["anonlink"]

@@ -65,18 +65,25 @@ class Candidates:
         return cls(a[order], b[order], score[order])
 
     def is_sorted(self) -> bool:
-        """Whether the pairs are in the canonical (score desc, a, b) order."""
-        if len(self) < 2:
-            return True
-        s, a, b = self.score, self.a, self.b
-        ds = s[1:] - s[:-1]
-        ties = ds == 0
-        da = a[1:] - a[:-1]
-        return bool(
-            np.all(ds <= 0)
-            and np.all(da[ties] >= 0)
-            and np.all((b[1:] - b[:-1])[ties & (da == 0)] > 0)
-        )
+        """Whether the pairs are in the canonical (score desc, a, b) order.
+
+        Checked in chunks, so the extra memory stays small for large sets.
+        """
+        n = len(self)
+        chunk = 1 << 20
+        for start in range(0, max(n - 1, 0), chunk):
+            stop = min(start + chunk + 1, n)
+            s, a, b = self.score[start:stop], self.a[start:stop], self.b[start:stop]
+            ds = s[1:] - s[:-1]
+            if np.any(ds > 0) or np.isnan(ds).any():
+                return False
+            ties = ds == 0
+            da = a[1:] - a[:-1]
+            if np.any(da[ties] < 0):
+                return False
+            if np.any((b[1:] - b[:-1])[ties & (da == 0)] <= 0):
+                return False
+        return True
 
     def above(self, threshold: float) -> Candidates:
         """The pairs with ``score >= threshold`` (order kept)."""
