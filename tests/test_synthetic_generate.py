@@ -118,3 +118,14 @@ def test_bad_n(bad):
 def test_bad_locale():
     with pytest.raises(InputError, match=re.escape("en_AU")):
         make_people(3, locale="xx_XX", rng=1)
+
+
+def test_import_pprl_does_not_import_faker():
+    import subprocess
+    import sys
+
+    code = ("import sys, pprl, pprl.synthetic, pprl.datasets; "
+            "print('faker' in sys.modules, 'tqdm' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False"]

@@ -363,7 +363,7 @@ _TEXT = _TYPO + ("missing", "case", "whitespace")
 FIELD_KINDS: dict[str, tuple[str, ...]] = {
     "given_name": _TEXT + ("phonetic", "nickname", "abbreviate", "initial"),
     "surname": _TEXT + ("phonetic",),
-    "sex": ("missing", "case"),
+    "sex": ("missing",),  # the person schema holds sex as an enum of "f", "m"
     "date_of_birth": ("date_swap", "date_digit", "date_year", "missing"),
     "street_number": _TYPO + ("missing", "whitespace"),
     "street_address": _TEXT + ("phonetic", "abbreviate"),
