@@ -1,0 +1,32 @@
+"""Notebook hygiene (fast; executing them is the separate nbmake job).
+
+CI runs them with ``MPLBACKEND=Agg PPRL_NB_N=500 pytest --nbmake notebooks/``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+
+
+def test_the_four_notebooks_exist():
+    names = {p.stem for p in NOTEBOOKS}
+    assert {"01_quickstart", "02_choosing_a_threshold", "03_tuning_a_schema",
+            "04_workshop_one_record"} <= names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_outputs_stripped_and_parameter_cell_first(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for c in code:
+        assert c["outputs"] == [] and c["execution_count"] is None, "commit without outputs"
+    first = "".join(code[0]["source"])
+    assert 'N = int(os.environ.get("PPRL_NB_N", 1000))' in first
+    assert "parameters" in code[0]["metadata"].get("tags", [])
+    text = "".join("".join(c["source"]) for c in code)
+    assert "np.random.seed" not in text and "random.seed" not in text
