@@ -293,3 +293,13 @@ def test_every_corruption_still_encodes_under_the_person_schema(clean):
         out, _ = corrupt(clean.head(500), cfg, rng=i)
         clks = encode(out, person_schema(), b"secret", progress=False)
         assert clks.shape[0] == 500
+
+
+def test_overwrite_removes_files_of_the_earlier_set_only(tmp_path):
+    make_dataset(20, parties=3, rng=1).write(tmp_path / "out")
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    make_dataset(20, rng=2).write(tmp_path / "out", overwrite=True, compress=True)
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["a.csv.gz", "b.csv.gz", "corruptions.csv.gz", "entities.csv.gz",
+                     "manifest.json", "notes.txt", "truth.csv.gz"]
+    assert read_dataset(tmp_path / "out").manifest["seed"] == 2

@@ -38,6 +38,7 @@ import hashlib
 import json
 import numbers
 import os
+import re
 import shutil
 import string
 import tempfile
@@ -58,6 +59,7 @@ __all__ = ["Duplicates", "SyntheticDataset", "make_dataset", "read_dataset", "FO
 
 FORMAT_VERSION = 1
 _FIELDS = tuple(PERSON_COLUMNS[1:])
+_OUR_FILE = re.compile(r"([a-z]|truth|entities|corruptions)\.csv(\.gz)?")
 _KINDS = tuple(sorted(set(CORRUPTORS) | set(RECORD_KINDS)))
 
 
@@ -203,6 +205,9 @@ class SyntheticDataset:
                 for name in files + ["manifest.json"]:
                     os.replace(tmp / name, out / name)
                 tmp.rmdir()
+                for stale in out.iterdir():  # files of an earlier set that this one lacks
+                    if stale.name not in files and _OUR_FILE.fullmatch(stale.name):
+                        stale.unlink()
             else:
                 os.rename(tmp, out)
         except BaseException:
