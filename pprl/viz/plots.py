@@ -38,6 +38,15 @@ def _chosen(curve: ThresholdCurve, threshold: float | None) -> LinkageMetrics:
     return curve.best_f1() if threshold is None else curve.at(threshold)
 
 
+def _plain_ticks(axis) -> None:
+    """Label a log axis 1, 10, 1,000, ... in plain text: mathtext labels cost a
+    parse on every redraw, which dominates a widget update."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 class _Display:
     ax_: Any = None
     figure_: Any = None
@@ -142,6 +151,7 @@ class ThresholdMetricsDisplay(_Display):
                                        color="0.45", linestyle=(0, (6, 2, 1, 2)), linewidth=1.0,
                                        label="pairs kept (right)")
             self.size_ax_.set_yscale("log")
+            _plain_ticks(self.size_ax_.yaxis)
             self.size_ax_.set_ylabel("pairs kept")
             handles.append(sl)
             labels.append(sl.get_label())
@@ -186,6 +196,7 @@ class ScoreHistogramDisplay(_Display):
                        label=f"threshold {self.threshold:.3f}")
         if log:
             ax.set_yscale("symlog", linthresh=1)
+            _plain_ticks(ax.yaxis)
         ax.set(xlabel="Dice score", ylabel="pairs" + (" (log scale)" if log else ""),
                title="Score distribution")
         ax.legend(loc="best", fontsize="small")
