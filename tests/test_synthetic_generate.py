@@ -62,6 +62,16 @@ def test_au_state_of_postcode_by_hand():
     assert au_state_of_postcode("x") == ""
 
 
+def test_de_postcode_agrees_with_state():
+    from pprl.synthetic.generate import de_state_of_postcode
+
+    de = make_people(3000, locale="de_DE", rng=6)
+    assert [de_state_of_postcode(p) for p in de["postcode"]] == list(de["state"])
+    assert de["state"].nunique() >= 10
+    assert de_state_of_postcode("01067") == "Sachsen"  # Dresden
+    assert de_state_of_postcode("50667") == "Nordrhein-Westfalen"  # Köln
+
+
 def test_us_zip_agrees_with_state():
     from faker.providers.address.en_US import Provider
 

@@ -11,6 +11,13 @@ weights (the US-census-derived name lists used by ``en_US`` and ``en_AU``,
 and ``en_GB`` surnames) they are used; elsewhere values get Zipf weights
 ``1 / rank**s`` over a seeded random ranking, so a few values are common and
 most are rare.
+
+Columns agree with each other: the given name is drawn from the list for the
+person's sex; the state follows from the postcode for en_AU (Australia Post
+ranges), en_US (faker's ZIP ranges per state) and de_DE (two-digit postal
+region, approximately); en_GB's ``state`` holds a county independent of the
+postcode (faker's GB postcodes carry no county). Phone area codes follow the
+state for en_AU; e-mail addresses are built from the person's names.
 """
 
 from __future__ import annotations
@@ -63,6 +70,34 @@ _AU_RANGES = (
 # Landline area code by state (Australian numbering plan).
 _AU_AREA = {"NSW": "2", "ACT": "2", "VIC": "3", "TAS": "3", "QLD": "7",
             "SA": "8", "WA": "8", "NT": "8"}
+
+
+# German two-digit postal regions (Leitregionen) -> the state holding most of each
+# (the unused regions 05 and 43 go to their neighbours' state).
+_DE_REGIONS = {
+    "Sachsen": "00 01 02 04 08 09", "Brandenburg": "03 14 15 16", "Sachsen-Anhalt": "05 06 39",
+    "Thüringen": "07 98 99", "Berlin": "10 11 12 13", "Mecklenburg-Vorpommern": "17 18 19",
+    "Hamburg": "20 21 22", "Schleswig-Holstein": "23 24 25", "Bremen": "28",
+    "Niedersachsen": "26 27 29 30 31 37 38 49", "Hessen": "34 35 36 60 61 62 63 64 65",
+    "Nordrhein-Westfalen": "32 33 40 41 42 43 44 45 46 47 48 50 51 52 53 57 58 59",
+    "Rheinland-Pfalz": "54 55 56 67", "Saarland": "66",
+    "Baden-Württemberg": "68 69 70 71 72 73 74 75 76 77 78 79 88 89",
+    "Bayern": "80 81 82 83 84 85 86 87 90 91 92 93 94 95 96 97",
+}
+_DE_STATE = {r: state for state, regions in _DE_REGIONS.items() for r in regions.split()}
+
+
+def de_state_of_postcode(postcode: str) -> str:
+    """The German state most of a postcode's two-digit region lies in ("" if none).
+
+    Approximate: a few regions straddle state borders; each is given its main state.
+
+    Examples
+    --------
+    >>> de_state_of_postcode("10115"), de_state_of_postcode("80331")
+    ('Berlin', 'Bayern')
+    """
+    return _DE_STATE.get(postcode[:2], "")
 
 
 def au_state_of_postcode(postcode: str) -> str:
@@ -148,10 +183,11 @@ def _places(fake, locale: str) -> list[tuple[str, str, str]]:
         elif locale == "en_US":
             st = fake.state_abbr(include_territories=False)
             out.append((fake.city(), fake.postcode_in_state(st), st))
-        elif locale == "en_GB":
+        elif locale == "en_GB":  # faker's GB postcodes carry no county: county is independent
             out.append((fake.city(), fake.postcode(), fake.county()))
-        else:  # de_DE: German postcodes do not follow state borders; state is independent
-            out.append((fake.city_name(), fake.postcode(), fake.state()))
+        else:  # de_DE: state from the postcode's two-digit region
+            pc = fake.postcode()
+            out.append((fake.city_name(), pc, de_state_of_postcode(pc)))
     return out
 
 
