@@ -66,20 +66,22 @@ def test_manifest_checksums_match_files():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == meta["sha256"]
 
 
-def test_shipped_set_regenerates_byte_for_byte(tmp_path):
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_shipped_set_regenerates_byte_for_byte(tmp_path, name):
     """The manifest is enough to rebuild a set exactly (with the same library versions)."""
     import numpy as np
     import pandas as pd
     from faker import VERSION as faker_version
 
-    from pprl.synthetic import CorruptionConfig, make_dataset
+    from pprl.synthetic import CorruptionConfig, Duplicates, make_dataset
 
-    m = datasets.load("us-1k").manifest
+    m = datasets.load(name).manifest
     versions = {"faker": faker_version, "numpy": np.__version__, "pandas": pd.__version__}
     if any(m["versions"][k] != v for k, v in versions.items()):
         pytest.skip(f"shipped with {m['versions']}, running {versions}")
     ds = make_dataset(m["n_records"], parties=m["parties"], overlap=m["overlap"],
                       locale=m["locale"], config=CorruptionConfig.from_dict(m["config"]),
+                      duplicates=m["duplicates"] and Duplicates(**m["duplicates"]),
                       rng=m["seed"])
     ds.write(tmp_path / "x", compress=True)
     for name, meta in m["files"].items():
