@@ -18,7 +18,6 @@ from .schema import DateFormat, EnumFormat, Feature, IntegerFormat, StringFormat
 
 __all__ = ["check_and_format"]
 
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -85,29 +84,44 @@ def _date_slow(fmt: str, v: str) -> tuple[str | None, str | None]:
     try:
         return datetime.strptime(v, fmt).strftime("%Y%m%d"), None
     except ValueError as exc:
-        return None, f"expected a date in the format {fmt!r} (format.format), got {_show(v)} ({exc})"
+        return None, (f"expected a date in the format {fmt!r} (format.format), "
+                      f"got {_show(v)} ({exc})")
 
 
 def _dates(fmt: str, values: Sequence[str], out: list, problems: dict, idx: list[int]) -> None:
-    """Format dates; the common ISO form ``%Y-%m-%d`` is checked with numpy."""
+    """Format dates; the common ISO form ``%Y-%m-%d`` is checked with numpy.
+
+    The fast path takes only ``YYYY-MM-DD`` with ASCII digits, a year from 1000
+    and a real calendar day, whose ``strptime``/``strftime`` result is plain
+    digit-picking; anything else goes through ``datetime.strptime``.
+    """
     rest = idx
     if fmt == "%Y-%m-%d" and idx:
-        cand = [i for i in idx if len(values[i]) == 10 and _ISO_DAY.fullmatch(values[i])]
-        if cand:
-            a = np.array([values[i] for i in cand], dtype="U10")
-            b = a.view(np.uint32).reshape(-1, 10).astype(np.int64) - 48
-            y = b[:, 0] * 1000 + b[:, 1] * 100 + b[:, 2] * 10 + b[:, 3]
-            mo = b[:, 5] * 10 + b[:, 6]
-            d = b[:, 8] * 10 + b[:, 9]
+        sel = np.asarray(idx, dtype=np.int64)
+        vals = [values[i] for i in idx]
+        lens = np.fromiter(map(len, vals), dtype=np.int64, count=len(vals))
+        ten = lens == 10
+        if ten.any():
+            cand = sel[ten]
+            a = np.array([values[i] for i in cand.tolist()], dtype="U10")
+            b = a.view(np.uint32).reshape(-1, 10).astype(np.int64)
+            digit_cols = [0, 1, 2, 3, 5, 6, 8, 9]
+            dig = b[:, digit_cols] - 48
+            shape_ok = ((dig >= 0) & (dig <= 9)).all(axis=1) & (b[:, 4] == 45) & (b[:, 7] == 45)
+            y = dig[:, 0] * 1000 + dig[:, 1] * 100 + dig[:, 2] * 10 + dig[:, 3]
+            mo = dig[:, 4] * 10 + dig[:, 5]
+            d = dig[:, 6] * 10 + dig[:, 7]
             leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
             dim = _DAYS[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
-            ok = (y >= 1000) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim)
-            for i, good in zip(cand, ok.tolist()):
-                if good:
-                    v = values[i]
-                    out[i] = v[0:4] + v[5:7] + v[8:10]
-            done = {i for i, good in zip(cand, ok.tolist()) if good}
-            rest = [i for i in idx if i not in done]
+            ok = shape_ok & (y >= 1000) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim)
+            if ok.any():
+                digits = np.ascontiguousarray(b[ok][:, digit_cols].astype(np.uint32))
+                formatted = digits.view("U8").ravel().tolist()
+                for i, v in zip(cand[ok].tolist(), formatted, strict=True):
+                    out[i] = v
+            done = np.zeros(len(values), dtype=bool)
+            done[cand[ok]] = True
+            rest = [i for i in idx if not done[i]]
     for i in rest:
         out[i], msg = _date_slow(fmt, values[i])
         if msg:
@@ -126,17 +140,44 @@ def check_and_format(feature: Feature, values: Sequence[str]) -> tuple[list, dic
     """
     h = feature.hashing
     fmt = feature.format
+    values = list(values)
     out: list = [None] * len(values)
     problems: dict[int, str] = {}
     mv = h.missing_value
-    todo = []
-    for i, v in enumerate(values):
-        if mv is not None and v == mv.sentinel:
-            out[i] = mv.replacement
-        else:
-            todo.append(i)
+    skip = -1
+    if mv is not None:
+        try:  # values are distinct: the sentinel appears at most once
+            skip = values.index(mv.sentinel)
+            out[skip] = mv.replacement
+        except ValueError:
+            pass
+    todo = [i for i in range(len(values)) if i != skip] if skip >= 0 else range(len(values))
     enc = h.encoding
     if isinstance(fmt, StringFormat):
+        if fmt.pattern is None and fmt.case == "mixed":
+            # common case: only encodability and length limits, checked in bulk
+            out = values.copy()
+            if skip >= 0:
+                out[skip] = mv.replacement
+            bad: list[int] = []
+            if fmt.min_length is not None or fmt.max_length is not None:
+                lens = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+                wrong = np.zeros(len(values), dtype=bool)
+                if fmt.min_length is not None:
+                    wrong |= lens < fmt.min_length
+                if fmt.max_length is not None:
+                    wrong |= lens > fmt.max_length
+                if skip >= 0:
+                    wrong[skip] = False
+                bad = np.flatnonzero(wrong).tolist()
+            if not "".join(values).isascii():
+                bad += [i for i in todo if not values[i].isascii()]
+            for i in sorted(set(bad)):
+                msg = _check_string(fmt, enc, values[i])
+                if msg:
+                    problems[i] = msg
+                    out[i] = None
+            return out, problems
         for i in todo:
             msg = _check_string(fmt, enc, values[i])
             if msg:

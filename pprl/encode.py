@@ -78,22 +78,24 @@ def _as_strings(values: Sequence) -> np.ndarray:
         return arr
     na = pd.isna(arr)
     out = np.empty(len(arr), dtype=object)
-    for i, (v, missing) in enumerate(zip(arr.tolist(), na.tolist())):
+    for i, (v, missing) in enumerate(zip(arr.tolist(), na.tolist(), strict=True)):
         out[i] = "" if missing else (v if isinstance(v, str) else str(v))
     return out
 
 
-def _factorize(values) -> tuple[np.ndarray, list[str]]:
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Codes and distinct values, in order of first appearance.
 
-    A dict, not ``pandas.factorize``: pandas' object hashing stops at a NUL
-    character, so it would merge "" and "\\x00".
+    ``pandas.factorize`` is fast, but its object hashing stops at a NUL
+    character (it would merge "" and "\\x00"), so values with NUL take a dict.
     """
-    table: dict[str, int] = {}
-    get = table.setdefault
-    codes = np.fromiter((get(v, len(table)) for v in values), dtype=np.int64,
+    if "\x00" not in "".join(values.tolist()):
+        codes, uniques = pd.factorize(values)
+        return codes.astype(np.int64, copy=False), list(uniques)
+    lookup = {v: i for i, v in enumerate(dict.fromkeys(values.tolist()))}
+    codes = np.fromiter(map(lookup.__getitem__, values.tolist()), dtype=np.int64,
                         count=len(values))
-    return codes, list(table)
+    return codes, list(lookup)
 
 
 def _check_secret(secret) -> bytes:
@@ -129,19 +131,19 @@ def _columns(records, schema: Schema, match: str, source: str | None):
                     f"{where}the data has {len(cols)} columns but the schema has "
                     f"{len(feats)} features ({', '.join(ids)})")
             if all(isinstance(c, str) for c in cols):
-                for i, (c, f) in enumerate(zip(cols, ids)):
+                for i, (c, f) in enumerate(zip(cols, ids, strict=True)):
                     if c != f:
                         raise InputError(
                             f"{where}column {i} is {c!r} but the schema expects {f!r} there; "
                             "reorder the columns or match them by name (match='name')")
             return len(records), [None if f.ignored else _as_strings(
-                records.iloc[:, i].to_numpy(dtype=object)) for i, f in enumerate(feats)]
+                records.iloc[:, i].to_numpy()) for i, f in enumerate(feats)]
         missing = [f.identifier for f in feats if not f.ignored and f.identifier not in cols]
         if missing:
             raise InputError(f"{where}the data has no column {missing[0]!r} "
                              f"(needed by the schema; missing: {', '.join(missing)})")
         return len(records), [None if f.ignored else _as_strings(
-            records[f.identifier].to_numpy(dtype=object)) for f in feats]
+            records[f.identifier].to_numpy()) for f in feats]
     if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
         raise InputError("The 'records' parameter of encode must be a pandas DataFrame or an "
                          f"iterable of rows. Got a {type(records).__name__} instead.")
@@ -190,33 +192,37 @@ class _FeatureEncoder:
             return out
         table = self.hasher.positions(batch.tokens)
         strat = h.strategy
-        if isinstance(strat, BitsPerToken):
-            k_occ = np.full(batch.row.size, strat.k, dtype=np.int64)
-        else:
-            cnt = batch.count[batch.row]
+        rows, tids, pos = batch.row, batch.token_id, batch.pos
+        if rows.size > 1 and not (rows[1:] >= rows[:-1]).all():
+            order = np.argsort(rows, kind="stable")
+            rows, tids, pos = rows[order], tids[order], pos[order]
+        if isinstance(strat, BitsPerFeature):
+            cnt = batch.count[rows]
             base, extra = np.divmod(strat.bits, np.maximum(cnt, 1))
-            k_occ = base + (batch.pos < extra)
-        order = np.argsort(batch.row, kind="stable")
-        rows = batch.row[order]
-        tids = batch.token_id[order]
-        k_occ = k_occ[order]
-        block = max(1, (1 << 24) // self.hash_l)
+            k_occ = base + (pos < extra)
+        else:
+            k_occ = None
+        L = self.hash_l
+        block = max(1, (1 << 24) // L)
         bounds = np.searchsorted(rows, np.arange(0, m + block, block))
         for b in range(len(bounds) - 1):
-            lo, hi = bounds[b], bounds[b + 1]
+            lo, hi = int(bounds[b]), int(bounds[b + 1])
             if lo == hi:
                 continue
             r0 = b * block
-            kk = k_occ[lo:hi]
-            total = int(kk.sum())
-            occ = np.repeat(np.arange(lo, hi), kk)
-            start = np.repeat(np.cumsum(kk) - kk, kk)
-            r = np.arange(total) - start
-            bitpos = table[tids[occ], r]
             nrows = min(block, m - r0)
-            bits = np.zeros(nrows * self.hash_l, dtype=bool)
-            bits[(rows[occ] - r0) * self.hash_l + bitpos] = True
-            out[r0:r0 + nrows] = np.packbits(bits.reshape(nrows, self.hash_l), axis=1)
+            bits = np.zeros(nrows * L, dtype=bool)
+            local = (rows[lo:hi] - r0) * L
+            if k_occ is None:  # the same k for every token: a plain gather
+                k = strat.k
+                flat = local[:, None] + table[tids[lo:hi], :k]
+            else:
+                kk = k_occ[lo:hi]
+                occ = np.repeat(np.arange(hi - lo), kk)
+                r = np.arange(occ.size) - np.repeat(np.cumsum(kk) - kk, kk)
+                flat = local[occ] + table[tids[lo:hi][occ], r]
+            bits[flat.ravel()] = True
+            out[r0:r0 + nrows] = np.packbits(bits.reshape(nrows, L), axis=1)
         return out
 
 

@@ -173,7 +173,7 @@ class TokenHasher:
                                             self.l, self.prevent_singularity)
             else:
                 pos = blake_positions(raw, self.keys[0], self.max_k, self.l)
-            for t, row in zip(fresh, pos):
+            for t, row in zip(fresh, pos, strict=True):
                 self._cache[t] = row
         for j, t in enumerate(tokens):
             out[j] = self._cache[t]

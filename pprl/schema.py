@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from .errors import FieldError, SchemaError
 
@@ -94,7 +94,7 @@ class EnumFormat:
     type: str = field(default="enum", init=False)
 
 
-Format = Union[StringFormat, IntegerFormat, DateFormat, EnumFormat]
+Format = StringFormat | IntegerFormat | DateFormat | EnumFormat
 
 
 # --- hashing ------------------------------------------------------------------
@@ -131,7 +131,7 @@ class NumericComparison:
         return int(round(self.threshold_distance * pow(10, self.fractional_precision)))
 
 
-Comparison = Union[NgramComparison, ExactComparison, NumericComparison]
+Comparison = NgramComparison | ExactComparison | NumericComparison
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class BitsPerFeature:
         return [base + 1] * extra + [base] * (num_tokens - extra)
 
 
-Strategy = Union[BitsPerToken, BitsPerFeature]
+Strategy = BitsPerToken | BitsPerFeature
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class BlakeHash:
     type: str = field(default="blakeHash", init=False)
 
 
-HashFunction = Union[DoubleHash, BlakeHash]
+HashFunction = DoubleHash | BlakeHash
 
 
 @dataclass(frozen=True)
@@ -326,7 +326,7 @@ class Schema:
         return fill
 
 
-SchemaLike = Union[Schema, str, os.PathLike, dict]
+SchemaLike = Schema | str | os.PathLike | dict
 
 
 def load_schema(schema: SchemaLike) -> Schema:

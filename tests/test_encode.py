@@ -49,7 +49,7 @@ def test_dataframe_rows_and_name_matching_agree(clks, schema):
     assert np.array_equal(encode(df, schema, SECRET, progress=False), clks)
     shuffled = df[COLS[::-1]].drop(columns=["phone"])
     assert np.array_equal(encode(shuffled, schema, SECRET, match="name", progress=False), clks)
-    dicts = [dict(zip(COLS, r)) for r in ROWS]
+    dicts = [dict(zip(COLS, r, strict=True)) for r in ROWS]
     assert np.array_equal(encode(dicts, schema, SECRET, match="name", progress=False), clks)
 
 

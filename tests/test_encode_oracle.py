@@ -182,7 +182,8 @@ def _one(fmt, hashing, l_=1024, **cfg):
             "features": [{"identifier": "x", "format": fmt, "hashing": hashing}]}
 
 
-NAMES = ["", "\x00", "a\x00", "anna", "Jürgen", "O'Brien-Smith", "李小龙", "ab ab ab", "  x  ", "a" * 80]
+NAMES = ["", "\x00", "a\x00", "anna", "Jürgen", "O'Brien-Smith", "李小龙", "ab ab ab", "  x  ",
+         "a" * 80]
 
 OPTIONS = {
     "bigram-blake": ({"type": "string"}, {"comparison": {"type": "ngram", "n": 2},

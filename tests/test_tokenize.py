@@ -40,7 +40,8 @@ def test_numeric_by_hand():
 
 def _flatten(batch, m):
     out = [[] for _ in range(m)]
-    for t, r, p in zip(batch.token_id.tolist(), batch.row.tolist(), batch.pos.tolist()):
+    ids, rows, pos = batch.token_id.tolist(), batch.row.tolist(), batch.pos.tolist()
+    for t, r, p in zip(ids, rows, pos, strict=True):
         out[r].append((p, batch.tokens[t]))
     return [[t for _, t in sorted(ts)] for ts in out]
 

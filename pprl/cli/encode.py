@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("data", metavar="DATA.csv", help="records, UTF-8 CSV with a header row")
-    p.add_argument("schema", metavar="SCHEMA.json", help="clkhash linkage schema (v3; v1/v2 converted)")
+    p.add_argument("schema", metavar="SCHEMA.json",
+                   help="clkhash linkage schema (v3; v1/v2 converted)")
     p.add_argument("--secret-file", metavar="KEY", default=None,
                    help="file holding the shared secret (default: $PPRL_SECRET)")
     p.add_argument("-o", "--output", required=True, metavar="CLKS.json")
@@ -97,7 +98,7 @@ def _arrange(header: list[str], rows: list[list[str]], schema, match: str, data:
                 data, f"the header has {len(header)} columns but {schema_path} has "
                       f"{len(feats)} features ({', '.join(ids)}); use --match name to pick "
                       "columns by name")
-        for i, (h, f) in enumerate(zip(header, ids)):
+        for i, (h, f) in enumerate(zip(header, ids, strict=True)):
             if h != f:
                 raise FileFormatError(
                     data, f"header column {i + 1} is {h!r} but {schema_path} expects {f!r}; "

@@ -55,15 +55,18 @@ def run(args: argparse.Namespace) -> int:
     rows = schema.summary(args.typical_length)
     n_ign = sum(f.ignored for f in schema.features)
     fold = f", {schema.xor_folds} XOR folds" if schema.xor_folds else ""
-    print(f"{args.schema}: valid linkage schema (version {schema.version}{', converted to 3' if schema.version != 3 else ''})")
-    print(f"  l = {schema.l} bits{fold}; KDF HKDF-{schema.kdf.hash}, key size {schema.kdf.key_size}")
+    converted = ", converted to 3" if schema.version != 3 else ""
+    print(f"{args.schema}: valid linkage schema (version {schema.version}{converted})")
+    kdf = schema.kdf
+    print(f"  l = {schema.l} bits{fold}; KDF HKDF-{kdf.hash}, key size {kdf.key_size}")
     print(f"  {len(schema.features)} features: {len(rows)} hashed, {n_ign} ignored")
     width = max([len(r["identifier"]) for r in rows] + [7])
     print(f"  {'feature':<{width}}  {'tokens':>6}  {'bits':>5}  how")
     for r in rows:
         print(f"  {r['identifier']:<{width}}  {r['tokens']:>6}  {r['bits']:>5}  {r['how']}")
     total = sum(r["bits"] for r in rows)
-    print(f"  total {total} insertions; expected fill {schema.expected_fill(args.typical_length):.1%} "
+    fill = schema.expected_fill(args.typical_length)
+    print(f"  total {total} insertions; expected fill {fill:.1%} "
           f"(strings assumed {args.typical_length} characters long)")
     for note in schema.warnings:
         print(f"  note: {note}")
