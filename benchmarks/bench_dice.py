@@ -67,18 +67,20 @@ def to_bitarrays(x):
 
 
 def measure(fn, repeat):
-    """Best wall time of ``repeat`` runs, result of the last, tracemalloc peak (MiB)."""
-    best = float("inf")
+    """Best wall time and best CPU time (all threads) of ``repeat`` runs, the last
+    result, and the tracemalloc peak (MiB)."""
+    best = best_cpu = float("inf")
     result = None
     tracemalloc.start()
     tracemalloc.reset_peak()
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = fn()
         best = min(best, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return best, result, peak
+    return best, best_cpu, result, peak
 
 
 def maxrss_mib():
@@ -114,13 +116,16 @@ def main(argv=None):
     if args.no_anonlink:
         anonlink = None
     if anonlink is not None:
-        print(f"anonlink {anonlink.__version__ if hasattr(anonlink, '__version__') else ''}"
-              "find_candidate_pairs + dice_coefficient_accelerated (single-threaded)")
+        from importlib.metadata import version
+
+        print(f"anonlink {version('anonlink')}: find_candidate_pairs + "
+              "dice_coefficient_accelerated (single-threaded)")
 
     rng = np.random.default_rng(args.seed)
     datasets = ["uniform", "spread"] if args.data == "both" else [args.data]
     header = (f"{'data':8} {'method':24} {'threads':>7} {'seconds':>8} {'comparisons/s':>14} "
-              f"{'x anonlink':>10} {'candidates':>10} {'peak MiB':>9} {'maxrss MiB':>10}")
+              f"{'x anonlink':>10} {'cpu s':>8} {'x cpu':>10} {'candidates':>10} "
+              f"{'peak MiB':>9} {'maxrss MiB':>10}")
     for name in datasets:
         if name == "uniform":
             a, b = uniform_clks(rng, args.n, args.bits), uniform_clks(rng, args.n, args.bits)
@@ -135,10 +140,11 @@ def main(argv=None):
         ref_rate = None
         if anonlink is not None:
             la, lb = to_bitarrays(a), to_bitarrays(b)
-            secs, res, peak = measure(lambda: anonlink.candidate_generation.find_candidate_pairs(
-                [la, lb], dice_coefficient_accelerated, args.threshold), args.repeat)
+            secs, cpu, res, peak = measure(
+                lambda: anonlink.candidate_generation.find_candidate_pairs(
+                    [la, lb], dice_coefficient_accelerated, args.threshold), args.repeat)
             ref_rate = pairs / secs
-            rows.append(("anonlink", 1, secs, ref_rate, len(res[0]), peak))
+            rows.append(("anonlink", 1, secs, cpu, ref_rate, len(res[0]), peak))
             del la, lb
         isas = info["isas"] if info["native"] else []
         from pprl import _dice_native as nat  # noqa: only to switch paths for this benchmark
@@ -147,24 +153,29 @@ def main(argv=None):
         for isa in isas:
             nat.set_isa(isa)
             for t in sorted({1, threads}):
-                secs, res, peak = measure(
+                secs, cpu, res, peak = measure(
                     lambda t=t: similarity.candidate_pairs(a, b, args.threshold, threads=t,
                                                            backend="native"), args.repeat)
-                rows.append((f"native/{isa}", t, secs, pairs / secs, len(res), peak))
+                rows.append((f"native/{isa}", t, secs, cpu, pairs / secs, len(res), peak))
         if best_isa:
             nat.set_isa(best_isa)
         sub = min(args.numpy_rows, args.n)
-        secs, res, peak = measure(
+        secs, cpu, res, peak = measure(
             lambda: similarity.candidate_pairs(a[:sub], b, args.threshold, threads=threads,
                                                backend="numpy"), 1)
         rows.append((f"numpy ({sub} rows, scaled)", threads, secs * args.n / sub,
-                     sub * args.n / secs, f"{len(res)}/{sub}r", peak))
-        for method, t, secs, rate, ncand, peak in rows:
+                     cpu * args.n / sub, sub * args.n / secs, f"{len(res)}/{sub}r", peak))
+        ref_cpu = rows[0][3] if ref_rate else None
+        for method, t, secs, cpu, rate, ncand, peak in rows:
             ratio = f"{rate / ref_rate:.2f}" if ref_rate else "-"
+            cpu_ratio = f"{ref_cpu / cpu:.2f}" if ref_cpu else "-"
             print(f"{name:8} {method:24} {t:>7} {secs:>8.2f} {rate:>14.3g} {ratio:>10} "
-                  f"{ncand!s:>10} {peak:>9.1f} {maxrss_mib():>10.0f}")
+                  f"{cpu:>8.2f} {cpu_ratio:>10} {ncand!s:>10} {peak:>9.1f} "
+                  f"{maxrss_mib():>10.0f}")
         sys.stdout.flush()
-    print("\nnotes: comparisons/s = n*m / best wall time; the numpy row ran on the first "
+    print("\nnotes: comparisons/s = n*m / best wall time; x anonlink = ratio of those rates; "
+          "cpu s = best CPU time of the process (all threads), x cpu = anonlink's CPU time / "
+          "this one (steadier than wall time on a shared machine); the numpy row ran on the first "
           f"{min(args.numpy_rows, args.n)} rows of A and its time is scaled to all rows; "
           "peak MiB = tracemalloc peak of that stage (numpy and Python allocations; "
           "anonlink's C++ vectors are not traced); maxrss = process high-water mark so far.")
