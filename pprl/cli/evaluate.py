@@ -55,6 +55,11 @@ def _column(df, col: str, path: str, *, integer: bool) -> np.ndarray:
     return num.to_numpy(dtype=np.float64 if not integer else np.int64)
 
 
+def _columns(cols) -> str:
+    cols = [str(c) for c in cols]
+    return ",".join(cols[:8]) + (f",... ({len(cols)} columns)" if len(cols) > 8 else "")
+
+
 def _explain_bad_csv(path: Path, exc: Exception) -> str:
     """Find the first row whose number of fields differs from the header's."""
     try:
@@ -103,7 +108,7 @@ def read_pairs_csv(path: str, *, want_score: bool = False):
     if missing:
         raise FileFormatError(
             str(path), f"missing column(s) {', '.join(missing)}; expected a header "
-            f"a,b{',score' if want_score else ''} (found {','.join(df.columns)})"
+            f"a,b{',score' if want_score else ''} (found {_columns(df.columns)})"
         )
     out = pd.DataFrame({c: _column(df, c, str(path), integer=True) for c in ("a", "b")})
     if "score" in df.columns:
