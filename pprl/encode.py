@@ -137,13 +137,13 @@ def _columns(records, schema: Schema, match: str, source: str | None):
                             f"{where}column {i} is {c!r} but the schema expects {f!r} there; "
                             "reorder the columns or match them by name (match='name')")
             return len(records), [None if f.ignored else _as_strings(
-                records.iloc[:, i].to_numpy()) for i, f in enumerate(feats)]
+                np.asarray(records.iloc[:, i])) for i, f in enumerate(feats)]
         missing = [f.identifier for f in feats if not f.ignored and f.identifier not in cols]
         if missing:
             raise InputError(f"{where}the data has no column {missing[0]!r} "
                              f"(needed by the schema; missing: {', '.join(missing)})")
         return len(records), [None if f.ignored else _as_strings(
-            records[f.identifier].to_numpy()) for f in feats]
+            np.asarray(records[f.identifier])) for f in feats]
     if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
         raise InputError("The 'records' parameter of encode must be a pandas DataFrame or an "
                          f"iterable of rows. Got a {type(records).__name__} instead.")

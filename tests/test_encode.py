@@ -69,6 +69,14 @@ def test_missing_cells_are_empty_strings(clks, schema):
     assert np.array_equal(encode(df, schema, SECRET, progress=False), clks)
 
 
+def test_csv_read_with_nan_for_empty_cells(clks, schema, tmp_path):
+    p = tmp_path / "people.csv"
+    pd.DataFrame(ROWS, columns=COLS).to_csv(p, index=False)
+    df = pd.read_csv(p, dtype=str)  # empty cells become NaN
+    assert df.isna().any().any()
+    assert np.array_equal(encode(df, schema, SECRET, progress=False), clks)
+
+
 def test_column_mismatches_are_clear(schema):
     df = pd.DataFrame(ROWS, columns=COLS)
     swapped = df[["rec_id", "surname", "given_name"] + COLS[3:]]
