@@ -115,6 +115,14 @@ def test_corruption_recall_display_labels_bars():
     assert all(bar.get_hatch() for bar in d.bars_)
 
 
+def test_empty_candidates_plot_without_warnings(recwarn):
+    curve = threshold_curve(Candidates.empty(), [[0, 0]])
+    PrecisionRecallDisplay.from_curve(curve).plot()
+    ThresholdMetricsDisplay.from_curve(curve).plot()
+    ScoreHistogramDisplay.from_scores(Candidates.empty(), [[0, 0]]).plot()
+    assert not [w for w in recwarn if "legend" in str(w.message)]
+
+
 def test_missing_matplotlib_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install 'pprl\[viz\]'"):

@@ -99,7 +99,7 @@ class PrecisionRecallDisplay(_Display):
         ax.set(xlabel="recall (of all true pairs)", ylabel="precision",
                xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title="Precision / recall")
         ax.grid(True, color="0.85", linewidth=0.6)
-        if label or self.chosen is not None:
+        if ax.get_legend_handles_labels()[1]:
             ax.legend(loc="lower left", fontsize="small")
         return self
 
