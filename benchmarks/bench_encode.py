@@ -22,10 +22,15 @@ import tracemalloc
 import numpy as np
 
 
-def _people(n: int, seed: int):
-    from pprl.synthetic import make_people
+def _people(n: int, seed: int, corrupted: bool):
+    import pandas as pd
 
-    return make_people(n, rng=seed)
+    from pprl.synthetic import make_dataset, make_people
+
+    if not corrupted:
+        return make_people(n, rng=seed)
+    ds = make_dataset(max(1, n // 2), rng=seed)  # two parties with typos, missing values...
+    return pd.concat(ds.parties, ignore_index=True).iloc[:n]
 
 
 def _timed(fn):
@@ -51,15 +56,18 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3, help="pprl runs (best is reported)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-clkhash", action="store_true", help="time pprl only")
+    ap.add_argument("--corrupted", action="store_true",
+                    help="records of two corrupted parties (make_dataset) instead of clean people")
     args = ap.parse_args(argv)
 
     import pprl
     from pprl.schema import PERSON_SCHEMA_PATH, person_schema
 
     secret = b"benchmark secret"
-    df = _people(args.records, args.seed)
+    df = _people(args.records, args.seed, args.corrupted)
     schema = person_schema()
-    print(f"{len(df):,} synthetic people, person schema ({schema.l} bits, "
+    kind = "corrupted synthetic" if args.corrupted else "synthetic"
+    print(f"{len(df):,} {kind} people, person schema ({schema.l} bits, "
           f"{sum(not f.ignored for f in schema.features)} hashed fields)")
 
     best = None
