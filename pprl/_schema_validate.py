@@ -332,7 +332,7 @@ def _feature(c: _Checker, d: Any, i: int) -> Feature | None:
     ident = c.str_(c.get(d, "identifier", path, True), f"{path}.identifier")
     desc = c.str_(c.get(d, "description", path, False), f"{path}.description")
     ignored = c.bool_(c.get(d, "ignored", path, False), f"{path}.ignored")
-    if ignored:
+    if ignored and not ("format" in d and "hashing" in d):
         c.allowed(d, ("identifier", "ignored", "description"), path,
                   " for an ignored feature")
         return None if ident is None else Feature(identifier=ident, description=desc)
@@ -352,6 +352,8 @@ def _feature(c: _Checker, d: Any, i: int) -> Feature | None:
     mv = _missing(c, h.get("missingValue", _MISSING), f"{hp}.missingValue")
     if None in (ident, fmt, comp, strat, hf):
         return None
+    if ignored:  # a full feature marked ignored: valid for clkhash, which skips it
+        return Feature(identifier=ident, description=desc)
     hashing = Hashing(comparison=comp, strategy=strat, hash=hf, missing_value=mv, encoding=enc)
     return Feature(identifier=ident, format=fmt, hashing=hashing, description=desc)
 

@@ -247,6 +247,14 @@ def test_camel_case_xor_folds_is_ignored_like_clkhash():
         assert_same([[v] for v in NAMES], schema, b"fold")
 
 
+def test_full_feature_marked_ignored_is_skipped_like_clkhash():
+    hashing = {"comparison": {"type": "ngram", "n": 2}, "strategy": {"bitsPerToken": 20}}
+    schema = _one({"type": "string"}, hashing)
+    schema["features"].insert(0, {"identifier": "skip", "ignored": True,
+                                  "format": {"type": "string"}, "hashing": hashing})
+    assert_same([["a", "anna"], ["b", "bob"]], schema, b"k")
+
+
 def test_small_filter_hits_the_singularity_and_matches():
     # with l = 8 about one token in eight has an MD5 part of 0 mod l
     hashing = {"comparison": {"type": "ngram", "n": 2}, "strategy": {"bitsPerToken": 3},
