@@ -60,6 +60,24 @@ def main(n: int = 2000) -> None:
     print(f"model update: median {np.median(m):.3f} s, max {m.max():.3f} s; "
           f"with drawing: median {np.median(w):.3f} s, max {w.max():.3f} s")
 
+    from pprl import candidate_pairs
+    from pprl.viz.widgets import ThresholdExplorer
+
+    r = ex.result
+    cands = candidate_pairs(r.clks_a, r.clks_b, 0.5)
+    t = time.perf_counter()
+    te = ThresholdExplorer(cands, ds.truth[["a", "b"]])
+    te.output = _Sink()
+    print(f"threshold explorer over {len(cands):,} candidates: built in "
+          f"{time.perf_counter() - t:.3f} s")
+    ts = []
+    for value in (0.6, 0.7, 0.8, 0.9, 0.75):
+        t = time.perf_counter()
+        te.slider.value = value
+        ts.append(time.perf_counter() - t)
+    print(f"threshold slider move (summary + redraw of 3 panels): median {np.median(ts):.3f} s, "
+          f"max {max(ts):.3f} s")
+
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)

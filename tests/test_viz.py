@@ -153,9 +153,15 @@ def test_threshold_explorer_slider_updates_summary(data):
     assert ex.summary.threshold == pytest.approx(0.7)
     assert ex.summary.n_candidates == len(cands.above(0.7))
     assert f"candidate set: {len(cands.above(0.7)):,} pairs" in ex.table.value
-    assert ex.axes[1].get_lines()  # redrawn
+    pr, tm, hist = ex._displays
+    m = ex.summary.links
+    assert pr.marker_.get_xdata()[0] == m.recall and pr.marker_.get_ydata()[0] == m.precision
+    assert tm.vline_.get_xdata()[0] == 0.7 and hist.vline_.get_xdata()[0] == 0.7
+    legend = [t.get_text() for t in ex.axes[1].get_legend().get_texts()]
+    assert "threshold 0.700" in legend
     ex.slider.value = 0.9
     assert ex.summary.links.n_matches == len(cands.above(0.9))
+    assert "threshold 0.900" in [t.get_text() for t in ex.axes[2].get_legend().get_texts()]
 
 
 def test_threshold_explorer_with_greedy(data):

@@ -38,6 +38,10 @@ def _chosen(curve: ThresholdCurve, threshold: float | None) -> LinkageMetrics:
     return curve.best_f1() if threshold is None else curve.at(threshold)
 
 
+def _point_label(m: LinkageMetrics) -> str:
+    return f"t = {m.threshold:.3f} (F1 {m.f1:.3f})"
+
+
 def _plain_ticks(axis) -> None:
     """Label a log axis 1, 10, 1,000, ... in plain text: mathtext labels cost a
     parse on every redraw, which dominates a widget update."""
@@ -90,12 +94,13 @@ class PrecisionRecallDisplay(_Display):
         ls = LINESTYLES[style % len(LINESTYLES)]
         (self.line_,) = ax.step(self.recall, self.precision, where="post", color="black",
                                 linestyle=ls, label=label)
+        self.marker_ = None
         if self.chosen is not None:
             c = self.chosen
-            ax.plot([c.recall], [c.precision], marker=MARKERS[style % len(MARKERS)],
-                    color="black", markerfacecolor="white", linestyle="none",
-                    label=f"t = {c.threshold:.3f} (F1 {c.f1:.3f})" if c.threshold is not None
-                    else None)
+            (self.marker_,) = ax.plot(
+                [c.recall], [c.precision], marker=MARKERS[style % len(MARKERS)],
+                color="black", markerfacecolor="white", linestyle="none",
+                label=_point_label(c) if c.threshold is not None else None)
         ax.set(xlabel="recall (of all true pairs)", ylabel="precision",
                xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title="Precision / recall")
         ax.grid(True, color="0.85", linewidth=0.6)
@@ -191,9 +196,10 @@ class ScoreHistogramDisplay(_Display):
                 ax.stairs(h.match_counts, h.edges, fill=True, facecolor="0.55",
                           edgecolor="black", alpha=0.8, label=f"{label_prefix}true matches"),
             ]
+        self.vline_ = None
         if self.threshold is not None:
-            ax.axvline(self.threshold, color="black", linestyle="--", linewidth=1,
-                       label=f"threshold {self.threshold:.3f}")
+            self.vline_ = ax.axvline(self.threshold, color="black", linestyle="--", linewidth=1,
+                                     label=f"threshold {self.threshold:.3f}")
         if log:
             ax.set_yscale("symlog", linthresh=1)
             _plain_ticks(ax.yaxis)

@@ -23,7 +23,12 @@ from ..diagnostics import score_histogram
 from ..errors import InputError
 from ..evaluation import threshold_curve
 from ..explore import EncodingParams, ExplorerModel, threshold_summary
-from .plots import PrecisionRecallDisplay, ScoreHistogramDisplay, ThresholdMetricsDisplay
+from .plots import (
+    PrecisionRecallDisplay,
+    ScoreHistogramDisplay,
+    ThresholdMetricsDisplay,
+    _point_label,
+)
 
 __all__ = ["ThresholdExplorer", "ParameterExplorer"]
 
@@ -124,6 +129,7 @@ class ThresholdExplorer(_Explorer):
         self.output = w.Output()
         self.figure, self.axes = _figure(3, 15.0)
         self.widget = w.VBox([self.slider, self.table, self.output])
+        self._displays = None
         self.slider.observe(self._on_change, names="value")
         self.update(threshold)
 
@@ -131,18 +137,43 @@ class ThresholdExplorer(_Explorer):
         self.update(change["new"])
 
     def update(self, threshold: float) -> None:
-        """Recompute the summary at ``threshold`` and redraw."""
+        """Recompute the summary at ``threshold`` and redraw.
+
+        The curves do not depend on the threshold: after the first draw only
+        the marker, the two threshold lines and their legend entries move.
+        """
         self.summary = threshold_summary(self.curve, threshold, self.greedy_curve)
         self.table.value = self.summary.to_html()
-        for ax in self.figure.axes[3:]:  # twin axes from the last draw
-            ax.remove()
-        for ax in self.axes:
-            ax.clear()
         t = self.summary.threshold
-        PrecisionRecallDisplay.from_curve(self.curve, threshold=t).plot(ax=self.axes[0])
-        ThresholdMetricsDisplay.from_curve(self.curve, threshold=t).plot(ax=self.axes[1])
-        ScoreHistogramDisplay(self.histogram, threshold=t).plot(ax=self.axes[2])
+        if self._displays is None:
+            self._displays = (
+                PrecisionRecallDisplay.from_curve(self.curve, threshold=t).plot(ax=self.axes[0]),
+                ThresholdMetricsDisplay.from_curve(self.curve, threshold=t).plot(ax=self.axes[1]),
+                ScoreHistogramDisplay(self.histogram, threshold=t).plot(ax=self.axes[2]),
+            )
+        else:
+            pr, tm, hist = self._displays
+            m = self.summary.links
+            _move(pr.marker_, [m.recall], [m.precision], _point_label(m), self.axes[0])
+            _move(tm.vline_, [t, t], None, f"threshold {t:.3f}", self.axes[1])
+            _move(hist.vline_, [t, t], None, f"threshold {t:.3f}", self.axes[2])
         _show(self.output, self.figure)
+
+
+def _move(artist, x, y, label: str, ax) -> None:
+    """Move a line (``y=None`` keeps its y data) and rename its legend entry."""
+    if artist is None:
+        return
+    old = artist.get_label()
+    artist.set_xdata(x)
+    if y is not None:
+        artist.set_ydata(y)
+    artist.set_label(label)
+    legend = ax.get_legend()
+    if legend is not None:
+        for text in legend.get_texts():
+            if text.get_text() == old:
+                text.set_text(label)
 
 
 class ParameterExplorer(_Explorer):
