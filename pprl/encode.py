@@ -160,14 +160,22 @@ def _columns(records, schema: Schema, match: str, source: str | None):
                                              source=source)
         return len(rows), [None if f.ignored else _as_strings(
             [r[f.identifier] for r in rows]) for f in feats]
-    for i, r in enumerate(rows):
-        if isinstance(r, (str, bytes, Mapping)) or not isinstance(r, Sequence):
+    for t in set(map(type, rows)):
+        if issubclass(t, (str, bytes, Mapping)) or not (
+                issubclass(t, (Sequence, np.ndarray))):
+            i = next(i for i, r in enumerate(rows) if type(r) is t)
             raise InvalidRecordError(f"expected a sequence of {len(feats)} values, got a "
-                                     f"{type(r).__name__}", row=i, source=source)
-        if len(r) != len(feats):
-            raise InvalidRecordError(f"has {len(r)} fields but the schema has {len(feats)} "
-                                     "features", row=i, source=source)
-    return len(rows), [None if f.ignored else _as_strings([r[j] for r in rows])
+                                     f"{t.__name__}", row=i, source=source)
+    if set(map(len, rows)) - {len(feats)}:
+        i, r = next((i, r) for i, r in enumerate(rows) if len(r) != len(feats))
+        raise InvalidRecordError(f"has {len(r)} fields but the schema has {len(feats)} "
+                                 "features", row=i, source=source)
+    table = np.array(rows, dtype=object) if rows else np.empty((0, len(feats)), dtype=object)
+    if table.shape != (len(rows), len(feats)):  # values that numpy took for sequences
+        table = np.empty((len(rows), len(feats)), dtype=object)
+        for i, r in enumerate(rows):
+            table[i, :] = list(r) if not isinstance(r, np.ndarray) else r.tolist()
+    return len(rows), [None if f.ignored else _as_strings(np.ascontiguousarray(table[:, j]))
                        for j, f in enumerate(feats)]
 
 
