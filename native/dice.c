@@ -444,12 +444,65 @@ static void heap_push(double *hs, int64_t *hb, int64_t *n, int64_t k, double s, 
     }
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PPRL_CTZ64(x) __builtin_ctzll(x)
+#else
+PPRL_INLINE int pprl_ctz64(uint64_t x) {
+    int n = 0;
+    while (!(x & 1u)) { x >>= 1; n++; }
+    return n;
+}
+#define PPRL_CTZ64(x) pprl_ctz64(x)
+#endif
+
+/*
+ * Put a row's pairs (b unique within the row, s alongside) in b order.
+ * Short rows: insertion sort.  Long rows: scatter the scores into row_s
+ * (indexed by b) and mark b in the bitmap row_bits, then read the bitmap
+ * back in order, clearing it (it is all-zero again on return).
+ */
+static void sort_row_by_b(int64_t *b, double *s, int64_t n, double *row_s,
+                          uint64_t *row_bits) {
+    int64_t i, w, wlo, whi, pos = 0;
+    if (n < 2) return;
+    if (n <= 32) {
+        for (i = 1; i < n; i++) {
+            int64_t tb = b[i], j = i - 1;
+            double ts = s[i];
+            while (j >= 0 && b[j] > tb) { b[j + 1] = b[j]; s[j + 1] = s[j]; j--; }
+            b[j + 1] = tb;
+            s[j + 1] = ts;
+        }
+        return;
+    }
+    wlo = whi = b[0] >> 6;
+    for (i = 0; i < n; i++) {
+        int64_t x = b[i];
+        row_bits[x >> 6] |= (uint64_t)1 << (x & 63);
+        row_s[x] = s[i];
+        if ((x >> 6) < wlo) wlo = x >> 6;
+        if ((x >> 6) > whi) whi = x >> 6;
+    }
+    for (w = wlo; w <= whi; w++) {
+        uint64_t word = row_bits[w];
+        row_bits[w] = 0;
+        while (word) {
+            int64_t x = w * 64 + PPRL_CTZ64(word);
+            b[pos] = x;
+            s[pos] = row_s[x];
+            pos++;
+            word &= word - 1;
+        }
+    }
+}
+
 int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_first,
                    const uint64_t *b, int64_t nb, const int32_t *pb, const int64_t *b_index,
                    const int64_t *b_start, int64_t nw, int64_t nbits,
                    const int32_t *cmin, const int32_t *pb_lo, const int32_t *pb_hi,
                    int64_t hw, const int32_t *pa_rest, const int32_t *pb_rest,
                    int64_t k, double *heap_s, int64_t *heap_b,
+                   double *row_s, uint64_t *row_bits,
                    int64_t cap, int64_t *out_a, int64_t *out_b, double *out_s,
                    int64_t *n_out, int64_t *next_row) {
     /*
@@ -465,6 +518,9 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
      * When the output (capacity cap) cannot hold a whole row, the rows done
      * so far stay in the buffer, *n_out says how many pairs were written,
      * *next_row the first row not written, and PPRL_E_FULL is returned.
+     * Output order: rows in order, and within a row by original b, so the
+     * pairs come out sorted by (a, b); row_s (nb doubles) and row_bits
+     * (ceil(nb / 64) words, all zero, left all zero) are scratch for that.
      */
     int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
     int64_t i, j0, j, h, count = 0;
@@ -479,7 +535,7 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
         return PPRL_OK;
     }
     if (!a || !pa || !b || !pb || !b_index || !b_start || !cmin || !pb_lo || !pb_hi ||
-        !out_a || !out_b || !out_s || (k > 0 && (!heap_s || !heap_b)) ||
+        !out_a || !out_b || !out_s || (k > 0 && (!heap_s || !heap_b)) || !row_s || !row_bits ||
         (hw > 0 && (!pa_rest || !pb_rest)))
         return PPRL_E_ARG;
     for (i = 0; i < na; i++) {
@@ -525,6 +581,7 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
                 count++;
             }
         }
+        sort_row_by_b(out_b + row_start, out_s + row_start, count - row_start, row_s, row_bits);
     }
     *n_out = count;
     *next_row = na;

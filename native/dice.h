@@ -55,6 +55,7 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
                    const int32_t *cmin, const int32_t *pb_lo, const int32_t *pb_hi,
                    int64_t hw, const int32_t *pa_rest, const int32_t *pb_rest,
                    int64_t k, double *heap_s, int64_t *heap_b,
+                   double *row_s, uint64_t *row_bits,
                    int64_t cap, int64_t *out_a, int64_t *out_b, double *out_s,
                    int64_t *n_out, int64_t *next_row);
 

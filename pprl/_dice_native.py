@@ -158,7 +158,7 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, hw=0,
 
     ``hw > 0`` turns on the kernel's exact early exit after ``hw`` words
     (``pa_rest`` / ``pb_rest``: int32 popcounts of the words after them).
-    Yields ``(out_a, out_b, out_s)`` chunks (each a fresh array) until every
+    Yields ``(out_a, out_b, out_s)`` chunks, sorted by (a, b), until every
     row is done; when a buffer fills, the rows not yet written are resumed
     with a buffer twice as large.
     """
@@ -169,6 +169,8 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, hw=0,
         pa_rest = pb_rest = np.empty(0, dtype=np.int32)
     heap_s = np.empty(max(k, 1), dtype=np.float64)
     heap_b = np.empty(max(k, 1), dtype=np.int64)
+    row_s = np.empty(max(m, 1), dtype=np.float64)
+    row_bits = np.zeros(max((m + 63) // 64, 1), dtype=np.uint64)
     n_out = ffi.new("int64_t *")
     next_row = ffi.new("int64_t *")
     row = 0
@@ -183,6 +185,7 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, hw=0,
             _ptr("int32_t *", cmin), _ptr("int32_t *", lo), _ptr("int32_t *", hi),
             hw, _ptr("int32_t *", pa_rest[row:]), _ptr("int32_t *", pb_rest),
             k, _ptr("double *", heap_s), _ptr("int64_t *", heap_b),
+            _ptr("double *", row_s), _ptr("uint64_t *", row_bits),
             cap, _ptr("int64_t *", out_a), _ptr("int64_t *", out_b), _ptr("double *", out_s),
             n_out, next_row,
         )

@@ -50,7 +50,7 @@ def scan_tile(a, pa, a_first, b, pb, threshold, k):
     """Pairs of rows ``a`` (numbered from ``a_first``) and ``b`` with score >= threshold.
 
     ``k > 0`` keeps the best ``k`` per A row (score descending, then b
-    ascending).  Returns ``(out_a, out_b, out_s)`` in no particular order.
+    ascending).  Returns ``(out_a, out_b, out_s)`` sorted by (a, b).
     """
     n, nw = a.shape
     m = b.shape[0]
@@ -61,7 +61,7 @@ def scan_tile(a, pa, a_first, b, pb, threshold, k):
         if k > 0:
             # a stable sort of -score keeps ties in b order; -inf marks rejects
             key = np.where(s >= threshold, -s, np.inf)
-            top = np.argsort(key, axis=1, kind="stable")[:, :k]
+            top = np.sort(np.argsort(key, axis=1, kind="stable")[:, :k], axis=1)
             rows = np.broadcast_to(np.arange(i0, i1)[:, None], top.shape)
             sel = np.take_along_axis(s, top, axis=1)
             ok = sel >= threshold

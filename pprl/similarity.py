@@ -354,7 +354,7 @@ def candidate_pairs(
     cb = np.concatenate([c[1] for c in chunks])
     cs = np.concatenate([c[2] for c in chunks])
     del chunks
-    return _canonical(ca, cb, cs, m)
+    return _canonical(ca, cb, cs, a.shape[1] * 8)
 
 
 def _run_tiles(run, tiles, threads, progress, n):
@@ -383,10 +383,30 @@ def _run_tiles(run, tiles, threads, progress, n):
     return [c for c in chunks if len(c[0])]
 
 
-def _canonical(a: np.ndarray, b: np.ndarray, s: np.ndarray, m: int) -> Candidates:
-    """Sort into score desc, a asc, b asc with two stable passes over int keys."""
-    order = np.argsort(a * m + b, kind="stable")
-    order = order[np.argsort(-s[order], kind="stable")]
+def _canonical(a: np.ndarray, b: np.ndarray, s: np.ndarray, nbits: int) -> Candidates:
+    """Sort pairs that arrive in (a, b) order into (score desc, a, b) order.
+
+    Scores are fractions 2c / (pa + pb) with denominators at most
+    ``2 * nbits``, so two different scores differ by at least
+    ``2 / (2 * nbits) ** 2``: ``floor(score * 2**q)`` with ``2**q >= 2 * (2 *
+    nbits) ** 2`` maps them to different integers, keeps their order, and
+    maps equal scores to equal integers.  Packed above the arrival position
+    it gives one int64 key per pair whose plain sort is the canonical order
+    (ties keep the (a, b) arrival order).  Falls back to ``lexsort`` when the
+    key would not fit in 63 bits.
+    """
+    n = len(s)
+    pos_bits = max(1, (n - 1).bit_length())
+    q = 2 * (2 * nbits).bit_length() + 1
+    if q + 1 + pos_bits <= 63:
+        scaled = np.floor(s * float(1 << q)).astype(np.int64)  # exact scaling, in [0, 2**q]
+        key = ((1 << q) - scaled) << pos_bits
+        key |= np.arange(n, dtype=np.int64)
+        key.sort()
+        key &= (1 << pos_bits) - 1
+        order = key
+    else:  # pragma: no cover - needs more than ~2**30 pairs of long CLKs
+        order = np.lexsort((b, a, -s))
     return Candidates(a[order], b[order], s[order])
 
 

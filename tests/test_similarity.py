@@ -348,3 +348,19 @@ def test_k_differs_from_anonlink_find_candidate_pairs_only_by_its_cap_on_b(backe
     assert not keep.all()  # the example really exercises the difference
     assert_same(capped, Candidates(np.asarray(ra, np.int64), np.asarray(rb, np.int64),
                                    np.asarray(sims)))
+
+
+@pytest.mark.parametrize("nbits", [8, 64, 1024, 4096])
+def test_canonical_sort_separates_every_pair_of_dice_fractions(rng, nbits):
+    # every score 2c / s that CLKs of nbits bits can produce, many of them
+    # nearly equal (neighbouring fractions), several exactly equal (2/4 = 1/2)
+    s_all = np.arange(1, 2 * nbits + 1)
+    s = rng.choice(s_all, 20_000)
+    c = (rng.random(20_000) * (s // 2 + 1)).astype(np.int64)
+    score = 2.0 * c / s
+    a = np.sort(rng.integers(0, 300, 20_000))
+    b = rng.permutation(20_000)
+    order = np.lexsort((b, a))  # the kernels deliver pairs in (a, b) order
+    a, b, score = a[order], b[order], score[order]
+    got = similarity._canonical(a, b, score, nbits)
+    assert_same(got, Candidates.from_unsorted(a, b, score))
