@@ -141,28 +141,28 @@ def main(argv=None):
         if anonlink is not None:
             la, lb = to_bitarrays(a), to_bitarrays(b)
             secs, cpu, res, peak = measure(
-                lambda: anonlink.candidate_generation.find_candidate_pairs(
+                lambda la=la, lb=lb: anonlink.candidate_generation.find_candidate_pairs(
                     [la, lb], dice_coefficient_accelerated, args.threshold), args.repeat)
             ref_rate = pairs / secs
             rows.append(("anonlink", 1, secs, cpu, ref_rate, len(res[0]), peak))
             del la, lb
         isas = info["isas"] if info["native"] else []
-        from pprl import _dice_native as nat  # noqa: only to switch paths for this benchmark
+        from pprl import _dice_native as nat  # private: switches paths for this benchmark
 
         best_isa = nat.isa() if isas else None
         for isa in isas:
             nat.set_isa(isa)
             for t in sorted({1, threads}):
                 secs, cpu, res, peak = measure(
-                    lambda t=t: similarity.candidate_pairs(a, b, args.threshold, threads=t,
-                                                           backend="native"), args.repeat)
+                    lambda t=t, a=a, b=b: similarity.candidate_pairs(
+                        a, b, args.threshold, threads=t, backend="native"), args.repeat)
                 rows.append((f"native/{isa}", t, secs, cpu, pairs / secs, len(res), peak))
         if best_isa:
             nat.set_isa(best_isa)
         sub = min(args.numpy_rows, args.n)
         secs, cpu, res, peak = measure(
-            lambda: similarity.candidate_pairs(a[:sub], b, args.threshold, threads=threads,
-                                               backend="numpy"), 1)
+            lambda a=a[:sub], b=b: similarity.candidate_pairs(
+                a, b, args.threshold, threads=threads, backend="numpy"), 1)
         rows.append((f"numpy ({sub} rows, scaled)", threads, secs * args.n / sub,
                      cpu * args.n / sub, sub * args.n / secs, f"{len(res)}/{sub}r", peak))
         ref_cpu = rows[0][3] if ref_rate else None

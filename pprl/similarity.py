@@ -373,7 +373,7 @@ def _run_tiles(run, tiles, threads, progress, n):
         else:
             with ThreadPoolExecutor(max_workers=threads) as pool:
                 futures = [pool.submit(run, i0, i1) for i0, i1 in tiles]
-                for (i0, i1), fut in zip(tiles, futures):
+                for (i0, i1), fut in zip(tiles, futures, strict=True):
                     chunks.extend(fut.result())
                     if bar is not None:
                         bar.update(i1 - i0)

@@ -10,7 +10,7 @@ from pprl import Candidates, InputError, similarity
 
 def greedy_loop(a, b):
     used_a, used_b, keep = set(), set(), []
-    for x, y in zip(a.tolist(), b.tolist()):
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
         ok = x not in used_a and y not in used_b
         if ok:
             used_a.add(x)

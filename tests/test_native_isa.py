@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ALL_ISAS, NATIVE, NATIVE_REASON
 
 pytestmark = pytest.mark.skipif(not NATIVE, reason=NATIVE_REASON)

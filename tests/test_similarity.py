@@ -55,7 +55,7 @@ def reference_pairs(matrix, threshold, k=None):
         rows += [(i, j, -ns) for ns, j in cand[:k]]
     if not rows:
         return Candidates.empty()
-    a, b, s = zip(*rows)
+    a, b, s = zip(*rows, strict=True)
     return Candidates.from_unsorted(a, b, s)
 
 
@@ -99,7 +99,7 @@ def test_threshold_one_keeps_identical_nonempty_rows(backend, rng):
     a = random_clks(rng, 20, 16)
     b = np.concatenate([a[5:8], random_clks(rng, 10, 16), np.zeros((1, 16), np.uint8)])
     c = similarity.candidate_pairs(a, b, 1.0, backend=backend)
-    assert list(zip(c.a, c.b)) == [(5, 0), (6, 1), (7, 2)]
+    assert list(zip(c.a, c.b, strict=True)) == [(5, 0), (6, 1), (7, 2)]
     assert np.all(c.score == 1.0)
 
 
@@ -170,9 +170,9 @@ def test_ties_and_duplicates_are_ordered_by_a_then_b(backend):
     a = np.repeat(x, 3, axis=0)
     b = np.repeat(x, 4, axis=0)
     c = similarity.candidate_pairs(a, b, 0.9, backend=backend)
-    assert list(zip(c.a, c.b)) == [(i, j) for i in range(3) for j in range(4)]
+    assert list(zip(c.a, c.b, strict=True)) == [(i, j) for i in range(3) for j in range(4)]
     top = similarity.candidate_pairs(a, b, 0.9, k=2, backend=backend)
-    assert list(zip(top.a, top.b)) == [(i, j) for i in range(3) for j in range(2)]
+    assert list(zip(top.a, top.b, strict=True)) == [(i, j) for i in range(3) for j in range(2)]
 
 
 def test_k_larger_than_b_is_all_pairs(backend, rng):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import NATIVE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from conftest import NATIVE
 from pprl import similarity
 
 BACKENDS = ["numpy"] + (["native"] if NATIVE else [])
