@@ -10,11 +10,13 @@
  *
  * The x86 paths are compiled with per-function target attributes (never
  * -march=native) and only where the compiler understands them (GCC/Clang on
- * x86-64); elsewhere only the portable path exists.
+ * x86-64); elsewhere only the portable path exists (define PPRL_PORTABLE_ONLY
+ * to build that way on x86 too).
  */
 #include "dice.h"
 
-#if (defined(__x86_64__) || defined(_M_X64) || defined(__i386__)) && \
+#if !defined(PPRL_PORTABLE_ONLY) &&                                            \
+    (defined(__x86_64__) || defined(_M_X64) || defined(__i386__)) &&           \
     (defined(__GNUC__) || defined(__clang__))
 #define PPRL_HAVE_X86 1
 #include <immintrin.h>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -67,13 +68,13 @@ def test_forced_path_gives_identical_results(name):
 
 
 @pytest.mark.parametrize("value, reason", [("sse4", "Unknown instruction-set path"),
-                                           *[(x, "lacks") for x in ALL_ISAS]])
+                                           *[(x, "lacks|not compiled into") for x in ALL_ISAS]])
 def test_refused_path_is_an_error_not_a_silent_fallback(value, reason):
     if value in supported():
         pytest.skip(f"this CPU can run {value}")
     out = run_with_isa(value)
     assert out["error"].startswith("NativeKernelError: PPRL_DICE_ISA=")
-    assert reason in out["error"] and reason in out["info"]["error"]
+    assert re.search(reason, out["error"]) and re.search(reason, out["info"]["error"])
     assert out["numpy_pairs"]  # the numpy backend keeps working
 
 
