@@ -142,3 +142,15 @@ def test_bits_array_contract_errors():
         popcount(np.zeros((2, 2), dtype=np.int64))
     with pytest.raises(InputError, match="2-D"):
         popcount(np.zeros(4, dtype=np.uint8))
+
+
+def test_written_files_get_umask_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = tmp_path / "perm.json"
+        write_clks(np.zeros((1, 1), dtype=np.uint8), path)
+        assert (path.stat().st_mode & 0o777) == 0o644
+    finally:
+        os.umask(mask)
