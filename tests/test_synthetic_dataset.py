@@ -303,3 +303,17 @@ def test_overwrite_removes_files_of_the_earlier_set_only(tmp_path):
     assert names == ["a.csv.gz", "b.csv.gz", "corruptions.csv.gz", "entities.csv.gz",
                      "manifest.json", "notes.txt", "truth.csv.gz"]
     assert read_dataset(tmp_path / "out").manifest["seed"] == 2
+
+
+def test_written_folder_gets_umask_permissions(tmp_path):
+    import os
+
+    from pprl.synthetic import make_dataset
+
+    mask = os.umask(0o022)
+    try:
+        out = make_dataset(20, rng=1).write(tmp_path / "set")
+        assert (out.stat().st_mode & 0o777) == 0o755
+        assert all((f.stat().st_mode & 0o777) == 0o644 for f in out.iterdir())
+    finally:
+        os.umask(mask)

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._atomic import current_umask
 from .._validation import check_rng, param_error
 from ..errors import FileFormatError, InputError
 from .config import CorruptionConfig
@@ -200,6 +201,7 @@ class SyntheticDataset:
             raise InputError(f"{out}: parent folder {parent} does not exist")
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
         try:
+            os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it 0700
             files = self._write_files(tmp, compress)
             if out.is_dir():
                 for name in files + ["manifest.json"]:
