@@ -16,7 +16,7 @@
 #include "dice.h"
 
 #if !defined(PPRL_PORTABLE_ONLY) &&                                            \
-    (defined(__x86_64__) || defined(_M_X64) || defined(__i386__)) &&           \
+    (defined(__x86_64__) || defined(_M_X64)) &&                                \
     (defined(__GNUC__) || defined(__clang__))
 #define PPRL_HAVE_X86 1
 #include <immintrin.h>
@@ -37,53 +37,65 @@ typedef void (*pprl_common_fn)(const uint64_t *x, const uint64_t *ys, int64_t ny
                                int64_t nw, int32_t *out);
 
 /*
- * Candidate-scan kernel: row x of A (popcount pa) against ny rows of B
- * (popcounts pb[j]); writes the rows j whose count of common bits c reaches
- * cmin[pa + pb[j]] (exactly: score >= threshold) to hit_j / hit_c and
- * returns how many.  With hw > 0 it first counts the first hw words and
- * gives up on the pair when that count plus min(popcounts of the remaining
- * words) -- an upper bound on c -- cannot reach the need; the bound is exact,
- * so no pair that reaches the threshold is ever dropped.
+ * Candidate-scan kernel: row x of A against ny rows of B.  need[j] is the
+ * least number of common bits for which pair j scores >= threshold (exact,
+ * from cmin).  With hw > 0 the kernel first counts the first hw words and
+ * gives up on the pair when that count plus the sum over the remaining
+ * words w of min(popcount(x_w), popcount(y_w)) is below need[j]: word w
+ * cannot hold more common bits than either row has there, so the bound is
+ * exact and no pair that reaches the threshold is dropped.  xwc / ywc hold
+ * those per-word popcounts (one byte per word, nw bytes per row).  The rows
+ * j that reach need[j] go to hit_j / hit_c; the return value is how many.
  */
 typedef int64_t (*pprl_hits_fn)(const uint64_t *x, const uint64_t *ys, int64_t ny, int64_t nw,
-                                int64_t hw, int32_t pa, int32_t pa_rest, const int32_t *pb,
-                                const int32_t *pb_rest, const int32_t *cmin, int32_t *hit_j,
-                                int32_t *hit_c);
+                                int64_t hw, const uint8_t *xwc, const uint8_t *ywc,
+                                const int32_t *need, int32_t *hit_j, int32_t *hit_c);
 
-#define PPRL_HITS_BODY(PAIR, NW, HW, EARLY)                                        \
+/* sum over words hw..nw of min(xw[w], yw[w]), portable */
+PPRL_INLINE int32_t rest_bound_portable(const uint8_t *xw, const uint8_t *yw, int64_t hw,
+                                        int64_t nw) {
+    int32_t r = 0;
+    int64_t w;
+    for (w = hw; w < nw; w++) r += xw[w] < yw[w] ? xw[w] : yw[w];
+    return r;
+}
+
+#define PPRL_HITS_BODY(PAIR, BOUND, NW, HW, EARLY)                                 \
     for (j = 0; j < ny; j++) {                                                     \
         const uint64_t *y = ys + j * (NW);                                         \
-        int32_t need = cmin[pa + pb[j]];                                           \
         int32_t c;                                                                 \
         if (EARLY) {                                                               \
-            int32_t rm = pa_rest < pb_rest[j] ? pa_rest : pb_rest[j];              \
             c = PAIR(x, y, (HW));                                                  \
-            if (c + rm < need) continue;                                           \
+            if (c + BOUND(xwc, ywc + j * (NW), (HW), (NW)) < need[j]) continue;    \
             c += PAIR(x + (HW), y + (HW), (NW) - (HW));                            \
         } else {                                                                   \
             c = PAIR(x, y, (NW));                                                  \
         }                                                                          \
-        if (c >= need) {                                                           \
+        if (c >= need[j]) {                                                        \
             hit_j[h] = (int32_t)j;                                                 \
             hit_c[h] = c;                                                          \
             h++;                                                                   \
         }                                                                          \
     }
 
-#define PPRL_DEFINE_HITS(NAME, ATTR, PAIR)                                         \
+#define PPRL_DEFINE_HITS(NAME, ATTR, PAIR, BOUND16)                                \
     static ATTR int64_t NAME(const uint64_t *x, const uint64_t *ys, int64_t ny,    \
-                             int64_t nw, int64_t hw, int32_t pa, int32_t pa_rest,  \
-                             const int32_t *pb, const int32_t *pb_rest,            \
-                             const int32_t *cmin, int32_t *hit_j, int32_t *hit_c) { \
+                             int64_t nw, int64_t hw, const uint8_t *xwc,           \
+                             const uint8_t *ywc, const int32_t *need,              \
+                             int32_t *hit_j, int32_t *hit_c) {                     \
         int64_t j, h = 0;                                                          \
         if (nw == 16 && hw == 8) {                                                 \
-            PPRL_HITS_BODY(PAIR, 16, 8, 1)                                         \
+            PPRL_HITS_BODY(PAIR, BOUND16, 16, 8, 1)                                \
+        } else if (nw == 16 && hw == 6) {                                          \
+            PPRL_HITS_BODY(PAIR, BOUND16, 16, 6, 1)                                \
+        } else if (nw == 16 && hw == 4) {                                          \
+            PPRL_HITS_BODY(PAIR, BOUND16, 16, 4, 1)                                \
         } else if (nw == 16 && hw == 0) {                                          \
-            PPRL_HITS_BODY(PAIR, 16, 0, 0)                                         \
+            PPRL_HITS_BODY(PAIR, BOUND16, 16, 0, 0)                                \
         } else if (hw > 0) {                                                       \
-            PPRL_HITS_BODY(PAIR, nw, hw, 1)                                        \
+            PPRL_HITS_BODY(PAIR, rest_bound_portable, nw, hw, 1)                   \
         } else {                                                                   \
-            PPRL_HITS_BODY(PAIR, nw, 0, 0)                                         \
+            PPRL_HITS_BODY(PAIR, rest_bound_portable, nw, 0, 0)                    \
         }                                                                          \
         return h;                                                                  \
     }
@@ -124,13 +136,35 @@ static void common_portable(const uint64_t *x, const uint64_t *ys, int64_t ny, i
     }
 }
 
-PPRL_DEFINE_HITS(hits_portable, , portable_pair)
+PPRL_DEFINE_HITS(hits_portable, , portable_pair, rest_bound_portable)
 
 #if PPRL_HAVE_X86
 
 /* ------------------------------------------------------------------------ */
 /* 1b. scalar POPCNT                                                          */
 /* ------------------------------------------------------------------------ */
+
+/* rest bound for 16-word rows with SSE2 (baseline on x86-64): 16 byte-mins, one psadbw */
+static const uint8_t pprl_keep_from[17][16] = {
+#define K(n) {(n) <= 0 ? 255 : 0, (n) <= 1 ? 255 : 0, (n) <= 2 ? 255 : 0, (n) <= 3 ? 255 : 0, \
+              (n) <= 4 ? 255 : 0, (n) <= 5 ? 255 : 0, (n) <= 6 ? 255 : 0, (n) <= 7 ? 255 : 0, \
+              (n) <= 8 ? 255 : 0, (n) <= 9 ? 255 : 0, (n) <= 10 ? 255 : 0, (n) <= 11 ? 255 : 0, \
+              (n) <= 12 ? 255 : 0, (n) <= 13 ? 255 : 0, (n) <= 14 ? 255 : 0, (n) <= 15 ? 255 : 0}
+    K(0), K(1), K(2), K(3), K(4), K(5), K(6), K(7), K(8),
+    K(9), K(10), K(11), K(12), K(13), K(14), K(15), K(16)
+#undef K
+};
+
+PPRL_INLINE int32_t rest_bound_sse2(const uint8_t *xw, const uint8_t *yw, int64_t hw,
+                                    int64_t nw) {
+    __m128i mn = _mm_min_epu8(_mm_loadu_si128((const __m128i *)xw),
+                              _mm_loadu_si128((const __m128i *)yw));
+    __m128i s;
+    (void)nw; /* always 16 here */
+    mn = _mm_and_si128(mn, _mm_loadu_si128((const __m128i *)pprl_keep_from[hw]));
+    s = _mm_sad_epu8(mn, _mm_setzero_si128());
+    return _mm_cvtsi128_si32(s) + _mm_extract_epi16(s, 4);
+}
 
 #define PPRL_T_POPCNT __attribute__((target("popcnt")))
 
@@ -157,7 +191,7 @@ static PPRL_T_POPCNT void common_popcnt(const uint64_t *x, const uint64_t *ys, i
     }
 }
 
-PPRL_DEFINE_HITS(hits_popcnt, PPRL_T_POPCNT, popcnt_pair)
+PPRL_DEFINE_HITS(hits_popcnt, PPRL_T_POPCNT, popcnt_pair, rest_bound_sse2)
 
 /* ------------------------------------------------------------------------ */
 /* 1c. AVX2: nibble lookup with vpshufb, byte sums folded with vpsadbw        */
@@ -209,7 +243,7 @@ static PPRL_T_AVX2 void common_avx2(const uint64_t *x, const uint64_t *ys, int64
     }
 }
 
-PPRL_DEFINE_HITS(hits_avx2, PPRL_T_AVX2, avx2_pair)
+PPRL_DEFINE_HITS(hits_avx2, PPRL_T_AVX2, avx2_pair, rest_bound_sse2)
 
 /* ------------------------------------------------------------------------ */
 /* 1d. AVX-512 VPOPCNTDQ                                                      */
@@ -245,7 +279,7 @@ static PPRL_T_AVX512 void common_avx512(const uint64_t *x, const uint64_t *ys, i
     }
 }
 
-PPRL_DEFINE_HITS(hits_avx512, PPRL_T_AVX512, avx512_pair)
+PPRL_DEFINE_HITS(hits_avx512, PPRL_T_AVX512, avx512_pair, rest_bound_sse2)
 
 #endif /* PPRL_HAVE_X86 */
 
@@ -502,7 +536,7 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
                    const uint64_t *b, int64_t nb, const int32_t *pb, const int64_t *b_index,
                    const int64_t *b_start, int64_t nw, int64_t nbits,
                    const int32_t *cmin, const int32_t *pb_lo, const int32_t *pb_hi,
-                   int64_t hw, const int32_t *pa_rest, const int32_t *pb_rest,
+                   int64_t hw, const uint8_t *a_wc, const uint8_t *b_wc,
                    int64_t k, double *heap_s, int64_t *heap_b,
                    double *row_s, uint64_t *row_bits,
                    int64_t cap, int64_t *out_a, int64_t *out_b, double *out_s,
@@ -515,8 +549,9 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
      * reach the threshold; every visited pair is tested exactly with cmin.
      * k == 0 keeps every pair; k > 0 keeps the best k per A row (score desc,
      * then original b asc), using heap_s / heap_b (k entries) as scratch.
-     * hw > 0 turns on the early exit after the first hw words (pa_rest /
-     * pb_rest: popcounts of words hw..nw of each row); hw == 0 turns it off.
+     * hw > 0 turns on the early exit after the first hw words (a_wc / b_wc:
+     * popcount of each word of each row, nw bytes per row); hw == 0 turns
+     * it off.
      * When the output (capacity cap) cannot hold a whole row, the rows done
      * so far stay in the buffer, *n_out says how many pairs were written,
      * *next_row the first row not written, and PPRL_E_FULL is returned.
@@ -524,7 +559,7 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
      * pairs come out sorted by (a, b); row_s (nb doubles) and row_bits
      * (ceil(nb / 64) words, all zero, left all zero) are scratch for that.
      */
-    int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
+    int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK], need[PPRL_BLOCK];
     int64_t i, j0, j, h, count = 0;
     pprl_hits_fn hits = g_hits;
     if (!n_out || !next_row) return PPRL_E_ARG;
@@ -538,7 +573,7 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
     }
     if (!a || !pa || !b || !pb || !b_index || !b_start || !cmin || !pb_lo || !pb_hi ||
         !out_a || !out_b || !out_s || (k > 0 && (!heap_s || !heap_b)) || !row_s || !row_bits ||
-        (hw > 0 && (!pa_rest || !pb_rest)))
+        (hw > 0 && (!a_wc || !b_wc)))
         return PPRL_E_ARG;
     for (i = 0; i < na; i++) {
         const uint64_t *x = a + i * nw;
@@ -550,8 +585,10 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
         jhi = b_start[pb_hi[p] + 1];
         for (j0 = jlo; j0 < jhi; j0 += PPRL_BLOCK) {
             int64_t len = (jhi - j0 < PPRL_BLOCK) ? jhi - j0 : PPRL_BLOCK;
-            int64_t nh = hits(x, b + j0 * nw, len, nw, hw, p, hw > 0 ? pa_rest[i] : 0,
-                              pb + j0, hw > 0 ? pb_rest + j0 : NULL, cmin, hit_j, hit_c);
+            int64_t nh;
+            for (j = 0; j < len; j++) need[j] = cmin[p + pb[j0 + j]];
+            nh = hits(x, b + j0 * nw, len, nw, hw, hw > 0 ? a_wc + i * nw : NULL,
+                      hw > 0 ? b_wc + j0 * nw : NULL, need, hit_j, hit_c);
             for (h = 0; h < nh; h++) {
                 int64_t jj = j0 + hit_j[h];
                 double score = dice_score(hit_c[h], (int64_t)p + pb[jj]);

@@ -53,7 +53,7 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
                    const uint64_t *b, int64_t nb, const int32_t *pb, const int64_t *b_index,
                    const int64_t *b_start, int64_t nw, int64_t nbits,
                    const int32_t *cmin, const int32_t *pb_lo, const int32_t *pb_hi,
-                   int64_t hw, const int32_t *pa_rest, const int32_t *pb_rest,
+                   int64_t hw, const uint8_t *a_wc, const uint8_t *b_wc,
                    int64_t k, double *heap_s, int64_t *heap_b,
                    double *row_s, uint64_t *row_bits,
                    int64_t cap, int64_t *out_a, int64_t *out_b, double *out_s,

@@ -67,8 +67,12 @@ _BUILD_HINT = (
 _TILE_PAIRS = 1 << 24
 # first output buffer (pairs) of a native tile; it doubles when a row does not fit
 _SCAN_CAPACITY = 1 << 16
-# thresholds from which the native scan uses its exact early exit
-_EARLY_EXIT_THRESHOLD = 0.6
+# whether the native scan may use its exact early exit (tests switch it off)
+_EARLY_EXIT = True
+# extra cost of checking the early-exit bound, in words of popcount work
+_EXIT_COST_WORDS = 1.5
+# early-exit points with unrolled code for 16-word rows (PPRL_DEFINE_HITS in dice.c)
+_UNROLLED_SPLITS = (4, 6, 8)
 _logged: set[str] = set()
 
 
@@ -226,16 +230,41 @@ def _tiles(n: int, m: int, threads: int) -> list[tuple[int, int]]:
     return [(i, min(n, i + rows)) for i in range(0, n, rows)]
 
 
-def _early_exit_words(threshold: float, nw: int) -> int:
-    """Words after which the native scan may stop a pair that cannot reach ``threshold``.
+def _word_counts(words: np.ndarray) -> np.ndarray:
+    """Popcount of every 64-bit word, uint8 of shape (n, nw)."""
+    return np.ascontiguousarray(np.bitwise_count(words).astype(np.uint8))
 
-    The exit test costs a little on every pair and saves half the work on
-    the pairs it rejects; with Bloom filter encodings most non-matching
-    pairs are rejected from thresholds of about 0.6 up.  0 turns it off.
+
+def _early_exit_words(aw, bw, pa, pb, cmin) -> int:
+    """Where the native scan should check its exact early-exit bound (0: never).
+
+    After ``h`` words the kernel drops a pair when the common bits so far plus
+    the sum over the other words of min(popcounts) cannot reach the threshold.
+    Estimate on a fixed sample of pairs (inside the popcount window) how many
+    survive each ``h``, and pick the ``h`` with the least expected work.
     """
-    if nw < 4 or threshold < _EARLY_EXIT_THRESHOLD:
+    nw = aw.shape[1]
+    if nw < 4:
         return 0
-    return nw // 2
+    ia = np.unique(np.linspace(0, len(aw) - 1, min(len(aw), 48)).astype(np.int64))
+    ib = np.unique(np.linspace(0, len(bw) - 1, min(len(bw), 48)).astype(np.int64))
+    xa, xb = aw[ia], bw[ib]
+    need = cmin[pa[ia][:, None] + pb[ib][None, :]]
+    inside = np.minimum(pa[ia][:, None], pb[ib][None, :]) >= need
+    if not inside.any():
+        return 0
+    common = np.bitwise_count(xa[:, None, :] & xb[None, :, :])[inside]  # (pairs, nw)
+    bound = np.minimum(np.bitwise_count(xa)[:, None, :], np.bitwise_count(xb)[None, :, :])[inside]
+    need = need[inside][:, None]
+    prefix = np.cumsum(common, axis=1, dtype=np.int32)[:, :-1]  # c after h = 1..nw-1 words
+    suffix = np.cumsum(bound[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]  # words h..nw
+    survive = (prefix + suffix >= need).mean(axis=0)
+    h = np.arange(1, nw)
+    cost = h + _EXIT_COST_WORDS + survive * (nw - h)
+    if nw == 16:  # 1024-bit CLKs: only the splits the kernel has unrolled code for
+        cost[~np.isin(h, _UNROLLED_SPLITS)] = np.inf
+    best = int(np.argmin(cost))
+    return int(h[best]) if cost[best] < nw else 0
 
 
 def _native_tile_fn(aw, bw, pa, pb, threshold, k, nbits):
@@ -246,17 +275,15 @@ def _native_tile_fn(aw, bw, pa, pb, threshold, k, nbits):
     b_index = order.astype(np.int64)
     b_start = np.searchsorted(pb_sorted, np.arange(nbits + 2), side="left").astype(np.int64)
     tables = nat.threshold_tables(threshold, nbits)
-    nw = aw.shape[1]
-    hw = _early_exit_words(threshold, nw)
-    pa_rest = pb_rest = None
+    hw = _early_exit_words(aw, b_sorted, pa, pb_sorted, tables[0]) if _EARLY_EXIT else 0
+    a_wc = b_wc = None
     if hw:
-        pa_rest = nat.popcounts(np.ascontiguousarray(aw[:, hw:]))
-        pb_rest = nat.popcounts(np.ascontiguousarray(b_sorted[:, hw:]))
+        a_wc, b_wc = _word_counts(aw), _word_counts(b_sorted)
 
     def run(i0: int, i1: int):
         return list(nat.scan(aw[i0:i1], pa[i0:i1], i0, b_sorted, pb_sorted, b_index, b_start,
                              nbits, tables, k, _SCAN_CAPACITY, hw,
-                             None if pa_rest is None else pa_rest[i0:i1], pb_rest))
+                             None if a_wc is None else a_wc[i0:i1], b_wc))
 
     return run
 

@@ -134,14 +134,38 @@ def test_backends_agree_on_larger_inputs(isa, rng, threshold):
     assert_same(want, reference_pairs(reference_matrix(a, b), threshold, 2))
 
 
-@pytest.mark.parametrize("early_exit_from", [0.0, 2.0])
-def test_early_exit_on_and_off_give_the_same_pairs(backend, rng, monkeypatch, early_exit_from):
-    monkeypatch.setattr(similarity, "_EARLY_EXIT_THRESHOLD", early_exit_from)
-    a = random_clks(rng, 40, 40, 0.3)
-    b = np.concatenate([a ^ random_clks(rng, 40, 40, 0.03), random_clks(rng, 30, 40, 0.3)])
-    for t in (0.0, 0.6, 0.9):
-        assert_same(similarity.candidate_pairs(a, b, t, backend=backend),
-                    reference_pairs(reference_matrix(a, b), t))
+@pytest.mark.parametrize("split", [None, 0, 1, 3, 4, 6, 8, 13])
+def test_early_exit_at_any_word_gives_the_same_pairs(isa, rng, monkeypatch, split):
+    # None: the kernel's own choice; 0: no early exit; else check after `split` words
+    if split is not None:
+        monkeypatch.setattr(similarity, "_early_exit_words", lambda *args: split)
+    for nbytes in (40, 128):  # 5 words (generic code) and 16 words (specialised)
+        if split is not None and split >= nbytes // 8:
+            continue
+        a = np.concatenate([random_clks(rng, 30, nbytes, d) for d in (0.2, 0.5)])
+        b = np.concatenate([a ^ random_clks(rng, 60, nbytes, 0.03),
+                            random_clks(rng, 30, nbytes, 0.3)])
+        want = reference_matrix(a, b)
+        for t in (0.0, 0.6, 0.8, 0.9):
+            assert_same(similarity.candidate_pairs(a, b, t, backend="native"),
+                        reference_pairs(want, t))
+            assert_same(similarity.candidate_pairs(a, b, t, k=2, backend="native"),
+                        reference_pairs(want, t, 2))
+
+
+def test_early_exit_choice(rng):
+    if not similarity.available_backends()["native"]:
+        pytest.skip("native kernel not built")
+    from pprl import _dice_native
+
+    aw = similarity._words(random_clks(rng, 100, 128, 0.5))
+    bw = similarity._words(random_clks(rng, 100, 128, 0.5))
+    pa, pb = _dice_native.popcounts(aw), _dice_native.popcounts(bw)
+    high = _dice_native.threshold_tables(0.8, 1024)[0]
+    low = _dice_native.threshold_tables(0.1, 1024)[0]
+    assert 0 < similarity._early_exit_words(aw, bw, pa, pb, high) < 16
+    assert similarity._early_exit_words(aw, bw, pa, pb, low) == 0  # nothing to gain
+    assert similarity._early_exit_words(aw[:, :3], bw[:, :3], pa, pb, high) == 0  # too short
 
 
 def test_output_buffer_overflow_resumes(rng, monkeypatch):
