@@ -2,8 +2,9 @@
  * pprl native Dice kernel.  See dice.h for the conventions.
  *
  * Layout of this file
- *   1. per-ISA "common bits" kernels: one row x of A against a block of
- *      consecutive rows of B, writing the popcount of (x AND y) per row;
+ *   1. per-ISA kernels: one row x of A against a block of consecutive rows
+ *      of B -- the popcount of (x AND y) per row (dense matrix), and the
+ *      thresholded variant with the exact early exit (candidate scan);
  *   2. run-time dispatch between them (chosen once by the caller);
  *   3. ISA-independent drivers: popcounts, threshold tables, the dense
  *      matrix, the thresholded / top-k candidate scan and the greedy solver.
@@ -39,17 +40,23 @@ typedef void (*pprl_common_fn)(const uint64_t *x, const uint64_t *ys, int64_t ny
 /*
  * Candidate-scan kernel: row x of A against ny rows of B.  need[j] is the
  * least number of common bits for which pair j scores >= threshold (exact,
- * from cmin).  With hw > 0 the kernel first counts the first hw words and
- * gives up on the pair when that count plus the sum over the remaining
- * words w of min(popcount(x_w), popcount(y_w)) is below need[j]: word w
- * cannot hold more common bits than either row has there, so the bound is
- * exact and no pair that reaches the threshold is dropped.  xwc / ywc hold
- * those per-word popcounts (one byte per word, nw bytes per row).  The rows
- * j that reach need[j] go to hit_j / hit_c; the return value is how many.
+ * from cmin).  The rows j that reach need[j] go to hit_j / hit_c (count of
+ * common bits); the return value is how many.
+ *
+ * Early exit (mode > 0): count the first hw words, then give up on the pair
+ * when that count plus an upper bound on the common bits of the remaining
+ * words is below need[j].  Both bounds are exact (word w cannot hold more
+ * common bits than either row has there), so no pair that reaches the
+ * threshold is ever dropped:
+ *   mode 1: min(xr, yr[j]), the two rows' popcounts over words hw..nw
+ *           (cheap, looser);
+ *   mode 2: the sum over words w >= hw of min(xwc[w], ywc[j * nw + w]), from
+ *           per-word popcounts (one byte per word; tighter, costs more).
  */
 typedef int64_t (*pprl_hits_fn)(const uint64_t *x, const uint64_t *ys, int64_t ny, int64_t nw,
-                                int64_t hw, const uint8_t *xwc, const uint8_t *ywc,
-                                const int32_t *need, int32_t *hit_j, int32_t *hit_c);
+                                int64_t mode, int64_t hw, int32_t xr, const int32_t *yr,
+                                const uint8_t *xwc, const uint8_t *ywc, const int32_t *need,
+                                int32_t *hit_j, int32_t *hit_c);
 
 /* sum over words hw..nw of min(xw[w], yw[w]), portable */
 PPRL_INLINE int32_t rest_bound_portable(const uint8_t *xw, const uint8_t *yw, int64_t hw,
@@ -60,11 +67,15 @@ PPRL_INLINE int32_t rest_bound_portable(const uint8_t *xw, const uint8_t *yw, in
     return r;
 }
 
-#define PPRL_HITS_BODY(PAIR, BOUND, NW, HW, EARLY)                                 \
+#define PPRL_HITS_BODY(PAIR, BOUND, NW, HW, MODE)                                  \
     for (j = 0; j < ny; j++) {                                                     \
         const uint64_t *y = ys + j * (NW);                                         \
         int32_t c;                                                                 \
-        if (EARLY) {                                                               \
+        if ((MODE) == 1) {                                                         \
+            c = PAIR(x, y, (HW));                                                  \
+            if (c + (xr < yr[j] ? xr : yr[j]) < need[j]) continue;                 \
+            c += PAIR(x + (HW), y + (HW), (NW) - (HW));                            \
+        } else if ((MODE) == 2) {                                                  \
             c = PAIR(x, y, (HW));                                                  \
             if (c + BOUND(xwc, ywc + j * (NW), (HW), (NW)) < need[j]) continue;    \
             c += PAIR(x + (HW), y + (HW), (NW) - (HW));                            \
@@ -78,24 +89,28 @@ PPRL_INLINE int32_t rest_bound_portable(const uint8_t *xw, const uint8_t *yw, in
         }                                                                          \
     }
 
+/* unrolled cases for 1024-bit rows; keep in sync with _UNROLLED in similarity.py */
 #define PPRL_DEFINE_HITS(NAME, ATTR, PAIR, BOUND16)                                \
     static ATTR int64_t NAME(const uint64_t *x, const uint64_t *ys, int64_t ny,    \
-                             int64_t nw, int64_t hw, const uint8_t *xwc,           \
+                             int64_t nw, int64_t mode, int64_t hw, int32_t xr,     \
+                             const int32_t *yr, const uint8_t *xwc,                \
                              const uint8_t *ywc, const int32_t *need,              \
                              int32_t *hit_j, int32_t *hit_c) {                     \
         int64_t j, h = 0;                                                          \
-        if (nw == 16 && hw == 8) {                                                 \
-            PPRL_HITS_BODY(PAIR, BOUND16, 16, 8, 1)                                \
-        } else if (nw == 16 && hw == 6) {                                          \
-            PPRL_HITS_BODY(PAIR, BOUND16, 16, 6, 1)                                \
-        } else if (nw == 16 && hw == 4) {                                          \
-            PPRL_HITS_BODY(PAIR, BOUND16, 16, 4, 1)                                \
-        } else if (nw == 16 && hw == 0) {                                          \
+        if (nw == 16 && mode == 0) {                                               \
             PPRL_HITS_BODY(PAIR, BOUND16, 16, 0, 0)                                \
-        } else if (hw > 0) {                                                       \
-            PPRL_HITS_BODY(PAIR, rest_bound_portable, nw, hw, 1)                   \
+        } else if (nw == 16 && mode == 1 && hw == 8) {                             \
+            PPRL_HITS_BODY(PAIR, BOUND16, 16, 8, 1)                                \
+        } else if (nw == 16 && mode == 2 && hw == 4) {                             \
+            PPRL_HITS_BODY(PAIR, BOUND16, 16, 4, 2)                                \
+        } else if (nw == 16 && mode == 2 && hw == 6) {                             \
+            PPRL_HITS_BODY(PAIR, BOUND16, 16, 6, 2)                                \
+        } else if (nw == 16 && mode == 2 && hw == 8) {                             \
+            PPRL_HITS_BODY(PAIR, BOUND16, 16, 8, 2)                                \
+        } else if (nw == 16) {                                                     \
+            PPRL_HITS_BODY(PAIR, BOUND16, 16, hw, mode)                            \
         } else {                                                                   \
-            PPRL_HITS_BODY(PAIR, rest_bound_portable, nw, 0, 0)                    \
+            PPRL_HITS_BODY(PAIR, rest_bound_portable, nw, hw, mode)                \
         }                                                                          \
         return h;                                                                  \
     }
@@ -536,7 +551,8 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
                    const uint64_t *b, int64_t nb, const int32_t *pb, const int64_t *b_index,
                    const int64_t *b_start, int64_t nw, int64_t nbits,
                    const int32_t *cmin, const int32_t *pb_lo, const int32_t *pb_hi,
-                   int64_t hw, const uint8_t *a_wc, const uint8_t *b_wc,
+                   int64_t mode, int64_t hw, const int32_t *a_rest, const int32_t *b_rest,
+                   const uint8_t *a_wc, const uint8_t *b_wc,
                    int64_t k, double *heap_s, int64_t *heap_b,
                    double *row_s, uint64_t *row_bits,
                    int64_t cap, int64_t *out_a, int64_t *out_b, double *out_s,
@@ -549,9 +565,10 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
      * reach the threshold; every visited pair is tested exactly with cmin.
      * k == 0 keeps every pair; k > 0 keeps the best k per A row (score desc,
      * then original b asc), using heap_s / heap_b (k entries) as scratch.
-     * hw > 0 turns on the early exit after the first hw words (a_wc / b_wc:
-     * popcount of each word of each row, nw bytes per row); hw == 0 turns
-     * it off.
+     * mode 1 / 2 turn on the early exit after the first hw words (see
+     * pprl_hits_fn): mode 1 uses a_rest / b_rest (popcount of words hw..nw of
+     * each row), mode 2 a_wc / b_wc (popcount of each word, nw bytes per
+     * row); mode 0 turns it off (those four may then be NULL).
      * When the output (capacity cap) cannot hold a whole row, the rows done
      * so far stay in the buffer, *n_out says how many pairs were written,
      * *next_row the first row not written, and PPRL_E_FULL is returned.
@@ -565,7 +582,8 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
     if (!n_out || !next_row) return PPRL_E_ARG;
     *n_out = 0;
     *next_row = 0;
-    if (na < 0 || nb < 0 || nw < 0 || nbits < 0 || k < 0 || cap < 0 || hw < 0 || hw > nw)
+    if (na < 0 || nb < 0 || nw < 0 || nbits < 0 || k < 0 || cap < 0 || mode < 0 || mode > 2 ||
+        hw < 0 || hw > nw || (mode > 0 && hw == 0))
         return PPRL_E_ARG;
     if (na == 0 || nb == 0) {
         *next_row = na;
@@ -573,7 +591,7 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
     }
     if (!a || !pa || !b || !pb || !b_index || !b_start || !cmin || !pb_lo || !pb_hi ||
         !out_a || !out_b || !out_s || (k > 0 && (!heap_s || !heap_b)) || !row_s || !row_bits ||
-        (hw > 0 && (!a_wc || !b_wc)))
+        (mode == 1 && (!a_rest || !b_rest)) || (mode == 2 && (!a_wc || !b_wc)))
         return PPRL_E_ARG;
     for (i = 0; i < na; i++) {
         const uint64_t *x = a + i * nw;
@@ -587,8 +605,9 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
             int64_t len = (jhi - j0 < PPRL_BLOCK) ? jhi - j0 : PPRL_BLOCK;
             int64_t nh;
             for (j = 0; j < len; j++) need[j] = cmin[p + pb[j0 + j]];
-            nh = hits(x, b + j0 * nw, len, nw, hw, hw > 0 ? a_wc + i * nw : NULL,
-                      hw > 0 ? b_wc + j0 * nw : NULL, need, hit_j, hit_c);
+            nh = hits(x, b + j0 * nw, len, nw, mode, hw, mode == 1 ? a_rest[i] : 0,
+                      mode == 1 ? b_rest + j0 : NULL, mode == 2 ? a_wc + i * nw : NULL,
+                      mode == 2 ? b_wc + j0 * nw : NULL, need, hit_j, hit_c);
             for (h = 0; h < nh; h++) {
                 int64_t jj = j0 + hit_j[h];
                 double score = dice_score(hit_c[h], (int64_t)p + pb[jj]);

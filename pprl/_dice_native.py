@@ -152,12 +152,14 @@ def dice_matrix(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray) ->
     return out
 
 
-def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, hw=0,
-         a_wc=None, b_wc=None):
+def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(0, 0),
+         rests=(None, None), wcs=(None, None)):
     """Candidate scan of A rows ``a`` against popcount-sorted ``b``.
 
-    ``hw > 0`` turns on the kernel's exact early exit after ``hw`` words
-    (``a_wc`` / ``b_wc``: uint8 popcount of every word, shape ``(rows, nw)``).
+    ``exit_ = (mode, hw)`` turns on the kernel's exact early exit after
+    ``hw`` words: mode 1 bounds the rest with ``rests`` (int32 popcounts of
+    words ``hw:`` of A's and B's rows), mode 2 with ``wcs`` (uint8 popcount of
+    every word, shape ``(rows, nw)``); mode 0 turns it off.
     Yields ``(out_a, out_b, out_s)`` chunks, sorted by (a, b), until every
     row is done; when a buffer fills, the rows not yet written are resumed
     with a buffer twice as large.
@@ -165,8 +167,10 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, hw=0,
     cmin, lo, hi = tables
     n, nw = a.shape
     m = b.shape[0]
-    if hw == 0:
-        a_wc = b_wc = np.empty((0, 0), dtype=np.uint8)
+    mode, hw = exit_
+    none32, none8 = np.empty(0, dtype=np.int32), np.empty((0, 0), dtype=np.uint8)
+    a_rest, b_rest = rests if mode == 1 else (none32, none32)
+    a_wc, b_wc = wcs if mode == 2 else (none8, none8)
     heap_s = np.empty(max(k, 1), dtype=np.float64)
     heap_b = np.empty(max(k, 1), dtype=np.int64)
     row_s = np.empty(max(m, 1), dtype=np.float64)
@@ -183,7 +187,8 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, hw=0,
             _ptr("uint64_t *", b), m, _ptr("int32_t *", pb), _ptr("int64_t *", b_index),
             _ptr("int64_t *", b_start), nw, nbits,
             _ptr("int32_t *", cmin), _ptr("int32_t *", lo), _ptr("int32_t *", hi),
-            hw, _ptr("uint8_t *", a_wc[row:]), _ptr("uint8_t *", b_wc),
+            mode, hw, _ptr("int32_t *", a_rest[row:]), _ptr("int32_t *", b_rest),
+            _ptr("uint8_t *", a_wc[row:]), _ptr("uint8_t *", b_wc),
             k, _ptr("double *", heap_s), _ptr("int64_t *", heap_b),
             _ptr("double *", row_s), _ptr("uint64_t *", row_bits),
             cap, _ptr("int64_t *", out_a), _ptr("int64_t *", out_b), _ptr("double *", out_s),

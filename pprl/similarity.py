@@ -69,10 +69,11 @@ _TILE_PAIRS = 1 << 24
 _SCAN_CAPACITY = 1 << 16
 # whether the native scan may use its exact early exit (tests switch it off)
 _EARLY_EXIT = True
-# extra cost of checking the early-exit bound, in words of popcount work
-_EXIT_COST_WORDS = 1.5
+# cost of checking each early-exit bound, in words of popcount work (measured
+# with benchmarks/bench_dice.py on AMD EPYC: mode 1 is a min, mode 2 a psadbw)
+_EXIT_COST_WORDS = {1: 0.5, 2: 3.0}
 # early-exit points with unrolled code for 16-word rows (PPRL_DEFINE_HITS in dice.c)
-_UNROLLED_SPLITS = (4, 6, 8)
+_UNROLLED = {1: (8,), 2: (4, 6, 8)}
 _logged: set[str] = set()
 
 
@@ -235,36 +236,47 @@ def _word_counts(words: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.bitwise_count(words).astype(np.uint8))
 
 
-def _early_exit_words(aw, bw, pa, pb, cmin) -> int:
-    """Where the native scan should check its exact early-exit bound (0: never).
+def _early_exit(aw, bw, pa, pb, cmin) -> tuple[int, int]:
+    """How the native scan should use its exact early exit: ``(mode, words)``.
 
     After ``h`` words the kernel drops a pair when the common bits so far plus
-    the sum over the other words of min(popcounts) cannot reach the threshold.
-    Estimate on a fixed sample of pairs (inside the popcount window) how many
-    survive each ``h``, and pick the ``h`` with the least expected work.
+    a bound on the rest cannot reach the threshold: mode 1 bounds the rest by
+    the smaller of the two rows' popcounts there (cheap), mode 2 by the sum
+    over the remaining words of the smaller per-word popcount (tighter,
+    dearer).  On a fixed sample of pairs inside the popcount window, count how
+    many pairs each choice lets through and pick the least expected work;
+    ``(0, 0)`` turns the early exit off.
     """
     nw = aw.shape[1]
     if nw < 4:
-        return 0
+        return 0, 0
     ia = np.unique(np.linspace(0, len(aw) - 1, min(len(aw), 48)).astype(np.int64))
     ib = np.unique(np.linspace(0, len(bw) - 1, min(len(bw), 48)).astype(np.int64))
     xa, xb = aw[ia], bw[ib]
     need = cmin[pa[ia][:, None] + pb[ib][None, :]]
     inside = np.minimum(pa[ia][:, None], pb[ib][None, :]) >= need
     if not inside.any():
-        return 0
+        return 0, 0
+    wa, wb = np.bitwise_count(xa), np.bitwise_count(xb)  # (rows, nw)
     common = np.bitwise_count(xa[:, None, :] & xb[None, :, :])[inside]  # (pairs, nw)
-    bound = np.minimum(np.bitwise_count(xa)[:, None, :], np.bitwise_count(xb)[None, :, :])[inside]
     need = need[inside][:, None]
-    prefix = np.cumsum(common, axis=1, dtype=np.int32)[:, :-1]  # c after h = 1..nw-1 words
-    suffix = np.cumsum(bound[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]  # words h..nw
-    survive = (prefix + suffix >= need).mean(axis=0)
+    prefix = np.cumsum(common, axis=1, dtype=np.int32)[:, :-1]  # after h = 1 .. nw-1 words
+    rest_a = np.cumsum(wa[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]
+    rest_b = np.cumsum(wb[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]
+    bound1 = np.minimum(rest_a[:, None, :], rest_b[None, :, :])[inside]
+    per_word = np.minimum(wa[:, None, :], wb[None, :, :])[inside]
+    bound2 = np.cumsum(per_word[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]
     h = np.arange(1, nw)
-    cost = h + _EXIT_COST_WORDS + survive * (nw - h)
-    if nw == 16:  # 1024-bit CLKs: only the splits the kernel has unrolled code for
-        cost[~np.isin(h, _UNROLLED_SPLITS)] = np.inf
-    best = int(np.argmin(cost))
-    return int(h[best]) if cost[best] < nw else 0
+    best = (float(nw), 0, 0)
+    for mode, bound in ((1, bound1), (2, bound2)):
+        survive = (prefix + bound >= need).mean(axis=0)
+        cost = h + _EXIT_COST_WORDS[mode] + survive * (nw - h)
+        for hh, cc in zip(h.tolist(), cost.tolist(), strict=True):
+            if nw == 16 and hh not in _UNROLLED[mode]:
+                continue  # the kernel has unrolled code for these only
+            if cc < best[0]:
+                best = (cc, mode, hh)
+    return best[1], best[2]
 
 
 def _native_tile_fn(aw, bw, pa, pb, threshold, k, nbits):
@@ -275,15 +287,19 @@ def _native_tile_fn(aw, bw, pa, pb, threshold, k, nbits):
     b_index = order.astype(np.int64)
     b_start = np.searchsorted(pb_sorted, np.arange(nbits + 2), side="left").astype(np.int64)
     tables = nat.threshold_tables(threshold, nbits)
-    hw = _early_exit_words(aw, b_sorted, pa, pb_sorted, tables[0]) if _EARLY_EXIT else 0
-    a_wc = b_wc = None
-    if hw:
-        a_wc, b_wc = _word_counts(aw), _word_counts(b_sorted)
+    mode, hw = _early_exit(aw, b_sorted, pa, pb_sorted, tables[0]) if _EARLY_EXIT else (0, 0)
+    rests = wcs = (None, None)
+    if mode == 1:
+        rests = (nat.popcounts(np.ascontiguousarray(aw[:, hw:])),
+                 nat.popcounts(np.ascontiguousarray(b_sorted[:, hw:])))
+    elif mode == 2:
+        wcs = (_word_counts(aw), _word_counts(b_sorted))
 
     def run(i0: int, i1: int):
         return list(nat.scan(aw[i0:i1], pa[i0:i1], i0, b_sorted, pb_sorted, b_index, b_start,
-                             nbits, tables, k, _SCAN_CAPACITY, hw,
-                             None if a_wc is None else a_wc[i0:i1], b_wc))
+                             nbits, tables, k, _SCAN_CAPACITY, (mode, hw),
+                             (rests[0] if mode != 1 else rests[0][i0:i1], rests[1]),
+                             (wcs[0] if mode != 2 else wcs[0][i0:i1], wcs[1])))
 
     return run
 

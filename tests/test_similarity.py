@@ -134,13 +134,14 @@ def test_backends_agree_on_larger_inputs(isa, rng, threshold):
     assert_same(want, reference_pairs(reference_matrix(a, b), threshold, 2))
 
 
-@pytest.mark.parametrize("split", [None, 0, 1, 3, 4, 6, 8, 13])
+@pytest.mark.parametrize("split", [None, (0, 0), (1, 1), (1, 3), (1, 8), (1, 13),
+                                   (2, 1), (2, 4), (2, 6), (2, 8), (2, 13)])
 def test_early_exit_at_any_word_gives_the_same_pairs(isa, rng, monkeypatch, split):
-    # None: the kernel's own choice; 0: no early exit; else check after `split` words
+    # None: the kernel's own choice; (mode, words): that bound after that many words
     if split is not None:
-        monkeypatch.setattr(similarity, "_early_exit_words", lambda *args: split)
-    for nbytes in (40, 128):  # 5 words (generic code) and 16 words (specialised)
-        if split is not None and split >= nbytes // 8:
+        monkeypatch.setattr(similarity, "_early_exit", lambda *args: split)
+    for nbytes in (40, 128):  # 5 words (generic code) and 16 words (unrolled cases)
+        if split is not None and split[1] >= nbytes // 8:
             continue
         a = np.concatenate([random_clks(rng, 30, nbytes, d) for d in (0.2, 0.5)])
         b = np.concatenate([a ^ random_clks(rng, 60, nbytes, 0.03),
@@ -163,9 +164,10 @@ def test_early_exit_choice(rng):
     pa, pb = _dice_native.popcounts(aw), _dice_native.popcounts(bw)
     high = _dice_native.threshold_tables(0.8, 1024)[0]
     low = _dice_native.threshold_tables(0.1, 1024)[0]
-    assert 0 < similarity._early_exit_words(aw, bw, pa, pb, high) < 16
-    assert similarity._early_exit_words(aw, bw, pa, pb, low) == 0  # nothing to gain
-    assert similarity._early_exit_words(aw[:, :3], bw[:, :3], pa, pb, high) == 0  # too short
+    mode, words = similarity._early_exit(aw, bw, pa, pb, high)
+    assert mode in (1, 2) and words in similarity._UNROLLED[mode]
+    assert similarity._early_exit(aw, bw, pa, pb, low) == (0, 0)  # nothing to gain
+    assert similarity._early_exit(aw[:, :3], bw[:, :3], pa, pb, high) == (0, 0)  # too short
 
 
 def test_output_buffer_overflow_resumes(rng, monkeypatch):
