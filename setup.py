@@ -3,7 +3,7 @@
 Everything about the package lives in ``pyproject.toml``; this file only
 registers the cffi out-of-line module and makes a failed C build a loud
 warning instead of a broken install.  Set ``PPRL_REQUIRE_NATIVE=1`` (CI does)
-to make a failed native build fatal.
+to make a failed native build fatal, or ``PPRL_NO_NATIVE=1`` to skip it.
 """
 
 import os
@@ -22,22 +22,6 @@ class BuildFailed(Exception):
     pass
 
 
-class optional_build_ext(build_ext):
-    """Build the cffi extension, but survive a missing compiler."""
-
-    def run(self):
-        try:
-            super().run()
-        except Exception as exc:  # distutils raises many unrelated types
-            raise BuildFailed(exc) from exc
-
-    def build_extension(self, ext):
-        try:
-            super().build_extension(ext)
-        except Exception as exc:
-            raise BuildFailed(exc) from exc
-
-
 def show_message(*lines):
     print(BANNER, file=sys.stderr)
     for line in lines:
@@ -45,31 +29,44 @@ def show_message(*lines):
     print(BANNER, file=sys.stderr)
 
 
-def run_setup(with_native):
-    kwargs = {"cmdclass": {"build_ext": optional_build_ext}}
-    if with_native:
-        kwargs["cffi_modules"] = ["native/build_dice.py:ffibuilder"]
-    setup(**kwargs)
+class optional_build_ext(build_ext):
+    """Build the cffi extension, but survive a missing compiler.
 
+    The failure is handled here rather than around ``setup()`` because
+    editable installs (PEP 660) wrap build errors before they reach it.
+    """
 
-if SKIP_NATIVE:
-    show_message("PPRL_NO_NATIVE is set: building pprl without the native Dice kernel.")
-    run_setup(False)
-else:
-    try:
-        run_setup(True)
-    except BuildFailed as exc:
+    def run(self):
+        try:
+            super().run()
+        except Exception as exc:  # distutils raises many unrelated types
+            self._failed(exc)
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            self._failed(exc)
+
+    def _failed(self, exc):
         if REQUIRE_NATIVE:
             show_message(
                 "The native Dice kernel failed to build and PPRL_REQUIRE_NATIVE=1.",
                 f"Reason: {exc}",
             )
-            raise
+            raise BuildFailed(exc) from exc
         show_message(
             "WARNING: the native Dice kernel could not be compiled.",
             f"Reason: {exc}",
-            "pprl will work, using the slower pure-numpy backend.",
+            "pprl will work, using the slower pure-numpy backend (same results).",
             "Install a C compiler (gcc/clang, or MSVC Build Tools) and reinstall",
             "to get the fast kernel; pprl.available_backends() reports what loaded.",
         )
-        run_setup(False)
+
+
+kwargs = {"cmdclass": {"build_ext": optional_build_ext}}
+if SKIP_NATIVE:
+    show_message("PPRL_NO_NATIVE is set: building pprl without the native Dice kernel.")
+else:
+    kwargs["cffi_modules"] = ["native/build_dice.py:ffibuilder"]
+setup(**kwargs)
