@@ -19,7 +19,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0.dev0"
 
-# --- base -------------------------------------------------------------------
 from .bits import (
     clks_from_base64,
     clks_to_base64,
@@ -30,25 +29,6 @@ from .bits import (
     write_clks,
 )
 from .candidates import Candidates
-from .errors import (
-    FieldError,
-    FileFormatError,
-    InputError,
-    InvalidRecordError,
-    NativeKernelError,
-    PPRLError,
-    SchemaError,
-)
-
-# --- linkage (issue 2) --------------------------------------------------------
-from .matching import greedy_match, optimal_match
-from .similarity import available_backends, candidate_pairs, dice_matrix
-
-# --- encoding (issue 3) -------------------------------------------------------
-from .encode import EncodeResult, encode, encode_with_mask
-from .schema import Schema, load_schema, person_schema
-
-# --- data and analysis (issues 4, 5) ------------------------------------------
 from .diagnostics import (
     CorruptionRecall,
     ScoreHistogram,
@@ -57,7 +37,21 @@ from .diagnostics import (
     reduction_ratio,
     score_histogram,
 )
+from .encode import EncodeResult, encode, encode_with_mask
+from .errors import (
+    FieldError,
+    FileFormatError,
+    InputError,
+    InvalidRecordError,
+    NativeKernelError,
+    NativeKernelWarning,
+    PPRLError,
+    SchemaError,
+)
 from .evaluation import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
+from .matching import greedy_match, optimal_match
+from .schema import Schema, load_schema, person_schema
+from .similarity import available_backends, candidate_pairs, dice_matrix
 from .synthetic import make_dataset
 
 __all__ = [
@@ -71,6 +65,7 @@ __all__ = [
     "InvalidRecordError",
     "FileFormatError",
     "NativeKernelError",
+    "NativeKernelWarning",
     "clks_from_base64",
     "clks_to_base64",
     "pack_bits",
@@ -78,20 +73,20 @@ __all__ = [
     "read_clks",
     "unpack_bits",
     "write_clks",
-    # linkage (issue 2)
+    # linkage
     "greedy_match",
     "optimal_match",
     "available_backends",
     "candidate_pairs",
     "dice_matrix",
-    # encoding (issue 3)
+    # encoding
     "EncodeResult",
     "Schema",
     "encode",
     "encode_with_mask",
     "load_schema",
     "person_schema",
-    # data and analysis (issues 4, 5)
+    # data and analysis
     "LinkageMetrics",
     "ThresholdCurve",
     "evaluate_links",

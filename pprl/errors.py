@@ -19,6 +19,7 @@ __all__ = [
     "InvalidRecordError",
     "FileFormatError",
     "NativeKernelError",
+    "NativeKernelWarning",
 ]
 
 
@@ -120,3 +121,12 @@ class FileFormatError(InputError):
 
 class NativeKernelError(PPRLError, RuntimeError):
     """The native kernel returned an error status."""
+
+
+class NativeKernelWarning(UserWarning):
+    """The native kernel is missing and ``backend="auto"`` fell back to numpy.
+
+    The results are identical, only slower.  Pass ``backend="numpy"`` to say
+    that this is intended (and silence the warning), or rebuild with a C
+    compiler to get the native kernel.
+    """

@@ -19,6 +19,7 @@ import logging
 import math
 import numbers
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
@@ -33,7 +34,7 @@ from ._validation import (
     param_error,
 )
 from .candidates import Candidates
-from .errors import InputError
+from .errors import InputError, NativeKernelWarning
 
 try:
     from . import _dice_native
@@ -97,6 +98,13 @@ def _backend(backend: object, func: str) -> tuple[str, ModuleType]:
         _logged.add(name)
         detail = f" ({_dice_native.isa()})" if name == "native" else f" ({_NATIVE_IMPORT_ERROR})"
         _log.debug("pprl.similarity: backend='auto' uses the %s kernel%s", name, detail)
+        if name == "numpy":  # never fall back silently: say it once per process
+            warnings.warn(
+                "pprl's native Dice kernel is not available, so the slower numpy backend is "
+                f"used (same results). {_BUILD_HINT.format(why=_NATIVE_IMPORT_ERROR)}",
+                NativeKernelWarning,
+                stacklevel=3,
+            )
     return name, mod
 
 

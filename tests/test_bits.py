@@ -83,8 +83,8 @@ def test_json_is_clkhash_format(tmp_path, rng):
 
 def test_clkhash_json_is_read_as_bitarray_bytes(tmp_path):
     clkhash = pytest.importorskip("clkhash")
-    from clkhash.serialization import serialize_bitarray
     from bitarray import bitarray
+    from clkhash.serialization import serialize_bitarray
 
     ba = bitarray("10110000" * 4, endian="big")
     path = tmp_path / "c.json"

@@ -34,7 +34,8 @@ def test_link_writes_expected_matches(tmp_path, parties, solver, capsys):
     assert list(got.columns) == ["a", "b", "score"]
     got["score"] = got["score"].map(float)  # Python's exact decimal -> float
     cands = candidate_pairs(a, b, 0.7)
-    expected = {"greedy": greedy_match, "optimal": optimal_match, "none": lambda c: c}[solver](cands)
+    solve = {"greedy": greedy_match, "optimal": optimal_match, "none": lambda c: c}[solver]
+    expected = solve(cands)
     assert got["a"].tolist() == expected.a.tolist()
     assert got["b"].tolist() == expected.b.tolist()
     assert np.array_equal(got["score"].to_numpy(), expected.score)  # exact round trip

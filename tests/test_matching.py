@@ -23,7 +23,7 @@ def greedy_reference(c: Candidates):
 
 
 def as_list(c: Candidates):
-    return list(zip(c.a.tolist(), c.b.tolist(), c.score.tolist()))
+    return list(zip(c.a.tolist(), c.b.tolist(), c.score.tolist(), strict=False))
 
 
 def random_candidates(rng, n, na, nb, levels=None):
@@ -85,12 +85,12 @@ def test_greedy_same_as_anonlink(seed):
         )
     )
     theirs = set(solving.pairs_from_groups(groups))
-    ours = set(zip(greedy_match(c).a.tolist(), greedy_match(c).b.tolist()))
+    ours = set(zip(greedy_match(c).a.tolist(), greedy_match(c).b.tolist(), strict=False))
     assert ours == theirs
 
 
 def brute_force_best(c: Candidates):
-    pairs = list(zip(c.a.tolist(), c.b.tolist(), c.score.tolist()))
+    pairs = list(zip(c.a.tolist(), c.b.tolist(), c.score.tolist(), strict=False))
     best = 0.0
     for r in range(len(pairs) + 1):
         for combo in itertools.combinations(pairs, r):

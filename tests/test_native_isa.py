@@ -81,11 +81,19 @@ def test_refused_path_is_an_error_not_a_silent_fallback(value, reason):
 def test_without_the_compiled_kernel_numpy_takes_over():
     script = (
         "import sys; sys.modules['pprl._dice_cffi'] = None\n"  # as if never built
-        "import numpy as np, pprl\n"
+        "import warnings, numpy as np, pprl\n"
         "info = pprl.available_backends()\n"
         "assert info['native'] is False and info['isa'] is None, info\n"
         "a = np.array([[255, 0], [255, 1]], dtype=np.uint8)\n"
-        "assert len(pprl.candidate_pairs(a, a, 0.5)) == 4\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        "    assert len(pprl.candidate_pairs(a, a, 0.5, backend='numpy')) == 4\n"
+        "    assert not seen, 'explicit numpy must not warn'\n"
+        "    assert len(pprl.candidate_pairs(a, a, 0.5)) == 4\n"
+        "    assert len(pprl.candidate_pairs(a, a, 0.5)) == 4\n"
+        "kinds = [w.category.__name__ for w in seen]\n"
+        "assert kinds == ['NativeKernelWarning'], kinds  # said once, not silent\n"
+        "assert 'numpy backend is used' in str(seen[0].message)\n"
         "try:\n"
         "    pprl.candidate_pairs(a, a, 0.5, backend='native')\n"
         "except ImportError as exc:\n"

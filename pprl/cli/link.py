@@ -27,7 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("clks_a", metavar="A.json", help="party A's CLKs (clkhash JSON or .npy)")
     p.add_argument("clks_b", metavar="B.json", help="party B's CLKs (clkhash JSON or .npy)")
     p.add_argument("--threshold", type=float, required=True, help="Dice threshold in [0, 1]")
-    p.add_argument("--k", type=int, default=None, help="keep at most K best candidates per row of A")
+    p.add_argument(
+        "--k", type=int, default=None, help="keep at most K best candidates per row of A"
+    )
     p.add_argument(
         "--solver",
         choices=SOLVERS,
