@@ -100,8 +100,8 @@ def _backend(backend: object, func: str) -> tuple[str, ModuleType]:
         _log.debug("pprl.similarity: backend='auto' uses the %s kernel%s", name, detail)
         if name == "numpy":  # never fall back silently: say it once per process
             warnings.warn(
-                "pprl's native Dice kernel is not available, so the slower numpy backend is "
-                f"used (same results). {_BUILD_HINT.format(why=_NATIVE_IMPORT_ERROR)}",
+                f"{_BUILD_HINT.format(why=_NATIVE_IMPORT_ERROR)} Using the numpy backend "
+                "for now (same results, slower).",
                 NativeKernelWarning,
                 stacklevel=3,
             )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import pprl
-from pprl import Candidates, InputError, NativeKernelError, similarity
+from pprl import Candidates, InputError, NativeKernelError, NativeKernelWarning, similarity
 
 # every 64-bit word boundary from 8 to 1032 bits: 8w - 1, 8w, 8w + 1 bytes
 WIDTHS = sorted({1} | {n for w in range(1, 17) for n in (8 * w - 1, 8 * w, 8 * w + 1)})
@@ -268,9 +268,12 @@ def test_missing_native_kernel(monkeypatch, rng, caplog):
     a = random_clks(rng, 4, 8)
     with pytest.raises(ImportError, match="pip install -e . --no-build-isolation"):
         similarity.candidate_pairs(a, a, 0.5, backend="native")
-    with caplog.at_level(logging.DEBUG, logger="pprl.similarity"):
+    with caplog.at_level(logging.DEBUG, logger="pprl.similarity"), pytest.warns(
+        NativeKernelWarning, match="Using the numpy backend"
+    ) as seen:
         c = similarity.candidate_pairs(a, a, 0.5)  # auto falls back, and says so once
         similarity.dice_matrix(a, a)
+    assert len(seen) == 1
     assert len(c) >= 4
     assert [r.getMessage() for r in caplog.records].count(
         "pprl.similarity: backend='auto' uses the numpy kernel (ImportError: no _dice_cffi)") == 1
