@@ -33,6 +33,7 @@ import tracemalloc
 import numpy as np
 
 from pprl import available_backends, similarity
+from pprl.bits import clks_to_bitarrays
 
 
 def uniform_clks(rng, n, nbits):
@@ -53,17 +54,6 @@ def spread_pair(rng, n, nbits):
     flips = np.packbits(rng.random((half, nbits), dtype=np.float32) < 0.03, axis=1)
     b = np.concatenate([a[:half] ^ flips, spread_clks(rng, n - half, nbits)])
     return a, b[rng.permutation(n)]
-
-
-def to_bitarrays(x):
-    from bitarray import bitarray
-
-    out = []
-    for row in x:
-        ba = bitarray(endian="big")
-        ba.frombytes(row.tobytes())
-        out.append(ba)
-    return out
 
 
 def measure(fn, repeat):
@@ -139,7 +129,7 @@ def main(argv=None):
         rows = []
         ref_rate = None
         if anonlink is not None:
-            la, lb = to_bitarrays(a), to_bitarrays(b)
+            la, lb = clks_to_bitarrays(a), clks_to_bitarrays(b)
             secs, cpu, res, peak = measure(
                 lambda la=la, lb=lb: anonlink.candidate_generation.find_candidate_pairs(
                     [la, lb], dice_coefficient_accelerated, args.threshold), args.repeat)

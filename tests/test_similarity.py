@@ -10,6 +10,7 @@ import pytest
 
 import pprl
 from pprl import Candidates, InputError, NativeKernelError, NativeKernelWarning, similarity
+from pprl.bits import clks_to_bitarrays
 
 # every 64-bit word boundary from 8 to 1032 bits: 8w - 1, 8w, 8w + 1 bytes
 WIDTHS = sorted({1} | {n for w in range(1, 17) for n in (8 * w - 1, 8 * w, 8 * w + 1)})
@@ -314,17 +315,6 @@ def test_progress_bar(backend, rng, capsys):
 # --- anonlink as the oracle -----------------------------------------------------
 
 
-def _bitarrays(x):
-    from bitarray import bitarray
-
-    out = []
-    for row in x:
-        ba = bitarray(endian="big")
-        ba.frombytes(row.tobytes())
-        out.append(ba)
-    return out
-
-
 def _anonlink_pairs(result):
     sims, (ia, ib) = result
     return Candidates(np.asarray(ia, np.int64), np.asarray(ib, np.int64), np.asarray(sims))
@@ -342,11 +332,12 @@ def test_matches_anonlink_dice(backend, rng, threshold, k):
     b = np.concatenate([a[::2] ^ random_clks(rng, 25, nbytes, 0.05),
                         structured_clks(rng, 25, nbytes)])
     got = similarity.candidate_pairs(a, b, threshold, k=k, backend=backend)
+    bits = (clks_to_bitarrays(a), clks_to_bitarrays(b))
     for fn in (dice_coefficient_accelerated, dice_coefficient_python):
-        assert_same(got, _anonlink_pairs(fn((_bitarrays(a), _bitarrays(b)), threshold, k=k)))
+        assert_same(got, _anonlink_pairs(fn(bits, threshold, k=k)))
     if k is None:
         sims, _, (ra, rb) = anonlink.candidate_generation.find_candidate_pairs(
-            [_bitarrays(a), _bitarrays(b)], dice_coefficient_accelerated, threshold)
+            [clks_to_bitarrays(a), clks_to_bitarrays(b)], dice_coefficient_accelerated, threshold)
         assert_same(got, Candidates(np.asarray(ra, np.int64), np.asarray(rb, np.int64),
                                     np.asarray(sims)))
 
@@ -373,7 +364,7 @@ def test_k_differs_from_anonlink_find_candidate_pairs_only_by_its_cap_on_b(backe
     keep = np.array(keep)
     capped = Candidates(ours.a[keep], ours.b[keep], ours.score[keep])
     sims, _, (ra, rb) = anonlink.candidate_generation.find_candidate_pairs(
-        [_bitarrays(a), _bitarrays(b)], dice_coefficient_accelerated, 0.3, k=k)
+        [clks_to_bitarrays(a), clks_to_bitarrays(b)], dice_coefficient_accelerated, 0.3, k=k)
     assert not keep.all()  # the example really exercises the difference
     assert_same(capped, Candidates(np.asarray(ra, np.int64), np.asarray(rb, np.int64),
                                    np.asarray(sims)))
