@@ -183,6 +183,19 @@ def test_output_buffer_overflow_resumes(rng, monkeypatch):
     assert_same(similarity.candidate_pairs(a, b, 0.2, k=5, backend="native"), want_k)
 
 
+def test_grouped_scan_across_tiles_and_a_full_buffer(isa, rng, monkeypatch):
+    # the kernel takes rows of A 32 at a time over tiles of 128 rows of B; a buffer that
+    # holds the first group but not the second makes it go on row by row, then resume
+    monkeypatch.setattr(similarity, "_tiles", lambda n, m, threads: [(0, n)])  # one call
+    a = np.concatenate([random_clks(rng, 1, 128, d) for d in rng.uniform(0.1, 0.6, 80)])
+    b = np.concatenate([a[::2] ^ random_clks(rng, 40, 128, 0.05),
+                        random_clks(rng, 260, 128, 0.4)])
+    want = reference_pairs(reference_matrix(a, b), 0.5)
+    monkeypatch.setattr(similarity, "_SCAN_CAPACITY", int((want.a < 40).sum()))
+    assert 0 < (want.a < 32).sum() < (want.a < 40).sum() < len(want)
+    assert_same(similarity.candidate_pairs(a, b, 0.5, backend="native", threads=1), want)
+
+
 @pytest.mark.parametrize("threads", [1, 2, 5])
 def test_threads_do_not_change_results(backend, rng, threads):
     a = random_clks(rng, 61, 16, 0.3)
