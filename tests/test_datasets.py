@@ -76,9 +76,20 @@ def test_shipped_set_regenerates_byte_for_byte(tmp_path, name):
     from pprl.synthetic import CorruptionConfig, Duplicates, make_dataset
 
     m = datasets.load(name).manifest
-    versions = {"faker": faker_version, "numpy": np.__version__, "pandas": pd.__version__}
-    if any(m["versions"][k] != v for k, v in versions.items()):
-        pytest.skip(f"shipped with {m['versions']}, running {versions}")
+    # faker's locale data must be the very same; numpy's Generator streams are
+    # stable within a minor release; pandas' CSV bytes within a major one
+    # (checked: sets made with pandas 3.0.6 rebuild identically with 3.1.1).
+    def release(version, parts):
+        return version.split(".")[:parts]
+
+    shipped = m["versions"]
+    if (
+        shipped["faker"] != faker_version
+        or release(shipped["numpy"], 2) != release(np.__version__, 2)
+        or release(shipped["pandas"], 1) != release(pd.__version__, 1)
+    ):
+        pytest.skip(f"shipped with {shipped}, running faker {faker_version}, "
+                    f"numpy {np.__version__}, pandas {pd.__version__}")
     ds = make_dataset(m["n_records"], parties=m["parties"], overlap=m["overlap"],
                       locale=m["locale"], config=CorruptionConfig.from_dict(m["config"]),
                       duplicates=m["duplicates"] and Duplicates(**m["duplicates"]),
