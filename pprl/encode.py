@@ -251,6 +251,7 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
     clks = np.zeros((n, width), dtype=np.uint8)
     valid = np.ones(n, dtype=bool)
     first_bad: dict[int, tuple[int, str, str]] = {}  # row -> (feature index, column, message)
+    earliest: tuple[int, str, str] | None = None  # first bad (row, column, message), no skip
     bar = None
     if progress and n:
         from tqdm.auto import tqdm
@@ -281,10 +282,11 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
                     is_bad[bad_u] = True
                     bad_rows = np.flatnonzero(is_bad[codes])
                     ident = enc.feature.identifier
-                    if not skip:
+                    if not skip:  # remember the earliest bad row; raise after all columns
                         r = int(bad_rows[0])
-                        raise InvalidRecordError(problems[int(codes[r])], row=start + r,
-                                                 column=ident, source=source)
+                        if earliest is None or start + r < earliest[0]:
+                            earliest = (start + r, ident, problems[int(codes[r])])
+                        continue
                     for r in bad_rows.tolist():
                         row = start + r
                         if row not in first_bad:
@@ -293,6 +295,9 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
                 masks = enc.masks(formatted)
                 masks = masks.view(np.uint64) if acc64 is not acc else masks
                 acc64 |= masks[codes]
+            if earliest is not None:
+                row, ident, message = earliest
+                raise InvalidRecordError(message, row=row, column=ident, source=source)
             for _ in range(schema.xor_folds):
                 half = acc.shape[1] // 2
                 acc = acc[:, :half] ^ acc[:, half:]

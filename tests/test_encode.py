@@ -112,6 +112,19 @@ def test_invalid_value_names_row_column_and_rule(schema, column, value, rule):
     assert str(e).startswith(f"people.csv, row 3, column '{column}': ")
 
 
+def test_error_names_the_earliest_bad_row_whatever_its_column(schema):
+    rows = [list(r) for r in ROWS]
+    rows[3][COLS.index("sex")] = "x"  # an early column, a late row
+    rows[1][COLS.index("date_of_birth")] = "yesterday"  # a later column, an earlier row
+    with pytest.raises(InvalidRecordError) as err:
+        encode(rows, schema, SECRET, progress=False)
+    assert (err.value.row, err.value.column) == (1, "date_of_birth")
+    rows[1][COLS.index("sex")] = "?"  # same row: the first column wins
+    with pytest.raises(InvalidRecordError) as err:
+        encode(rows, schema, SECRET, progress=False)
+    assert (err.value.row, err.value.column) == (1, "sex")
+
+
 def test_skipping_invalid_rows_keeps_positions(schema, clks):
     rows = [list(r) for r in ROWS]
     rows[0][COLS.index("sex")] = "x"
