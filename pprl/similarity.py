@@ -34,7 +34,7 @@ from ._validation import (
     param_error,
 )
 from .candidates import Candidates
-from .errors import InputError, NativeKernelWarning
+from .errors import InputError, NativeKernelError, NativeKernelWarning
 
 try:
     from . import _dice_native
@@ -86,13 +86,18 @@ def _backend(backend: object, func: str) -> tuple[str, ModuleType]:
         raise param_error("backend", func, f"one of {BACKENDS}", backend)
     if backend == "numpy":
         return "numpy", _dice_numpy
+    if _dice_native is not None:
+        if _dice_native.ISA_ERROR is not None:
+            raise _dice_native.ISA_ERROR
+        if not _self_checked:
+            _self_check()  # may swap the path, or give up on the native kernel
+        if _self_check_error is not None:
+            raise _self_check_error
     if _dice_native is None:
         if backend == "native":
             raise ImportError(_BUILD_HINT.format(why=_NATIVE_IMPORT_ERROR))
         name, mod = "numpy", _dice_numpy
     else:
-        if _dice_native.ISA_ERROR is not None:
-            raise _dice_native.ISA_ERROR
         name, mod = "native", _dice_native
     if backend == "auto" and name not in _logged:
         _logged.add(name)
@@ -106,6 +111,71 @@ def _backend(backend: object, func: str) -> tuple[str, ModuleType]:
                 stacklevel=3,
             )
     return name, mod
+
+
+_self_checked = False
+_self_check_error: NativeKernelError | None = None
+
+
+def _agrees_with_numpy() -> bool:
+    """Known answers: the native kernel's current path against numpy on small inputs.
+
+    Covers row widths around word boundaries, thresholds 0 to 1, top-k and
+    all-zero rows.  Takes a few milliseconds.
+    """
+    rng = np.random.default_rng(20261128)
+    for nbytes in (1, 8, 24, 128, 136):
+        a = rng.integers(0, 256, size=(24, nbytes), dtype=np.uint8)
+        noise = rng.random(a.shape) < 0.05
+        b = np.concatenate([a[::2] ^ (noise[::2] * np.uint8(1 << 3)),
+                            rng.integers(0, 256, size=(12, nbytes), dtype=np.uint8)])
+        a[0] = 0
+        b[0] = 0
+        if not np.array_equal(dice_matrix(a, b, backend="native"),
+                              dice_matrix(a, b, backend="numpy")):
+            return False
+        for threshold, k in ((0.0, None), (0.5, None), (0.8, 3), (1.0, None)):
+            got = candidate_pairs(a, b, threshold, k=k, backend="native", threads=1)
+            want = candidate_pairs(a, b, threshold, k=k, backend="numpy")
+            if not (np.array_equal(got.a, want.a) and np.array_equal(got.b, want.b)
+                    and np.array_equal(got.score, want.score)):
+                return False
+    return True
+
+
+def _self_check() -> None:
+    """Check the native kernel once per process before trusting it.
+
+    The instruction-set path chosen at import is compared with numpy on
+    known inputs (:func:`_agrees_with_numpy`).  Should it disagree -- a
+    compiler or CPU fault on a path that could not be tested where pprl was
+    built -- the next path that agrees is used instead, or numpy when none
+    does, with a :class:`~pprl.errors.NativeKernelWarning` either way.
+    """
+    global _self_checked, _self_check_error, _dice_native, _NATIVE_IMPORT_ERROR
+    _self_checked = True  # set first: the check itself calls the native backend
+    first = _dice_native.isa()
+    if os.environ.get("PPRL_DICE_ISA"):  # a path asked for by name is never swapped
+        if not _agrees_with_numpy():
+            _self_check_error = NativeKernelError(
+                f"PPRL_DICE_ISA={first}: this path of the native Dice kernel gives wrong "
+                "results in its self-check against numpy; please report this."
+            )
+        return
+    for path in [first] + [p for p in _dice_native.isas() if p != first]:
+        _dice_native.set_isa(path)
+        if _agrees_with_numpy():
+            if path != first:
+                warnings.warn(
+                    f"pprl's native Dice kernel gave wrong results on the {first!r} "
+                    f"instruction-set path in its self-check; using {path!r} instead. "
+                    "Please report this with pprl.available_backends().",
+                    NativeKernelWarning,
+                    stacklevel=4,
+                )
+            return
+    _NATIVE_IMPORT_ERROR = f"self-check failed on every path ({', '.join(_dice_native.isas())})"
+    _dice_native = None
 
 
 def available_backends() -> dict:
@@ -127,6 +197,8 @@ def available_backends() -> dict:
     >>> available_backends()["numpy"]
     True
     """
+    if _dice_native is not None and not _self_checked and _dice_native.ISA_ERROR is None:
+        _self_check()
     info: dict = {"numpy": True, "native": _dice_native is not None, "isa": None, "isas": [],
                   "forced": os.environ.get("PPRL_DICE_ISA") or None,
                   "error": _NATIVE_IMPORT_ERROR, "threads": check_threads(None, "pprl")}
@@ -135,6 +207,8 @@ def available_backends() -> dict:
         info["isas"] = _dice_native.isas()
         if _dice_native.ISA_ERROR is not None:
             info["error"] = str(_dice_native.ISA_ERROR)
+        elif _self_check_error is not None:
+            info["error"] = str(_self_check_error)
     return info
 
 

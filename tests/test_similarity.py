@@ -397,3 +397,72 @@ def test_canonical_sort_separates_every_pair_of_dice_fractions(rng, nbits):
     a, b, score = a[order], b[order], score[order]
     got = similarity._canonical(a, b, score, nbits)
     assert_same(got, Candidates.from_unsorted(a, b, score))
+
+
+# --- the self-check of the native kernel ------------------------------------------
+
+
+@pytest.fixture
+def fresh_self_check(monkeypatch):
+    """Let a test run the once-per-process self-check again, and undo what it changed."""
+    if similarity._dice_native is None:
+        pytest.skip("native kernel not built")
+    native = similarity._dice_native
+    before = native.isa()
+    monkeypatch.delenv("PPRL_DICE_ISA", raising=False)
+    for name in ("_dice_native", "_NATIVE_IMPORT_ERROR", "_self_check_error", "_logged"):
+        monkeypatch.setattr(similarity, name, getattr(similarity, name))
+    monkeypatch.setattr(similarity, "_self_checked", False)
+    monkeypatch.setattr(similarity, "_logged", set())
+    yield native
+    native.set_isa(before)
+
+
+def test_self_check_passes_on_every_path_here(fresh_self_check, monkeypatch):
+    native = fresh_self_check
+    monkeypatch.setattr(similarity, "_self_checked", True)  # call the check directly
+    for path in native.isas():
+        native.set_isa(path)
+        assert similarity._agrees_with_numpy(), path
+
+
+def test_self_check_detects_a_wrong_kernel(fresh_self_check, monkeypatch):
+    native = fresh_self_check
+    monkeypatch.setattr(similarity, "_self_checked", True)  # call the check directly
+    real = native.dice_matrix
+    monkeypatch.setattr(native, "dice_matrix", lambda *args: real(*args) * 0.999)
+    assert not similarity._agrees_with_numpy()
+
+
+def test_self_check_swaps_a_failing_path(fresh_self_check, monkeypatch):
+    native = fresh_self_check
+    if len(native.isas()) < 2:
+        pytest.skip("only one instruction-set path here")
+    bad = native.isa()
+    monkeypatch.setattr(similarity, "_agrees_with_numpy", lambda: native.isa() != bad)
+    a = random_clks(np.random.default_rng(1), 5, 16)
+    with pytest.warns(NativeKernelWarning, match=f"wrong results on the '{bad}'"):
+        similarity.candidate_pairs(a, a, 0.5)
+    assert native.isa() == native.isas()[1]
+    assert similarity.available_backends()["isa"] == native.isas()[1]
+
+
+def test_self_check_gives_up_on_native_when_every_path_fails(fresh_self_check, monkeypatch):
+    monkeypatch.setattr(similarity, "_agrees_with_numpy", lambda: False)
+    a = random_clks(np.random.default_rng(2), 5, 16)
+    with pytest.warns(NativeKernelWarning, match="self-check failed on every path"):
+        c = similarity.candidate_pairs(a, a, 0.5)
+    assert np.array_equal(c.score, similarity.candidate_pairs(a, a, 0.5, backend="numpy").score)
+    info = similarity.available_backends()
+    assert info["native"] is False and "self-check failed" in info["error"]
+    with pytest.raises(ImportError, match="self-check failed"):
+        similarity.candidate_pairs(a, a, 0.5, backend="native")
+
+
+def test_self_check_never_swaps_a_path_asked_for_by_name(fresh_self_check, monkeypatch):
+    monkeypatch.setenv("PPRL_DICE_ISA", fresh_self_check.isa())
+    monkeypatch.setattr(similarity, "_agrees_with_numpy", lambda: False)
+    a = random_clks(np.random.default_rng(3), 5, 16)
+    with pytest.raises(NativeKernelError, match="wrong results in its self-check"):
+        similarity.candidate_pairs(a, a, 0.5)
+    assert "self-check" in similarity.available_backends()["error"]
