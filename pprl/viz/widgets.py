@@ -23,6 +23,7 @@ from ..diagnostics import score_histogram
 from ..errors import InputError
 from ..evaluation import threshold_curve
 from ..explore import EncodingParams, ExplorerModel, threshold_summary
+from ._mpl import require_widgets
 from .plots import (
     PrecisionRecallDisplay,
     ScoreHistogramDisplay,
@@ -33,17 +34,6 @@ from .plots import (
 __all__ = ["ThresholdExplorer", "ParameterExplorer"]
 
 L_CHOICES = (256, 512, 1024, 2048, 4096)
-
-
-def _require_widgets():
-    try:
-        import ipywidgets
-    except ImportError as exc:  # pragma: no cover - exercised with ipywidgets missing
-        raise ImportError(
-            "The pprl explorers need ipywidgets, which is not installed. "
-            "Install the plotting extra: pip install 'pprl[viz]'"
-        ) from exc
-    return ipywidgets
 
 
 def _figure(ncols: int, width: float):
@@ -115,7 +105,7 @@ class ThresholdExplorer(_Explorer):
 
     def __init__(self, candidates, truth, *, threshold: float | None = None,
                  greedy: bool = True, bins: int = 50):
-        w = _require_widgets()
+        w = require_widgets()
         self.curve = threshold_curve(candidates, truth)
         self.greedy_curve = threshold_curve(candidates, truth, solver="greedy") if greedy else None
         self.histogram = score_histogram(candidates, truth, bins=bins)
@@ -201,7 +191,7 @@ class ParameterExplorer(_Explorer):
     """
 
     def __init__(self, model: ExplorerModel, params: EncodingParams | None = None):
-        w = _require_widgets()
+        w = require_widgets()
         self.model = model
         p = params or EncodingParams()
         included = set(p.include) if p.include is not None else set(model.features)
