@@ -32,8 +32,9 @@ import tracemalloc
 
 import numpy as np
 
-from pprl import available_backends, similarity
+from pprl import available_backends
 from pprl.bits import clks_to_bitarrays
+from pprl.linkage import similarity
 
 
 def uniform_clks(rng, n, nbits):
@@ -137,7 +138,7 @@ def main(argv=None):
             rows.append(("anonlink", 1, secs, cpu, ref_rate, len(res[0]), peak))
             del la, lb
         isas = info["isas"] if info["native"] else []
-        from pprl import _dice_native as nat  # private: switches paths for this benchmark
+        from pprl.linkage import _native as nat  # private: switches paths for this benchmark
 
         best_isa = nat.isa() if isas else None
         for isa in isas:

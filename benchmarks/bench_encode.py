@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import pprl
-    from pprl.schema import PERSON_SCHEMA_PATH, person_schema
+    from pprl.encoding.schema import PERSON_SCHEMA_PATH, person_schema
 
     secret = b"benchmark secret"
     df = _people(args.records, args.seed, args.corrupted)

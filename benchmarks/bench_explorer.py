@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from pprl.explore import EncodingParams, ExplorerModel
+from pprl.evaluation.explore import EncodingParams, ExplorerModel
 from pprl.synthetic import make_dataset
 
 

@@ -75,7 +75,7 @@ true matches with the kinds of change per pair.
 date_of_birth, street_number, street_address, suburb, postcode, state, phone,
 email`; blank = missing), `truth.csv.gz`, `entities.csv.gz`,
 `corruptions.csv.gz`, `manifest.json` (parameters, versions, SHA-256 of each
-file). Load with `pprl.datasets.load("{name}")`. Regenerate with
+file). Load with `pprl.synthetic.datasets.load("{name}")`. Regenerate with
 `pprl synth --records {n} --parties {parties} --overlap {overlap} --locale {locale} --seed {seed}{dup_flag} --gzip --out DIR`
 (byte-identical with the versions above).
 """

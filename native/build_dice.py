@@ -5,7 +5,7 @@ Used two ways:
 * by ``setup.py`` (``cffi_modules=["native/build_dice.py:ffibuilder"]``), which
   setuptools runs with the project root as the working directory;
 * by hand from a clean clone: ``python native/build_dice.py`` writes
-  ``pprl/_dice_cffi.*`` next to the sources it compiles.
+  ``pprl/linkage/_dice_cffi.*`` next to the sources it compiles.
 
 Source paths are given relative to the working directory (setuptools
 refuses absolute ones).  No ``-march=native``: every instruction-set path is
@@ -43,7 +43,7 @@ with open(os.path.join(HERE, "dice.cdef"), encoding="utf-8") as fh:
 ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
 ffibuilder.set_source(
-    "pprl._dice_cffi",
+    "pprl.linkage._dice_cffi",
     '#include "dice.h"',
     sources=[_rel(os.path.join(HERE, "dice.c"))],
     include_dirs=[_rel(HERE)],

@@ -11,14 +11,7 @@ Plotting and widgets live in :mod:`pprl.viz` and are never imported here.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-
-try:
-    __version__ = _version("pprl")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0.dev0"
-
+from ._version import __version__
 from .bits import (
     clks_from_base64,
     clks_to_base64,
@@ -28,16 +21,8 @@ from .bits import (
     unpack_bits,
     write_clks,
 )
-from .candidates import Candidates
-from .diagnostics import (
-    CorruptionRecall,
-    ScoreHistogram,
-    pair_completeness,
-    recall_by_corruption,
-    reduction_ratio,
-    score_histogram,
-)
-from .encode import EncodeResult, encode, encode_with_mask
+from .encoding.encode import EncodeResult, encode, encode_with_mask
+from .encoding.schema import Schema, load_schema, person_schema
 from .errors import (
     FieldError,
     FileFormatError,
@@ -48,10 +33,18 @@ from .errors import (
     PPRLError,
     SchemaError,
 )
-from .evaluation import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
-from .matching import greedy_match, optimal_match
-from .schema import Schema, load_schema, person_schema
-from .similarity import available_backends, candidate_pairs, dice_matrix
+from .evaluation.diagnostics import (
+    CorruptionRecall,
+    ScoreHistogram,
+    pair_completeness,
+    recall_by_corruption,
+    reduction_ratio,
+    score_histogram,
+)
+from .evaluation.metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
+from .linkage.candidates import Candidates
+from .linkage.matching import greedy_match, optimal_match
+from .linkage.similarity import available_backends, candidate_pairs, dice_matrix
 from .synthetic import make_dataset
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pprl import similarity
+from pprl.linkage import similarity
 
 NATIVE = similarity.available_backends()["native"]
 NATIVE_REASON = f"native Dice kernel not built ({similarity.available_backends()['error']})"
@@ -34,7 +34,7 @@ def isa(request):
     """
     if not NATIVE:
         pytest.skip(NATIVE_REASON)
-    from pprl import _dice_native
+    from pprl.linkage import _native as _dice_native
 
     if request.param not in _dice_native.isas():
         pytest.skip(f"this CPU cannot run the {request.param} path")

@@ -10,7 +10,7 @@ import pytest
 
 from pprl import encode, read_clks
 from pprl.cli import main
-from pprl.schema import PERSON_SCHEMA_PATH, person_schema
+from pprl.encoding.schema import PERSON_SCHEMA_PATH, person_schema
 
 SECRET = "tr0ub4dor&3-never-print-me"
 COLS = list(person_schema().identifiers)

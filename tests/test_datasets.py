@@ -7,9 +7,8 @@ import shutil
 
 import pytest
 
-from pprl import datasets
 from pprl.errors import FileFormatError, InputError
-from pprl.synthetic import PERSON_COLUMNS
+from pprl.synthetic import PERSON_COLUMNS, datasets
 
 EXPECTED = {"au-1k", "us-1k", "au-10k", "gb-1k-3p", "de-1k-dup"}
 

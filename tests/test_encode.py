@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pprl import EncodeResult, InputError, InvalidRecordError, encode, encode_with_mask
-from pprl.schema import person_schema
+from pprl.encoding.schema import person_schema
 
 COLS = ["rec_id", "given_name", "surname", "sex", "date_of_birth", "street_number",
         "street_address", "suburb", "postcode", "state", "phone", "email"]
@@ -178,7 +178,7 @@ def _single(hashing, l_=256):
 def test_ngram_clk_is_the_union_of_its_tokens(word, k, hash_type):
     # same feature position -> same key; a token hashed as an exact value sets
     # the same bits as inside the n-gram feature (bitsPerToken)
-    from pprl.tokenize import ngrams
+    from pprl.encoding.tokenize import ngrams
 
     base = {"strategy": {"bitsPerToken": k}, "hash": {"type": hash_type}}
     ngram = _single({**base, "comparison": {"type": "ngram", "n": 2}})

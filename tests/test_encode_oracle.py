@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from pprl import InvalidRecordError, encode  # noqa: E402
-from pprl.schema import PERSON_SCHEMA_PATH  # noqa: E402
+from pprl.encoding.schema import PERSON_SCHEMA_PATH  # noqa: E402
 
 pytestmark = pytest.mark.oracle
 

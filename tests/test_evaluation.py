@@ -1,4 +1,4 @@
-"""Tests of pprl.evaluation and pprl.diagnostics: hand-checkable cases, brute force, sklearn."""
+"""Tests of pprl.evaluation (metrics and diagnostics): hand-checkable cases, brute force, sklearn."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pprl import Candidates, InputError
-from pprl.diagnostics import (
+from pprl.evaluation import evaluate_links, threshold_curve
+from pprl.evaluation.diagnostics import (
     pair_completeness,
     recall_by_corruption,
     reduction_ratio,
     score_histogram,
 )
-from pprl.evaluation import evaluate_links, threshold_curve
 
 
 @pytest.fixture
@@ -37,9 +37,9 @@ def greedy_match(c: Candidates) -> Candidates:
 def _needs_matching(solver):
     if solver == "greedy":
         try:
-            import pprl.matching  # noqa: F401
+            import pprl.linkage.matching  # noqa: F401
         except ImportError as exc:  # the kernel facade is not built yet
-            pytest.skip(f"pprl.matching unavailable: {exc}")
+            pytest.skip(f"pprl.linkage.matching unavailable: {exc}")
 
 
 def _cands(pairs_scores):

@@ -1,4 +1,4 @@
-"""Tests of pprl.explore: the explorer logic, without widgets."""
+"""Tests of pprl.evaluation.explore: the explorer logic, without widgets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pprl import Candidates, InputError, evaluate_links, threshold_curve
-from pprl.explore import (
+from pprl.evaluation.explore import (
     EncodingParams,
     ExplorerModel,
     apply_params,
@@ -24,7 +24,7 @@ from pprl.explore import (
 
 @pytest.fixture(scope="module")
 def person_schema_dict():
-    from pprl.schema import PERSON_SCHEMA_PATH
+    from pprl.encoding.schema import PERSON_SCHEMA_PATH
 
     return json.loads(PERSON_SCHEMA_PATH.read_text(encoding="utf-8"))
 
@@ -51,7 +51,7 @@ def test_threshold_summary_equals_direct_evaluation():
     curve = threshold_curve(c, truth)
     greedy = c.above(0.0)
     try:
-        from pprl.matching import greedy_match
+        from pprl.linkage.matching import greedy_match
 
         gcurve = threshold_curve(c, truth, solver="greedy")
     except ImportError:
@@ -92,7 +92,7 @@ def test_apply_params_changes_only_what_it_says(person_schema_dict):
     base_dob = {f["identifier"]: f for f in person_schema_dict["features"]}["date_of_birth"]
     assert feats["date_of_birth"]["hashing"]["comparison"] == base_dob["hashing"]["comparison"]
     assert feats["date_of_birth"]["hashing"]["strategy"] == {"bitsPerFeature": 80}
-    from pprl.schema import load_schema
+    from pprl.encoding.schema import load_schema
 
     s = load_schema(doc)
     assert s.l == 512 and s.xor_folds == 1
@@ -134,7 +134,7 @@ def test_apply_params_rejects_bad_knobs(person_schema_dict, change, match):
     ],
 )
 def test_model_encoding_is_byte_identical_to_encode(model, sample, params):
-    from pprl.encode import encode
+    from pprl.encoding.encode import encode
 
     a, b = model.encode(params)
     doc = apply_params(model.schema, params)
@@ -152,7 +152,7 @@ def test_model_caches_features_and_results(model, sample):
     model.evaluate(include=("given_name", "surname"))
     assert model.stats["feature_misses"] == misses  # toggling features re-hashes nothing
     model.evaluate(q=3)  # touches only the free-text features
-    from pprl.explore import _text_features
+    from pprl.evaluation.explore import _text_features
 
     assert model.stats["feature_misses"] == misses + 2 * len(_text_features(model.schema))
     model.evaluate(include=("surname", "given_name"))  # same set, other order: cached

@@ -1,11 +1,12 @@
-"""pprl.similarity.greedy_mask: native == numpy == a plain Python loop."""
+"""pprl.linkage.similarity.greedy_mask: native == numpy == a plain Python loop."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pprl import Candidates, InputError, similarity
+from pprl import Candidates, InputError
+from pprl.linkage import similarity
 
 
 def greedy_loop(a, b):

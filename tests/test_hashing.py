@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pprl.encoding.hashing import TokenHasher, blake_positions, derive_keys, double_hash_positions
 from pprl.errors import InputError
-from pprl.hashing import TokenHasher, blake_positions, derive_keys, double_hash_positions
 
 
 def test_hkdf_rfc5869_test_case_1():

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not NATIVE, reason=NATIVE_REASON)
 
 SCRIPT = r"""
 import json, numpy as np, pprl
-from pprl import similarity
+from pprl.linkage import similarity
 rng = np.random.default_rng(7)
 a = np.packbits(rng.random((60, 1000)) < 0.3, axis=1)
 b = np.concatenate([a[::2] ^ np.packbits(rng.random((30, 1000)) < 0.02, axis=1),
@@ -45,7 +45,7 @@ def run_with_isa(value: str | None) -> dict:
 
 
 def supported() -> list[str]:
-    from pprl import _dice_native
+    from pprl.linkage import _native as _dice_native
 
     return _dice_native.isas()
 
@@ -80,7 +80,7 @@ def test_refused_path_is_an_error_not_a_silent_fallback(value, reason):
 
 def test_without_the_compiled_kernel_numpy_takes_over():
     script = (
-        "import sys; sys.modules['pprl._dice_cffi'] = None\n"  # as if never built
+        "import sys; sys.modules['pprl.linkage._dice_cffi'] = None\n"  # as if never built
         "import warnings, numpy as np, pprl\n"
         "info = pprl.available_backends()\n"
         "assert info['native'] is False and info['isa'] is None, info\n"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pprl import SchemaError, load_schema
-from pprl.schema import (
+from pprl.encoding.schema import (
     PERSON_SCHEMA_PATH,
     BitsPerFeature,
     BitsPerToken,

@@ -1,4 +1,4 @@
-"""pprl.similarity: every backend and instruction-set path against a pure-Python
+"""pprl.linkage.similarity: every backend and instruction-set path against a pure-Python
 reference, against each other, and against anonlink (the oracle)."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import pprl
-from pprl import Candidates, InputError, NativeKernelError, NativeKernelWarning, similarity
+from pprl import Candidates, InputError, NativeKernelError, NativeKernelWarning
 from pprl.bits import clks_to_bitarrays
+from pprl.linkage import similarity
 
 # every 64-bit word boundary from 8 to 1032 bits: 8w - 1, 8w, 8w + 1 bytes
 WIDTHS = sorted({1} | {n for w in range(1, 17) for n in (8 * w - 1, 8 * w, 8 * w + 1)})
@@ -158,7 +159,7 @@ def test_early_exit_at_any_word_gives_the_same_pairs(isa, rng, monkeypatch, spli
 def test_early_exit_choice(rng):
     if not similarity.available_backends()["native"]:
         pytest.skip("native kernel not built")
-    from pprl import _dice_native
+    from pprl.linkage import _native as _dice_native
 
     aw = similarity._words(random_clks(rng, 100, 128, 0.5))
     bw = similarity._words(random_clks(rng, 100, 128, 0.5))
@@ -282,7 +283,7 @@ def test_missing_native_kernel(monkeypatch, rng, caplog):
     a = random_clks(rng, 4, 8)
     with pytest.raises(ImportError, match="pip install -e . --no-build-isolation"):
         similarity.candidate_pairs(a, a, 0.5, backend="native")
-    with caplog.at_level(logging.DEBUG, logger="pprl.similarity"), pytest.warns(
+    with caplog.at_level(logging.DEBUG, logger="pprl.linkage.similarity"), pytest.warns(
         NativeKernelWarning, match="Using the numpy backend"
     ) as seen:
         c = similarity.candidate_pairs(a, a, 0.5)  # auto falls back, and says so once
@@ -290,7 +291,8 @@ def test_missing_native_kernel(monkeypatch, rng, caplog):
     assert len(seen) == 1
     assert len(c) >= 4
     assert [r.getMessage() for r in caplog.records].count(
-        "pprl.similarity: backend='auto' uses the numpy kernel (ImportError: no _dice_cffi)") == 1
+        "pprl.linkage.similarity: backend='auto' uses the numpy kernel "
+        "(ImportError: no _dice_cffi)") == 1
     info = similarity.available_backends()
     assert info["native"] is False and info["isa"] is None and "no _dice_cffi" in info["error"]
 
@@ -299,7 +301,7 @@ def test_available_backends_names_the_path_in_use():
     info = pprl.available_backends()
     assert info["numpy"] is True
     if info["native"]:
-        from pprl import _dice_native
+        from pprl.linkage import _native as _dice_native
 
         assert info["isa"] == _dice_native.isa() and info["isa"] in info["isas"]
         assert info["isas"][-1] == "portable"
@@ -308,7 +310,7 @@ def test_available_backends_names_the_path_in_use():
 def test_set_isa_refuses_unknown_or_unsupported_paths():
     if not similarity.available_backends()["native"]:
         pytest.skip("native kernel not built")
-    from pprl import _dice_native
+    from pprl.linkage import _native as _dice_native
 
     with pytest.raises(ValueError, match="Unknown instruction-set path 'sse'"):
         _dice_native.set_isa("sse")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from pprl import similarity
+from pprl.linkage import similarity
 
 BACKENDS = ["numpy"] + (["native"] if NATIVE else [])
 

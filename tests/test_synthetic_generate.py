@@ -134,7 +134,7 @@ def test_import_pprl_does_not_import_faker():
     import subprocess
     import sys
 
-    code = ("import sys, pprl, pprl.synthetic, pprl.datasets; "
+    code = ("import sys, pprl, pprl.synthetic, pprl.synthetic.datasets; "
             "print('faker' in sys.modules, 'tqdm' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pprl.schema import ExactComparison, NgramComparison, NumericComparison
-from pprl.tokenize import exact_tokens, ngrams, numeric_tokens, tokenize_batch, tokens_for
+from pprl.encoding.schema import ExactComparison, NgramComparison, NumericComparison
+from pprl.encoding.tokenize import exact_tokens, ngrams, numeric_tokens, tokenize_batch, tokens_for
 
 TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=90)
 

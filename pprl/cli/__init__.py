@@ -24,7 +24,7 @@ _COMMANDS = ("synth", "encode", "schema", "link", "evaluate", "demo")
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``pprl`` command, with every sub-command."""
-    from .. import __version__
+    from .._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="pprl",

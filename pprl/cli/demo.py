@@ -79,11 +79,11 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from .._validation import check_threshold
-    from ..encode import encode
-    from ..evaluation import threshold_curve
-    from ..matching import greedy_match
-    from ..schema import person_schema
-    from ..similarity import candidate_pairs
+    from ..encoding.encode import encode
+    from ..encoding.schema import person_schema
+    from ..evaluation.metrics import threshold_curve
+    from ..linkage.matching import greedy_match
+    from ..linkage.similarity import candidate_pairs
     from ..synthetic import make_dataset
     from .link import write_matches
 

@@ -117,8 +117,8 @@ def _arrange(header: list[str], rows: list[list[str]], schema, match: str, data:
 
 def run(args: argparse.Namespace) -> int:
     from ..bits import popcount, write_clks
-    from ..encode import encode, encode_with_mask
-    from ..schema import load_schema
+    from ..encoding.encode import encode, encode_with_mask
+    from ..encoding.schema import load_schema
 
     out = check_output_path(args.output)
     schema = load_schema(args.schema)

@@ -127,7 +127,7 @@ def read_pairs_csv(path: str, *, want_score: bool = False):
 
 def run(args: argparse.Namespace) -> int:
     from .._validation import check_threshold
-    from ..evaluation import evaluate_links
+    from ..evaluation.metrics import evaluate_links
 
     threshold = None
     if args.threshold is not None:

@@ -56,8 +56,8 @@ def write_matches(matches, path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..bits import read_clks
-    from ..matching import greedy_match, optimal_match
-    from ..similarity import candidate_pairs
+    from ..linkage.matching import greedy_match, optimal_match
+    from ..linkage.similarity import candidate_pairs
 
     out = check_output_path(args.output)
     if not 0.0 <= args.threshold <= 1.0:

@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..schema import load_schema
+    from ..encoding.schema import load_schema
 
     try:
         with warnings.catch_warnings():

@@ -397,15 +397,9 @@ def make_dataset(
 
 
 def _manifest(seed, n, k, overlap, locale, config, duplicates) -> dict:
-    from importlib.metadata import PackageNotFoundError, version
+    from .._version import __version__
+    from .._version import package_version as v
 
-    def v(pkg):
-        try:
-            return version(pkg)
-        except PackageNotFoundError:
-            return None
-
-    from .. import __version__
     return {
         "format": "pprl-synthetic", "format_version": FORMAT_VERSION,
         "generator": "pprl.synthetic.make_dataset", "seed": seed,

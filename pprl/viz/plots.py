@@ -1,7 +1,7 @@
 """Plots of linkage quality as scikit-learn-style Display objects.
 
 Each Display holds the arrays computed by :mod:`pprl.evaluation` /
-:mod:`pprl.diagnostics`; build one with a ``from_...`` class method and
+:mod:`pprl.evaluation.diagnostics`; build one with a ``from_...`` class method and
 draw it with ``.plot(ax=None)``, which returns the Display with ``ax_`` and
 ``figure_`` set.  matplotlib is imported only when drawing.  Every plot
 separates its series by line style, marker or hatching, so it stays
@@ -20,8 +20,13 @@ from typing import Any
 import numpy as np
 
 from ..bits import popcount
-from ..diagnostics import CorruptionRecall, ScoreHistogram, recall_by_corruption, score_histogram
-from ..evaluation import LinkageMetrics, ThresholdCurve, threshold_curve
+from ..evaluation.diagnostics import (
+    CorruptionRecall,
+    ScoreHistogram,
+    recall_by_corruption,
+    score_histogram,
+)
+from ..evaluation.metrics import LinkageMetrics, ThresholdCurve, threshold_curve
 from ._mpl import HATCHES, LINESTYLES, MARKERS, new_axes
 
 __all__ = [

@@ -1,7 +1,7 @@
-"""Notebook explorers: thin ipywidgets wiring over :mod:`pprl.explore`.
+"""Notebook explorers: thin ipywidgets wiring over :mod:`pprl.evaluation.explore`.
 
 Everything computed here comes from plain, unit-tested functions
-(:func:`pprl.explore.threshold_summary`, :class:`pprl.explore.ExplorerModel`);
+(:func:`pprl.evaluation.explore.threshold_summary`, :class:`pprl.evaluation.explore.ExplorerModel`);
 the classes below only build controls, call those functions when a control
 changes and redraw.  ipywidgets and matplotlib are imported when an explorer
 is built, never at import time.  Show an explorer by leaving it as the last
@@ -19,10 +19,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ..diagnostics import score_histogram
 from ..errors import InputError
-from ..evaluation import threshold_curve
-from ..explore import EncodingParams, ExplorerModel, threshold_summary
+from ..evaluation.diagnostics import score_histogram
+from ..evaluation.explore import EncodingParams, ExplorerModel, threshold_summary
+from ..evaluation.metrics import threshold_curve
 from ._mpl import require_widgets
 from .plots import (
     PrecisionRecallDisplay,
@@ -98,7 +98,7 @@ class ThresholdExplorer(_Explorer):
     Attributes
     ----------
     slider : ipywidgets.FloatSlider
-    summary : pprl.explore.ThresholdSummary
+    summary : pprl.evaluation.explore.ThresholdSummary
         What the current threshold gives (updated on every change).
     widget : ipywidgets.VBox
     """
@@ -171,8 +171,8 @@ class ParameterExplorer(_Explorer):
 
     Parameters
     ----------
-    model : pprl.explore.ExplorerModel
-        The sample, truth and caches (see :class:`~pprl.explore.ExplorerModel`).
+    model : pprl.evaluation.explore.ExplorerModel
+        The sample, truth and caches (see :class:`~pprl.evaluation.explore.ExplorerModel`).
     params : EncodingParams, optional
         Initial knobs.
 
@@ -183,7 +183,7 @@ class ParameterExplorer(_Explorer):
         one checkbox per feature under ``"include:<name>"``.
     params : EncodingParams
         The knobs shown now.
-    result : pprl.explore.ExplorerResult
+    result : pprl.evaluation.explore.ExplorerResult
     seconds : float
         Wall time of the last update (evaluate and draw).
     model_seconds : float

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["derive_keys", "double_hash_positions", "blake_positions", "TokenHasher"]
 

@@ -1,6 +1,6 @@
 """Candidate pairs to links: one-to-one matching for two parties.
 
-Both solvers take :class:`~pprl.candidates.Candidates` (typically from
+Both solvers take :class:`~pprl.linkage.candidates.Candidates` (typically from
 :func:`pprl.candidate_pairs`) and return the kept pairs as ``Candidates`` in
 the canonical order (score descending, then ``a``, then ``b``).
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from . import similarity
 from .candidates import Candidates
-from .errors import InputError
 
 __all__ = ["greedy_match", "optimal_match"]
 

@@ -11,7 +11,7 @@ source tree rebuilds them all.
 
 Examples
 --------
->>> from pprl import datasets
+>>> from pprl.synthetic import datasets
 >>> "au-1k" in datasets.list_datasets()
 True
 >>> ds = datasets.load("au-1k")
@@ -26,8 +26,8 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
-from .errors import FileFormatError, InputError
-from .synthetic.dataset import SyntheticDataset, read_dataset
+from ..errors import FileFormatError, InputError
+from .dataset import SyntheticDataset, read_dataset
 
 __all__ = ["list_datasets", "load", "card", "dataset_path"]
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import param_error
+from ..errors import InputError
+from ..linkage.candidates import Candidates
 from ._pairs import as_pairs, check_unique, labels, pair_keys, sorted_candidates, truth_keys
-from ._validation import param_error
-from .candidates import Candidates
-from .errors import InputError
 
 __all__ = [
     "ScoreHistogram",

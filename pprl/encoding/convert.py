@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .errors import FieldError
+from ..errors import FieldError
 
 __all__ = ["convert_to_v3"]
 

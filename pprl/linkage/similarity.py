@@ -25,19 +25,19 @@ from types import ModuleType
 
 import numpy as np
 
-from . import _dice_numpy
-from ._validation import (
+from .._validation import (
     check_bits_array,
     check_k,
     check_threads,
     check_threshold,
     param_error,
 )
+from ..errors import InputError, NativeKernelError, NativeKernelWarning
+from . import _numpy as _dice_numpy
 from .candidates import Candidates
-from .errors import InputError, NativeKernelError, NativeKernelWarning
 
 try:
-    from . import _dice_native
+    from . import _native as _dice_native
 except ImportError as _exc:  # the C extension was not built
     _dice_native = None
     _NATIVE_IMPORT_ERROR: str | None = f"{type(_exc).__name__}: {_exc}"
@@ -102,7 +102,7 @@ def _backend(backend: object, func: str) -> tuple[str, ModuleType]:
     if backend == "auto" and name not in _logged:
         _logged.add(name)
         detail = f" ({_dice_native.isa()})" if name == "native" else f" ({_NATIVE_IMPORT_ERROR})"
-        _log.debug("pprl.similarity: backend='auto' uses the %s kernel%s", name, detail)
+        _log.debug("pprl.linkage.similarity: backend='auto' uses the %s kernel%s", name, detail)
         if name == "numpy":  # never fall back silently: say it once per process
             warnings.warn(
                 f"{_BUILD_HINT.format(why=_NATIVE_IMPORT_ERROR)} Using the numpy backend "

@@ -1,13 +1,13 @@
 """Linkage quality against ground truth: precision, recall, F1 and their curves.
 
-Everything here takes pairs as arrays (or :class:`~pprl.candidates.Candidates`)
+Everything here takes pairs as arrays (or :class:`~pprl.linkage.candidates.Candidates`)
 and returns numbers, arrays and dataclasses; nothing plots.  Plots of these
 results live in :mod:`pprl.viz.plots`.
 
 Pairs and truth
 ---------------
 Wherever a function takes ``links``, ``candidates`` or ``truth`` it accepts
-any of: a :class:`~pprl.candidates.Candidates`; a pandas DataFrame with
+any of: a :class:`~pprl.linkage.candidates.Candidates`; a pandas DataFrame with
 integer columns ``a`` and ``b`` (0-based rows in party A and party B; other
 columns are ignored unless a threshold needs ``score``); a ``(n, 2)`` integer
 array; or a pair ``(a, b)`` of integer arrays.  A pair listed twice is an
@@ -37,9 +37,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._validation import check_threshold, param_error
+from ..errors import InputError
 from ._pairs import as_pairs, check_unique, pair_keys, sorted_candidates, truth_keys
-from ._validation import check_threshold, param_error
-from .errors import InputError
 
 __all__ = [
     "LinkageMetrics",
@@ -294,7 +294,7 @@ def threshold_curve(
         greedy one-to-one matching of those candidates.  Greedy matching
         visits pairs in score order, so its result at threshold ``t`` is
         the prefix (``score >= t``) of its result on all candidates: one
-        call to :func:`pprl.matching.greedy_match` gives every threshold.
+        call to :func:`pprl.linkage.matching.greedy_match` gives every threshold.
 
     Returns
     -------
@@ -317,7 +317,7 @@ def threshold_curve(
     keys = pair_keys(c.a, c.b)
     check_unique(keys, "candidates", func)
     if solver == "greedy":
-        from .matching import greedy_match
+        from ..linkage.matching import greedy_match
 
         kept = np.isin(keys, pair_keys(*as_pairs(greedy_match(c), "links", func)[:2]))
     else:

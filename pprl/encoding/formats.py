@@ -14,7 +14,7 @@ from datetime import datetime
 
 import numpy as np
 
-from .schema import DateFormat, EnumFormat, Feature, IntegerFormat, StringFormat
+from .model import DateFormat, EnumFormat, Feature, IntegerFormat, StringFormat
 
 __all__ = ["check_and_format"]
 

@@ -1,4 +1,4 @@
-"""Validate a linkage schema document and build a :class:`~pprl.schema.Schema`.
+"""Validate a linkage schema document and build a :class:`~pprl.encoding.schema.Schema`.
 
 Every rule of clkhash's linkage schema v3 is checked by hand, so that each
 problem gets its own JSON path and a message that says what was expected and
@@ -16,9 +16,9 @@ import re
 import warnings
 from typing import Any
 
-from ._schema_convert import convert_to_v3
-from .errors import FieldError, SchemaError
-from .schema import (
+from ..errors import FieldError, SchemaError
+from .convert import convert_to_v3
+from .model import (
     BitsPerFeature,
     BitsPerToken,
     BlakeHash,

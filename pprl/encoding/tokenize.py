@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .schema import ExactComparison, NgramComparison, NumericComparison
+from .model import ExactComparison, NgramComparison, NumericComparison
 
 __all__ = ["ngrams", "exact_tokens", "numeric_tokens", "tokens_for", "TokenBatch",
            "tokenize_batch"]

@@ -1,6 +1,6 @@
 """Pairs of rows as arrays: the forms evaluation accepts, and pair keys.
 
-A set of pairs may be given as a :class:`~pprl.candidates.Candidates`, a
+A set of pairs may be given as a :class:`~pprl.linkage.candidates.Candidates`, a
 pandas DataFrame with integer columns ``a`` and ``b`` (and optionally
 ``score``), an ``(n, 2)`` integer array or a tuple ``(a, b)`` of arrays.
 """
@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import param_error
-from .candidates import Candidates
-from .errors import InputError
+from .._validation import param_error
+from ..errors import InputError
+from ..linkage.candidates import Candidates
 
 __all__ = [
     "as_pairs", "pair_keys", "check_unique", "truth_keys", "labels", "sorted_candidates",

@@ -1,6 +1,6 @@
 """Thin wrapper over the cffi-compiled C kernel (``native/dice.c``).
 
-Only :mod:`pprl.similarity` imports this module.  Importing it raises
+Only :mod:`pprl.linkage.similarity` imports this module.  Importing it raises
 ``ImportError`` when the extension was not built.  Every function takes
 arrays already checked and laid out by the facade (rows zero-padded to whole
 64-bit words, ``uint64`` C-contiguous), allocates the outputs with numpy and
@@ -19,8 +19,8 @@ import os
 
 import numpy as np
 
+from ..errors import NativeKernelError
 from ._dice_cffi import ffi, lib  # ImportError when the kernel was not built
-from .errors import NativeKernelError
 
 __all__ = [
     "ISA_NAMES",

@@ -1,7 +1,7 @@
 """Pure-numpy reference implementation of the Dice kernel.
 
-Always importable; only :mod:`pprl.similarity` imports it.  It takes the same
-inputs as :mod:`pprl._dice_native` (rows as zero-padded ``uint64`` words) and
+Always importable; only :mod:`pprl.linkage.similarity` imports it.  It takes the same
+inputs as :mod:`pprl.linkage._native` (rows as zero-padded ``uint64`` words) and
 returns bit-identical results: the score of a pair is computed as
 ``2.0 * common / (pa + pb)`` in float64, and 0.0 when both rows are empty.
 """

@@ -23,11 +23,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._validation import check_rng, check_threshold, param_error
+from ..errors import InputError
 from ._pairs import as_pairs
-from ._validation import check_rng, check_threshold, param_error
 from .diagnostics import ScoreHistogram, score_histogram
-from .errors import InputError
-from .evaluation import LinkageMetrics, ThresholdCurve
+from .metrics import LinkageMetrics, ThresholdCurve
 
 __all__ = [
     "ThresholdSummary",
@@ -308,7 +308,7 @@ class ExplorerModel:
     def __init__(self, records_a, records_b, truth, *, schema: Any = None,
                  secret: bytes | None = None, floor: float = 0.5, bins: int = 50,
                  cache_size: int = 256, rng: Any = None):
-        from .schema import PERSON_SCHEMA_PATH
+        from ..encoding.schema import PERSON_SCHEMA_PATH
 
         if schema is None:
             schema = PERSON_SCHEMA_PATH
@@ -337,7 +337,7 @@ class ExplorerModel:
         return hashed_features(self.schema)
 
     def _feature_filters(self, party: int, doc: dict, index: int, hash_l: int) -> np.ndarray:
-        from .encode import encode
+        from ..encoding.encode import encode
 
         spec = json.dumps(doc["features"][index], sort_keys=True)
         kdf = json.dumps(doc["clkConfig"].get("kdf"), sort_keys=True)
@@ -385,7 +385,7 @@ class ExplorerModel:
         --------
         >>> model.evaluate(l=512, q=3).best.f1        # doctest: +SKIP
         """
-        from .similarity import dice_matrix
+        from ..linkage.similarity import dice_matrix
 
         params = replace(params or EncodingParams(), **changes)
         if params.include is not None:

@@ -5,7 +5,7 @@ schema and secret, and gets its speed from doing each piece of work once:
 
 1. per column, the distinct values of a chunk are found (``pandas.factorize``);
 2. each distinct value is checked and formatted once, and tokenised in a
-   vectorised pass (:func:`pprl.tokenize.tokenize_batch`);
+   vectorised pass (:func:`pprl.encoding.tokenize.tokenize_batch`);
 3. each distinct token is hashed once per feature (cached across chunks);
 4. the bits of every distinct value are scattered into a boolean matrix with
    numpy and packed into bytes;
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._schema_formats import check_and_format
-from .errors import InputError, InvalidRecordError
+from ..errors import InputError, InvalidRecordError
+from .formats import check_and_format
 from .hashing import TokenHasher, derive_keys
 from .schema import (
     BitsPerFeature,
@@ -371,7 +371,7 @@ def encode(
 
     Examples
     --------
-    >>> from pprl.schema import person_schema
+    >>> from pprl.encoding.schema import person_schema
     >>> row = ["0", "anna", "smith", "f", "1980-01-02", "12", "main street",
     ...        "springfield", "2000", "nsw", "", ""]
     >>> encode([row], person_schema(), b"secret", progress=False).shape
@@ -405,7 +405,7 @@ def encode_with_mask(
 
     Examples
     --------
-    >>> from pprl.schema import person_schema
+    >>> from pprl.encoding.schema import person_schema
     >>> rows = [["0", "anna", "smith", "x", "1980-01-02", "12", "main st", "a", "2000",
     ...          "nsw", "", ""]]
     >>> res = encode_with_mask(rows, person_schema(), b"secret", progress=False)

@@ -1,0 +1,32 @@
+"""Evaluation: links and truth become metrics, curves and diagnostics.
+
+:mod:`.metrics` computes precision, recall and F1, and whole threshold
+curves; :mod:`.diagnostics` holds score histograms, pair completeness,
+reduction ratio and recall by corruption kind; :mod:`.explore` is the logic
+behind the explorers in :mod:`pprl.viz` (no drawing here).
+"""
+
+from __future__ import annotations
+
+from .diagnostics import (
+    CorruptionRecall,
+    ScoreHistogram,
+    pair_completeness,
+    recall_by_corruption,
+    reduction_ratio,
+    score_histogram,
+)
+from .metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
+
+__all__ = [
+    "CorruptionRecall",
+    "LinkageMetrics",
+    "ScoreHistogram",
+    "ThresholdCurve",
+    "evaluate_links",
+    "pair_completeness",
+    "recall_by_corruption",
+    "reduction_ratio",
+    "score_histogram",
+    "threshold_curve",
+]

@@ -1,0 +1,23 @@
+"""Linkage: CLKs of two parties become candidate pairs and then links.
+
+The linkage unit's side of the pipeline, which never sees plaintext.
+:mod:`.similarity` is the public face of the Dice kernel and the only door
+to C (:mod:`._native` wraps the cffi library, :mod:`._numpy` is the
+reference); :mod:`.candidates` holds the result type and :mod:`.matching`
+solves one-to-one mappings.
+"""
+
+from __future__ import annotations
+
+from .candidates import Candidates
+from .matching import greedy_match, optimal_match
+from .similarity import available_backends, candidate_pairs, dice_matrix
+
+__all__ = [
+    "Candidates",
+    "available_backends",
+    "candidate_pairs",
+    "dice_matrix",
+    "greedy_match",
+    "optimal_match",
+]
