@@ -1,4 +1,4 @@
-"""Tests of pprl.evaluation (metrics and diagnostics): hand-checkable cases, brute force, sklearn."""
+"""pprl.evaluation (metrics and diagnostics): hand-checkable cases, brute force, sklearn."""
 
 from __future__ import annotations
 
