@@ -187,7 +187,8 @@ def test_blake_hash_needs_power_of_two_length():
 
 def test_hkdf_output_limit_is_checked():
     doc = copy.deepcopy(GOOD)
-    doc["features"] = [doc["features"][3]] * 64  # 128 keys of 64 bytes > 255 * 32
+    # 128 keys of 64 bytes > 255 * 32
+    doc["features"] = [dict(doc["features"][3], identifier=f"sex{i}") for i in range(64)]
     with pytest.raises(SchemaError, match="HKDF-SHA256 can derive at most 8160 bytes"):
         load_schema(doc)
     doc["clkConfig"]["kdf"]["hash"] = "SHA512"
@@ -285,3 +286,18 @@ def test_summary_counts_bits():
     assert by["dob"]["bits"] == 100
     assert by["sex"]["tokens"] == 1 and by["sex"]["bits"] == 30
     assert by["age"]["tokens"] == 5 and by["age"]["bits"] == 50
+
+
+def test_duplicate_identifiers_are_refused_naming_both_paths():
+    doc = copy.deepcopy(GOOD)
+    doc["features"][3]["identifier"] = "name"  # features[1] is "name" already
+    doc["features"].append({"identifier": "id", "ignored": True})
+    with pytest.raises(SchemaError) as err:
+        load_schema(doc)
+    msgs = [str(e) for e in err.value.field_errors]
+    assert msgs == [
+        'features[3].identifier: "name" is also the identifier of features[1] '
+        "(features[1].identifier); expected unique identifiers",
+        'features[5].identifier: "id" is also the identifier of features[0] '
+        "(features[0].identifier); expected unique identifiers",
+    ]

@@ -379,6 +379,21 @@ def _cross_checks(c: _Checker, length: int, folds: int, kdf: KDFConfig,
                   f"blakeHash takes keys of at most 64 bytes, but keySize is {kdf.key_size}")
 
 
+def _unique_identifiers(c: _Checker, feats_d: list) -> None:
+    """Two features with one identifier would make matching by name ambiguous."""
+    first: dict[str, int] = {}
+    for i, d in enumerate(feats_d):
+        ident = d.get("identifier") if isinstance(d, dict) else None
+        if not isinstance(ident, str):
+            continue
+        if ident in first:
+            c.err(f"features[{i}].identifier",
+                  f"{_show(ident)} is also the identifier of features[{first[ident]}] "
+                  f"(features[{first[ident]}].identifier); expected unique identifiers")
+        else:
+            first[ident] = i
+
+
 def schema_from_dict(doc: Any, source: str | None = None) -> Schema:
     """Validate a schema document (any version clkhash reads) and build a Schema."""
     c = _Checker()
@@ -411,6 +426,7 @@ def schema_from_dict(doc: Any, source: str | None = None) -> Schema:
         if not feats_d:
             c.err("features", "expected at least one feature, got an empty array")
         features = [_feature(c, f, i) for i, f in enumerate(feats_d)]
+        _unique_identifiers(c, feats_d)
     if length is not None and kdf is not None and not c.errors:
         _cross_checks(c, length, folds, kdf, features)
     if c.errors:
