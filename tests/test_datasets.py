@@ -75,9 +75,12 @@ def test_shipped_set_regenerates_byte_for_byte(tmp_path, name):
     from pprl.synthetic import CorruptionConfig, Duplicates, make_dataset
 
     m = datasets.load(name).manifest
-    # faker's locale data must be the very same; numpy's Generator streams are
-    # stable within a minor release; pandas' CSV bytes within a major one
-    # (checked: sets made with pandas 3.0.6 rebuild identically with 3.1.1).
+    # faker's locale data must be the very same (the test extra pins it, so
+    # this cannot quietly turn into a skip); numpy's Generator streams are
+    # stable within a minor release; pandas writes these CSVs byte for byte
+    # the same from 2.x on (checked: sets made with pandas 3.0.6 rebuild
+    # identically with 2.3.3 and 3.1.1; the test extra's recordlinkage pins
+    # pandas < 3).
     def release(version, parts):
         return version.split(".")[:parts]
 
@@ -85,7 +88,7 @@ def test_shipped_set_regenerates_byte_for_byte(tmp_path, name):
     if (
         shipped["faker"] != faker_version
         or release(shipped["numpy"], 2) != release(np.__version__, 2)
-        or release(shipped["pandas"], 1) != release(pd.__version__, 1)
+        or int(pd.__version__.split(".")[0]) < 2
     ):
         pytest.skip(f"shipped with {shipped}, running faker {faker_version}, "
                     f"numpy {np.__version__}, pandas {pd.__version__}")

@@ -287,8 +287,9 @@ def test_v1_and_v2_schemas_are_converted_like_clkhash():
 
 
 def test_person_schema_on_synthetic_people_matches_clkhash():
-    synthetic = pytest.importorskip("pprl.synthetic")
     import json
+
+    from pprl import synthetic
 
     df = synthetic.make_people(400, rng=7)
     rows = df.astype(str).values.tolist()

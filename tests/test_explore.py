@@ -31,7 +31,8 @@ def person_schema_dict():
 
 @pytest.fixture(scope="module")
 def sample():
-    synthetic = pytest.importorskip("pprl.synthetic")
+    from pprl import synthetic
+
     ds = synthetic.make_dataset(120, rng=11)
     return ds.parties[0], ds.parties[1], ds.truth[["a", "b"]]
 

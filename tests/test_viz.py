@@ -166,7 +166,6 @@ def test_threshold_explorer_slider_updates_summary(data):
 
 def test_threshold_explorer_with_greedy(data):
     pytest.importorskip("ipywidgets")
-    pytest.importorskip("pprl.linkage.similarity")
     from pprl.viz.widgets import ThresholdExplorer
 
     cands, truth = data
@@ -178,7 +177,7 @@ def test_threshold_explorer_with_greedy(data):
 
 def test_parameter_explorer_controls_drive_the_model():
     pytest.importorskip("ipywidgets")
-    synthetic = pytest.importorskip("pprl.synthetic")
+    from pprl import synthetic
     from pprl.evaluation.explore import EncodingParams, ExplorerModel
     from pprl.viz.widgets import ParameterExplorer
 
