@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import InputError, InvalidRecordError
 from .formats import check_and_format
+from .hardening import apply_hardening, hardening_keys, salted_tokens, xor_fold
 from .hashing import TokenHasher, derive_keys
 from .schema import (
     BitsPerFeature,
@@ -189,8 +190,12 @@ class _FeatureEncoder:
         ps = isinstance(h.hash, DoubleHash) and h.hash.prevent_singularity
         self.hasher = TokenHasher(h.hash.type, keys, hash_l, h.encoding, max_k, ps)
 
-    def masks(self, values: list[str]) -> np.ndarray:
-        """Packed bits of each formatted value, shape (len(values), hash_l // 8)."""
+    def masks(self, values: list[str], salts=None) -> np.ndarray:
+        """Packed bits of each formatted value, shape (len(values), hash_l // 8).
+
+        ``salts``: optional ``(salt index of each value, salt strings)``;
+        each token is then salted with its value's salt (hardening ``salt``).
+        """
         h = self.feature.hashing
         m = len(values)
         batch = tokenize_batch(values, h.comparison)
@@ -198,9 +203,13 @@ class _FeatureEncoder:
         out = np.zeros((m, width), dtype=np.uint8)
         if not batch.tokens:
             return out
-        table = self.hasher.positions(batch.tokens)
-        strat = h.strategy
         rows, tids, pos = batch.row, batch.token_id, batch.pos
+        if salts is None:
+            table = self.hasher.positions(batch.tokens)
+        else:
+            tokens, tids = salted_tokens(batch.tokens, tids, salts[0][rows], salts[1])
+            table = self.hasher.positions(tokens)
+        strat = h.strategy
         if rows.size > 1 and not (rows[1:] >= rows[:-1]).all():
             order = np.argsort(rows, kind="stable")
             rows, tids, pos = rows[order], tids[order], pos[order]
@@ -247,7 +256,10 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
     hash_l = schema.hash_l
     encoders = [None if f.ignored else _FeatureEncoder(f, keys[i], hash_l)
                 for i, f in enumerate(schema.features)]
-    width = schema.l // 8
+    harden_keys = hardening_keys(secret, schema)
+    salt = schema.salt
+    salt_fi = schema.identifiers.index(salt.field) if salt else -1
+    width = schema.clk_l // 8
     clks = np.zeros((n, width), dtype=np.uint8)
     valid = np.ones(n, dtype=bool)
     first_bad: dict[int, tuple[int, str, str]] = {}  # row -> (feature index, column, message)
@@ -262,6 +274,12 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
             stop = min(n, start + chunk_size)
             acc = np.zeros((stop - start, hash_l // 8), dtype=np.uint8)
             acc64 = acc.view(np.uint64) if (hash_l // 8) % 8 == 0 else acc
+            salts = None
+            if salt is not None:  # each row's salt: its formatted salt-field value
+                s_codes, s_uniques = _factorize(columns[salt_fi][start:stop])
+                s_fmt, _ = check_and_format(encoders[salt_fi].feature, s_uniques)
+                s_fmt = ["" if v is None else v[:salt.prefix] for v in s_fmt]
+                salts = (s_codes, s_fmt)
             for fi, enc in enumerate(encoders):
                 if enc is None:
                     continue
@@ -292,16 +310,21 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
                         if row not in first_bad:
                             first_bad[row] = (fi, ident, problems[int(codes[r])])
                     formatted = ["" if v is None else v for v in formatted]
-                masks = enc.masks(formatted)
+                if salts is not None and fi != salt_fi:  # one mask per (value, salt)
+                    pair, codes = np.unique(codes * len(salts[1]) + salts[0],
+                                            return_inverse=True)
+                    codes = codes.reshape(-1)
+                    formatted = [formatted[i] for i in (pair // len(salts[1])).tolist()]
+                    masks = enc.masks(formatted, (pair % len(salts[1]), salts[1]))
+                else:
+                    masks = enc.masks(formatted)
                 masks = masks.view(np.uint64) if acc64 is not acc else masks
                 acc64 |= masks[codes]
             if earliest is not None:
                 row, ident, message = earliest
                 raise InvalidRecordError(message, row=row, column=ident, source=source)
-            for _ in range(schema.xor_folds):
-                half = acc.shape[1] // 2
-                acc = acc[:, :half] ^ acc[:, half:]
-            clks[start:stop] = acc
+            acc = xor_fold(acc, schema.xor_folds)
+            clks[start:stop] = apply_hardening(acc, schema.hardening, harden_keys)
             if bar is not None:
                 bar.update(stop - start)
     finally:

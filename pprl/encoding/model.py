@@ -29,6 +29,13 @@ __all__ = [
     "BlakeHash",
     "MissingValue",
     "Hashing",
+    "Balance",
+    "XorFold",
+    "Blip",
+    "Rule90",
+    "Diffusion",
+    "Salt",
+    "HardeningStep",
 ]
 
 
@@ -197,6 +204,61 @@ class Feature:
         return self.hashing is None
 
 
+# --- hardening (pprl's extension: clkConfig.hardening) -------------------------
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Append the complement of the filter, then permute all ``2 l`` bits under the secret."""
+
+    kind: str = field(default="balance", init=False)
+
+
+@dataclass(frozen=True)
+class XorFold:
+    """XOR the first half of the filter with the second (``l`` becomes ``l / 2``)."""
+
+    kind: str = field(default="xor_fold", init=False)
+
+
+@dataclass(frozen=True)
+class Blip:
+    """Flip each bit with ``probability``, seeded by the secret and the record's bits."""
+
+    probability: float
+    kind: str = field(default="blip", init=False)
+
+
+@dataclass(frozen=True)
+class Rule90:
+    """One step of the rule-90 cellular automaton: bit ``i`` becomes ``b[i-1] ^ b[i+1]``."""
+
+    kind: str = field(default="rule90", init=False)
+
+
+@dataclass(frozen=True)
+class Diffusion:
+    """Each output bit is the XOR of ``taps`` input bits chosen under the secret."""
+
+    taps: int
+    kind: str = field(default="diffusion", init=False)
+
+
+@dataclass(frozen=True)
+class Salt:
+    """The value of feature ``field`` (its first ``prefix`` characters) salts the other features.
+
+    ``prefix=None`` uses the whole formatted value.
+    """
+
+    field: str
+    prefix: int | None = None
+    kind: str = field(default="salt", init=False)
+
+
+HardeningStep = Balance | XorFold | Blip | Rule90 | Diffusion | Salt
+
+
 @dataclass(frozen=True)
 class KDFConfig:
     """HKDF parameters (RFC 5869) that derive two keys per feature from the secret."""
@@ -227,6 +289,8 @@ class Schema:
         The file the schema came from, if any.
     warnings : tuple of str
         Things that are valid but surprising (see the module notes).
+    hardening : tuple of HardeningStep
+        pprl's ``clkConfig.hardening`` steps, in order (empty: plain clkhash CLKs).
     """
 
     l: int  # noqa: E741 -- the name used by clkhash and the literature
@@ -236,6 +300,23 @@ class Schema:
     version: int = 3
     source: str | None = None
     warnings: tuple[str, ...] = ()
+    hardening: tuple[HardeningStep, ...] = ()
+
+    @property
+    def clk_l(self) -> int:
+        """Length of the CLKs in bits, after folding and every hardening step."""
+        length = self.l
+        for step in self.hardening:
+            if isinstance(step, Balance):
+                length *= 2
+            elif isinstance(step, XorFold):
+                length //= 2
+        return length
+
+    @property
+    def salt(self) -> Salt | None:
+        """The salting step, if the schema has one."""
+        return next((s for s in self.hardening if isinstance(s, Salt)), None)
 
     @property
     def hash_l(self) -> int:

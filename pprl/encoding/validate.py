@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import FieldError, SchemaError
 from .convert import convert_to_v3
+from .hardening import parse_hardening
 from .model import (
     BitsPerFeature,
     BitsPerToken,
@@ -427,6 +428,13 @@ def schema_from_dict(doc: Any, source: str | None = None) -> Schema:
             c.err("features", "expected at least one feature, got an empty array")
         features = [_feature(c, f, i) for i, f in enumerate(feats_d)]
         _unique_identifiers(c, feats_d)
+    hardening: tuple = ()
+    cfg = doc.get("clkConfig")
+    if isinstance(cfg, dict) and "hardening" in cfg:  # pprl's extension (hardening.py)
+        hashed = [f.identifier for f in features if f is not None and not f.ignored]
+        hardening, problems = parse_hardening(cfg["hardening"], length, hashed,
+                                              [f.identifier for f in features if f])
+        c.errors.extend(problems)
     if length is not None and kdf is not None and not c.errors:
         _cross_checks(c, length, folds, kdf, features)
     if c.errors:
@@ -434,4 +442,5 @@ def schema_from_dict(doc: Any, source: str | None = None) -> Schema:
     for note in notes:
         warnings.warn(f"{source + ': ' if source else ''}{note}", UserWarning, stacklevel=3)
     return Schema(l=length, kdf=kdf, features=tuple(features), xor_folds=folds,
-                  version=int(version), source=source, warnings=tuple(notes))
+                  version=int(version), source=source, warnings=tuple(notes),
+                  hardening=hardening)
