@@ -52,6 +52,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="en_AU (default), en_US, en_GB or de_DE")
     p.add_argument("--config", metavar="C.json",
                    help="corruption configuration (default: the documented defaults)")
+    p.add_argument("--columns", metavar="COLUMNS.json",
+                   help="column description: your column names mapped to kinds "
+                        "(first_name, date_of_birth:%%Y%%m%%d, id_number:7, ...); "
+                        "default: pprl's person columns")
     p.add_argument("--no-corruption", action="store_true",
                    help="write exact copies (no corruption at all)")
     p.add_argument("--duplicates", metavar="RATE[:DIST[:MAX[:PARAM]]]",
@@ -90,9 +94,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         config = CorruptionConfig.default()
     dups = _duplicates(args.duplicates) if args.duplicates else None
+    columns = None
+    if args.columns:
+        from ..synthetic import ColumnSpec
+
+        columns = ColumnSpec.from_json(args.columns)
+        if not args.config and not args.no_corruption:
+            config = None  # the defaults for the described columns
     ds = make_dataset(args.records, parties=args.parties, overlap=args.overlap,
                       locale=args.locale, config=config, duplicates=dups, rng=args.seed,
-                      progress=show_progress(args))
+                      progress=show_progress(args), columns=columns)
     out = ds.write(args.out, overwrite=args.force, compress=args.gzip)
     sizes = ", ".join(f"{n}: {len(df)}" for n, df in zip(ds.party_names, ds.parties, strict=True))
     print(f"wrote {out} ({sizes}; seed {ds.manifest['seed']})", file=sys.stderr)

@@ -2,6 +2,8 @@
 
 * :func:`make_dataset` -- multi-party data sets with overlap, duplicates,
   truth, a log of every corruption and a manifest; :func:`read_dataset`.
+* :class:`ColumnSpec` -- a column description (user column names -> kinds), so
+  :func:`make_dataset` can write the user's columns.
 * :func:`make_people` -- clean person records (faker value pools, numpy sampling).
 * :class:`CorruptionConfig` and :func:`corrupt` -- composable corruptors applied
   per field with configurable probabilities.
@@ -12,10 +14,12 @@ imported lazily, only when value pools are first built.
 
 from __future__ import annotations
 
+from .columns import COLUMN_KINDS, ColumnSpec
 from .config import CorruptionConfig, CorruptionConfigError
 from .corrupt import CORRUPTORS, FIELD_KINDS, RECORD_KINDS, Corruptor
-from .dataset import Duplicates, SyntheticDataset, make_dataset, read_dataset
+from .dataset import SyntheticDataset, read_dataset
 from .generate import LOCALES, PERSON_COLUMNS, make_people
+from .make import Duplicates, make_dataset
 from .pipeline import corrupt
 
 __all__ = [
@@ -31,6 +35,8 @@ __all__ = [
     "corrupt",
     "Corruptor",
     "CORRUPTORS",
+    "COLUMN_KINDS",
+    "ColumnSpec",
     "FIELD_KINDS",
     "RECORD_KINDS",
 ]

@@ -372,6 +372,9 @@ FIELD_KINDS: dict[str, tuple[str, ...]] = {
     "state": _TEXT + ("abbreviate",),
     "phone": _TYPO + ("missing", "whitespace"),
     "email": _TEXT,
+    # fields that only a column description (pprl.synthetic.columns) asks for
+    "address_extra": _TEXT + ("phonetic", "abbreviate"),
+    "id_number": _TYPO + ("missing", "whitespace"),
 }
 
 

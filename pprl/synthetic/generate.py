@@ -318,6 +318,39 @@ def _people_columns(pools: _Pools, rng: np.random.Generator, n: int) -> dict[str
     return cols
 
 
+_UNITS = ("unit", "flat", "villa", "apartment", "suite")
+_BUILDINGS = ("village", "house", "lodge", "park", "gardens", "court", "homestead", "estate",
+              "farm", "retirement village", "caravan park", "towers")
+
+
+def _address_extra(pools: _Pools, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Unit, building or property names (``address_2``-style lines) for ``n`` addresses."""
+    style = rng.random(n)
+    unit = np.array(_UNITS, dtype=object)[rng.integers(0, len(_UNITS), size=n)]
+    number = rng.integers(1, 60, size=n)
+    building = np.array(_BUILDINGS, dtype=object)[rng.integers(0, len(_BUILDINGS), size=n)]
+    place = pools.suburbs[pools.place.sample(rng, n)]
+    street = pools.street.values[pools.street.sample(rng, n)]
+    out = []
+    for s, u, k, b, p, st in zip(style.tolist(), unit.tolist(), number.tolist(),
+                                 building.tolist(), place.tolist(), street.tolist(), strict=True):
+        if s < 0.3:
+            out.append(f"{u} {k}")
+        elif s < 0.7:
+            stem = st.rsplit(" ", 1)[0] if " " in st else st
+            out.append(f"{stem} {b}")
+        else:
+            out.append(p)
+    return np.array(out, dtype=object)
+
+
+def _id_numbers(rng: np.random.Generator, n: int, length: int) -> np.ndarray:
+    """``n`` digit strings of ``length`` digits, the first not 0."""
+    first = rng.integers(1, 10, size=n).tolist()
+    rest = _digits(rng, n, length - 1) if length > 1 else [""] * n
+    return np.array([f"{a}{b}" for a, b in zip(first, rest, strict=True)], dtype=object)
+
+
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 

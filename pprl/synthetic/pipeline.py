@@ -106,8 +106,9 @@ def _record_level(kind, rows, cols, log, new_addresses) -> None:
         if new_addresses is None:
             raise ValueError("the 'moved' corruption needs a source of new addresses")
         fresh = new_addresses(len(rows))
+        fields = [f for f in fresh if f in cols]  # _ADDRESS, plus address_extra if asked
         for i, r in enumerate(rows.tolist()):
-            for field in _ADDRESS:
+            for field in fields:
                 before, after = cols[field][r], fresh[field][i]
                 if before != after:
                     add(r, field, before, after)
