@@ -212,8 +212,8 @@ def guess_column(name: str, values: pd.Series) -> ColumnGuess:
             return hashed(kind, {"type": "string", "encoding": "utf-8"},
                           {"type": "ngram", "n": 1, "positional": True},
                           float(np.mean(lengths)),
-                          f"{what} of {int(width[common.argmax()])} characters, compared digit by digit "
-                          "(positional characters)")
+                          f"{what} of {int(width[common.argmax()])} characters, compared digit by "
+                          "digit (positional characters)")
         return hashed(kind, {"type": "string", "encoding": "utf-8"},
                       {"type": "ngram", "n": 2, "positional": False},
                       _ngram_tokens(lengths, 2),
