@@ -3,8 +3,16 @@
 Attacks on Bloom-filter encodings (graph matching, frequency, pattern
 mining), the privacy report and the privacy-utility frontier live here.
 They measure resistance to known attacks; they are not a formal guarantee.
+
+Every attack takes the encodings, the attacker's plaintext database (a
+DataFrame with the schema's feature identifiers as columns) and the schema
+without the secret, and returns :class:`Guesses`; :func:`score_guesses`
+counts the correct ones.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .graph import graph_attack
+from .guesses import AttackScore, Guesses, score_guesses
+
+__all__ = ["AttackScore", "Guesses", "graph_attack", "score_guesses"]

@@ -1,0 +1,182 @@
+"""The graph matching attack on Bloom-filter encodings.
+
+After Vidanage, Christen, Ranbaduge and Schnell (CIKM 2020): the attacker
+builds two similarity graphs over the same people, one from the encodings
+(Dice of the CLKs) and one from its own plaintext database (q-gram sets),
+and matches their nodes so that edges agree.  No secret is needed: the
+similarity structure of the people survives the keyed hashing.
+
+Our version, in three steps (all dense ``n x n`` matrices; no loops over pairs):
+
+1. **Calibrated graphs.**  The encoding graph is the CLKs' Dice matrix
+   (:func:`pprl.dice_matrix`, the native kernel).  The plaintext graph is the
+   *expected* CLK Dice of every pair of plaintext records, which the attacker
+   can compute from the schema alone (tokens, bits per token, filter length;
+   :func:`pprl.privacy._plaintext.expected_dice`), so both graphs are on the
+   same scale.
+2. **Graph matching.**  A one-to-one node mapping that maximises edge
+   agreement (a quadratic assignment problem), solved approximately by the
+   Frank-Wolfe method FAQ (Vogelstein et al. 2015,
+   :func:`scipy.optimize.quadratic_assignment`) on the mean-centred graphs.
+3. **Refinement from confident anchors.**  Each node is described by its
+   similarities to anchor nodes (matched pairs); node descriptions are
+   compared by correlation and re-matched with
+   :func:`scipy.optimize.linear_sum_assignment`.  The anchors are the pairs
+   with the largest margin over the next-best candidate, a growing fraction
+   each round.
+
+The score of a guess is that margin: how much better its plaintext record
+fits than any other (negative when the assignment gave a record its
+second choice).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment, quadratic_assignment
+
+from .._validation import check_bits_array
+from ..encoding.schema import load_schema
+from ..errors import InputError
+from ..linkage.similarity import dice_matrix
+from ._plaintext import expected_dice, plaintext_view
+from .guesses import Guesses
+
+__all__ = ["graph_attack"]
+
+_ANCHOR_FRACTIONS = (1.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.9)
+
+
+def _centred(m: np.ndarray) -> np.ndarray:
+    out = m - m.mean()
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def _padded(m: np.ndarray, size: int) -> np.ndarray:
+    if m.shape[0] == size:
+        return m
+    out = np.zeros((size, size))
+    out[:m.shape[0], :m.shape[0]] = m
+    return out
+
+
+def _zrows(m: np.ndarray) -> np.ndarray:
+    m = m - m.mean(axis=1, keepdims=True)
+    norm = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(norm > 0, norm, 1.0)
+
+
+def _match_profiles(d, p, anchors_c, anchors_p):
+    """Correlate similarity profiles over the anchors; assign one to one."""
+    s = _zrows(d[:, anchors_c]) @ _zrows(p[:, anchors_p]).T
+    rows, cols = linear_sum_assignment(s, maximize=True)
+    assigned = s[rows, cols]
+    if s.shape[1] > 1:
+        s[rows, cols] = -np.inf
+        margin = assigned - s[rows].max(axis=1)
+    else:
+        margin = assigned
+    return rows, cols, margin
+
+
+def graph_attack(
+    clks: np.ndarray,
+    plaintext: pd.DataFrame,
+    schema,
+    *,
+    refine: int = 6,
+    max_iter: int = 30,
+    progress: bool = False,
+) -> Guesses:
+    """Re-identify encoded records by matching similarity graphs.
+
+    Parameters
+    ----------
+    clks : ndarray of uint8, shape (n, l // 8)
+        The encodings under attack.
+    plaintext : pandas.DataFrame, m rows
+        The attacker's database, with a column per hashed feature of the
+        schema (by identifier; other columns are ignored), strings.
+    schema : Schema, path-like or dict
+        The linkage schema, without the secret.
+    refine : int, default=6
+        Rounds of anchor-based refinement after the graph matching.
+    max_iter : int, default=30
+        Frank-Wolfe iterations of the graph matching.
+    progress : bool, default=False
+        Show a progress bar over the steps.
+
+    Returns
+    -------
+    Guesses
+        One guess for each of ``min(n, m)`` encoded records, best first.
+
+    Raises
+    ------
+    InputError
+        For bad CLKs, a plaintext without a column the schema hashes, or a
+        bad parameter.
+
+    Notes
+    -----
+    Memory and time grow as ``max(n, m) ** 2`` and ``max(n, m) ** 3``: about
+    ten seconds on two cores at 1,000 records.  Deterministic.
+
+    Examples
+    --------
+    >>> import pprl
+    >>> ds = pprl.make_dataset(60, overlap=1.0, rng=3)
+    >>> schema = pprl.person_schema()
+    >>> clks = pprl.encode(ds.parties[0], schema, b"secret", progress=False)
+    >>> g = graph_attack(clks, ds.parties[1], schema)
+    >>> len(g) == 60
+    True
+    """
+    f = "graph_attack"
+    clks = check_bits_array(clks, "clks", f)
+    for name, v in (("refine", refine), ("max_iter", max_iter)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise InputError(f"The {name!r} parameter of {f} must be a non-negative "
+                             f"integer. Got {v!r} instead.")
+    schema = load_schema(schema)
+    view = plaintext_view(plaintext, schema, func=f)
+    n, m = clks.shape[0], view.tokens.shape[0]
+    empty = np.zeros(0, dtype=np.int64)
+    if n == 0 or m == 0:
+        return Guesses.from_arrays(empty, empty, np.zeros(0), n)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=2 + refine + 1, desc="graph attack", unit="step", leave=False)
+    try:
+        d = dice_matrix(clks, clks)
+        p = expected_dice(view)
+        if bar is not None:
+            bar.update(1)
+        size = max(n, m)
+        col = np.arange(n)
+        if size > 1:
+            res = quadratic_assignment(
+                _padded(_centred(d), size), _padded(_centred(p), size), method="faq",
+                options={"maximize": True, "maxiter": max(1, int(max_iter)), "tol": 1e-3})
+            col = np.asarray(res.col_ind[:n], dtype=np.int64)
+        if bar is not None:
+            bar.update(1)
+        np.fill_diagonal(d, d.mean())  # a node's own similarity says nothing about it
+        np.fill_diagonal(p, p.mean())
+        rows = np.flatnonzero(col < m)
+        cols = col[rows]
+        margin = np.zeros(rows.size)
+        fractions = (_ANCHOR_FRACTIONS + (_ANCHOR_FRACTIONS[-1],) * refine)[:refine + 1]
+        for fraction in fractions:
+            keep = np.argsort(-margin, kind="stable")[:max(2, int(fraction * rows.size))]
+            rows, cols, margin = _match_profiles(d, p, rows[keep], cols[keep])
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return Guesses.from_arrays(rows, cols, margin, n)
