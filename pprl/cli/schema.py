@@ -1,4 +1,4 @@
-"""``pprl schema check``: validate a linkage schema and summarise it."""
+"""``pprl schema init`` / ``pprl schema check``: start a linkage schema; validate one."""
 
 from __future__ import annotations
 
@@ -6,19 +6,42 @@ import argparse
 import sys
 import warnings
 
-from ..errors import SchemaError
+from ..errors import InputError, SchemaError
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "run_init"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "schema",
-        help="work with linkage schemas (check)",
+        help="work with linkage schemas (init, check)",
         description="Work with clkhash linkage schemas.",
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
+    i = actions.add_parser(
+        "init",
+        help="write a starting schema: inferred from a CSV file, or from a template",
+        description=(
+            "Write a starting linkage schema. From DATA.csv: read the header and a sample of "
+            "rows and propose, per column, a feature type and comparison (names, street and "
+            "place text, dates, postcodes and digit codes, numbers, categories; record keys "
+            "are ignored), each explained in its description; no value from the data is "
+            "written. Or copy a shipped template (--template NAME; --list shows them). "
+            "Review the result, then run pprl schema check. See docs/schema.md."
+        ),
+    )
+    i.add_argument("data", metavar="DATA.csv", nargs="?", default=None,
+                   help="records to infer the schema from (UTF-8 CSV with a header row)")
+    i.add_argument("--template", metavar="NAME", default=None,
+                   help="copy the shipped template NAME instead of inferring")
+    i.add_argument("--list", action="store_true", help="list the shipped templates and exit")
+    i.add_argument("-o", "--output", metavar="SCHEMA.json", default=None)
+    i.add_argument("--sample", type=int, default=10_000, metavar="N",
+                   help="rows read from DATA.csv (default: 10000, from the top)")
+    i.add_argument("--l", dest="length", type=int, default=1024, metavar="BITS",
+                   help="CLK length in bits, a power of two (default: 1024)")
+    i.set_defaults(func=run_init)
     c = actions.add_parser(
         "check",
         help="list every problem of a schema, or summarise a valid one",
@@ -32,6 +55,71 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="assumed length of string values for the estimates (default: 8)")
     c.set_defaults(func=run)
     p.set_defaults(func=run)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    import json
+
+    from .._atomic import atomic_open
+    from ..encoding.templates import list_templates, template_path
+    from ._common import check_output_path
+
+    if args.list:
+        templates = list_templates()
+        width = max(map(len, templates), default=0)
+        for name, desc in templates.items():
+            print(f"{name:<{width}}  {desc}")
+        return 0
+    if (args.data is None) == (args.template is None):
+        raise InputError("give either DATA.csv to infer a schema from, or --template NAME "
+                         "(--list shows the templates)")
+    if args.output is None:
+        raise InputError("-o SCHEMA.json is required: the file to write the schema to")
+    out = check_output_path(args.output)
+    if args.template is not None:
+        text = template_path(args.template).read_text(encoding="utf-8")
+        with atomic_open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"pprl schema: template {args.template!r} -> {out}; next: pprl schema check "
+              f"{out}", file=sys.stderr)
+        return 0
+    if args.sample < 1:
+        raise InputError(f"--sample must be a positive integer; got {args.sample}")
+    from ..encoding.infer import infer_schema
+
+    sample = _read_sample(args.data, args.sample)
+    doc = infer_schema(sample, l=args.length, source=str(args.data))
+    with atomic_open(out, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    feats = doc["features"]
+    width = max(len(f["identifier"]) for f in feats)
+    print(f"pprl schema: {len(feats)} columns from {len(sample)} sampled rows of {args.data} "
+          f"-> {out}", file=sys.stderr)
+    for f in feats:
+        print(f"  {f['identifier']:<{width}}  {f['description']}", file=sys.stderr)
+    print(f"pprl schema: review it, then: pprl schema check {out}", file=sys.stderr)
+    return 0
+
+
+def _read_sample(path: str, nrows: int):
+    import pandas as pd
+
+    from ..errors import FileFormatError
+    from ._common import require_file
+
+    p = require_file(path)
+    try:
+        return pd.read_csv(p, dtype=str, keep_default_na=False, nrows=nrows,
+                           encoding="utf-8-sig", index_col=False)
+    except pd.errors.EmptyDataError:
+        raise FileFormatError(str(p), "empty file; expected a header row") from None
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(str(p), f"not UTF-8 text (byte {exc.start}); save the file as "
+                                      "UTF-8") from None
+    except pd.errors.ParserError as exc:
+        raise FileFormatError(str(p), f"not a readable CSV ({' '.join(str(exc).split())})"
+                              ) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -145,7 +145,7 @@ def guess_column(name: str, values: pd.Series) -> ColumnGuess:
     Examples
     --------
     >>> import pandas as pd
-    >>> guess_column("dob", pd.Series(["1980-01-02", "1975-12-30", ""])).kind
+    >>> guess_column("dob", pd.Series(["2/1/1980", "30/12/1975", ""])).kind
     'date'
     >>> guess_column("rec_id", pd.Series(["a1", "a2", "a3"])).kind
     'key'
@@ -291,12 +291,12 @@ def infer_schema(records: pd.DataFrame, *, l: int = 1024,  # noqa: E741
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"id": ["1", "2", "3", "4"], "surname": ["li", "ng", "ho", "li"],
-    ...                    "dob": ["1980-01-02", "1975-12-30", "2001-03-04", "1990-05-06"]})
+    ...                    "dob": ["2/1/1980", "30/12/1975", "3/4/2001", "1/5/1990"]})
     >>> doc = infer_schema(df)
     >>> [f.get("ignored", False) for f in doc["features"]]
     [True, False, False]
     >>> doc["features"][2]["format"]
-    {'type': 'date', 'format': '%Y-%m-%d'}
+    {'type': 'date', 'format': '%d/%m/%Y'}
     """
     where = f"{source}: " if source else ""
     if not isinstance(records, pd.DataFrame):
