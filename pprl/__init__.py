@@ -46,6 +46,7 @@ from .linkage.candidates import Candidates
 from .linkage.matching import greedy_match, optimal_match
 from .linkage.similarity import available_backends, candidate_pairs, dice_matrix
 from .synthetic import make_dataset
+from .tune import TuneResult, tune
 
 __all__ = [
     "__version__",
@@ -91,4 +92,7 @@ __all__ = [
     "CorruptionRecall",
     "recall_by_corruption",
     "make_dataset",
+    # tuning
+    "TuneResult",
+    "tune",
 ]
