@@ -9,8 +9,11 @@ needs no bit shuffling.
 
 Files
 -----
-* clkhash JSON: ``{"clks": ["<base64>", ...]}``, one entry per input row.
-* ``.npy``: the array itself, for speed.
+* clkhash JSON: ``{"clks": ["<base64>", ...]}``, one entry per input row,
+  optionally with record IDs beside them: ``{"clks": [...], "ids": ["<id>", ...]}``
+  (a pprl extension; clkhash's readers ignore the extra key).
+* ``.npy``: the array itself, for speed; record IDs go in a sidecar
+  ``<name>.ids.json`` holding ``{"ids": [...]}``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = [
     "clks_to_base64",
     "read_clks",
     "write_clks",
+    "ids_sidecar",
     "clks_from_bitarrays",
     "clks_to_bitarrays",
 ]
@@ -139,7 +143,29 @@ def _format_of(path: Path, fmt: str | None) -> str:
     return "npy" if path.suffix.lower() == ".npy" else "json"
 
 
-def read_clks(path: str | os.PathLike[str], fmt: str | None = None) -> np.ndarray:
+def ids_sidecar(path: str | os.PathLike[str]) -> Path:
+    """The file holding the record IDs of a ``.npy`` CLK file: ``X.npy`` -> ``X.ids.json``."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.ids.json")
+
+
+def _check_ids(ids, n: int, source: str, where: str = "ids") -> list[str]:
+    if not isinstance(ids, list):
+        raise FileFormatError(source, f"{where}: expected an array of record IDs, got a "
+                                      f"{type(ids).__name__}")
+    if len(ids) != n:
+        raise FileFormatError(source, f"{where}: has {len(ids)} record IDs but there are {n} "
+                                      "CLKs; expected one ID per CLK")
+    for i, v in enumerate(ids):
+        if not isinstance(v, str):
+            raise FileFormatError(source, f"{where}[{i}]: expected a string record ID, got "
+                                          f"{type(v).__name__}")
+    return ids
+
+
+def read_clks(
+    path: str | os.PathLike[str], fmt: str | None = None, *, with_ids: bool = False
+) -> np.ndarray | tuple[np.ndarray, list[str] | None]:
     """Read CLKs from clkhash JSON (``{"clks": [...]}``) or ``.npy``.
 
     Parameters
@@ -147,20 +173,37 @@ def read_clks(path: str | os.PathLike[str], fmt: str | None = None) -> np.ndarra
     path : path-like
     fmt : {"json", "npy"}, optional
         Default: ``npy`` when the name ends in ``.npy``, else ``json``.
+    with_ids : bool, default=False
+        Also return the record IDs: the JSON's ``"ids"`` array, or the
+        ``.ids.json`` sidecar of a ``.npy`` file (None when there are none).
 
     Returns
     -------
-    ndarray of uint8, shape (n, l // 8)
+    clks : ndarray of uint8, shape (n, l // 8)
+    ids : list of str or None
+        Only with ``with_ids=True``.
 
     Raises
     ------
     FileFormatError
-        The file is missing, malformed, or its CLKs differ in length.
+        The file is missing, malformed, or its CLKs differ in length; or its
+        IDs are not one string per CLK.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "c.json")
+    >>> write_clks(np.array([[1], [2]], dtype=np.uint8), path, ids=["r1", "r2"])
+    >>> read_clks(path).shape
+    (2, 1)
+    >>> read_clks(path, with_ids=True)[1]
+    ['r1', 'r2']
     """
     p = Path(path)
     kind = _format_of(p, fmt)
     if not p.exists():
-        raise FileFormatError(str(p), "no such file")
+        raise FileFormatError(str(p), "file not found")
+    ids = None
     if kind == "npy":
         try:
             arr = np.load(p, allow_pickle=False)
@@ -171,29 +214,67 @@ def read_clks(path: str | os.PathLike[str], fmt: str | None = None) -> np.ndarra
                 str(p),
                 f"expected a uint8 array of shape (n, l // 8), got {arr.dtype} {arr.shape}",
             )
-        return np.ascontiguousarray(arr)
+        clks = np.ascontiguousarray(arr)
+        side = ids_sidecar(p)
+        if with_ids and side.exists():
+            doc = _load_json(side)
+            if not isinstance(doc, dict) or "ids" not in doc:
+                raise FileFormatError(str(side), 'expected a JSON object {"ids": [...]}')
+            ids = _check_ids(doc["ids"], clks.shape[0], str(side))
+        return (clks, ids) if with_ids else clks
+    doc = _load_json(p)
+    if not isinstance(doc, dict) or "clks" not in doc or not isinstance(doc["clks"], list):
+        raise FileFormatError(str(p), 'expected a JSON object {"clks": [<base64>, ...]}')
+    clks = clks_from_base64(doc["clks"], source=str(p))
+    if not with_ids:
+        return clks
+    if "ids" in doc:
+        ids = _check_ids(doc["ids"], len(doc["clks"]), str(p))
+    return clks, ids
+
+
+def _load_json(p: Path):
     try:
         with open(p, encoding="utf-8") as fh:
-            doc = json.load(fh)
+            return json.load(fh)
     except UnicodeDecodeError as exc:
         raise FileFormatError(str(p), f"not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise FileFormatError(
             str(p), f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
-    if not isinstance(doc, dict) or "clks" not in doc or not isinstance(doc["clks"], list):
-        raise FileFormatError(str(p), 'expected a JSON object {"clks": [<base64>, ...]}')
-    return clks_from_base64(doc["clks"], source=str(p))
 
 
 def write_clks(
-    clks: np.ndarray, path: str | os.PathLike[str], fmt: str | None = None
+    clks: np.ndarray,
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    *,
+    ids: Sequence | None = None,
 ) -> None:
-    """Write CLKs atomically as clkhash JSON or ``.npy`` (see :func:`read_clks`)."""
+    """Write CLKs atomically as clkhash JSON or ``.npy`` (see :func:`read_clks`).
+
+    ``ids``, one per CLK (written as strings), go beside ``"clks"`` in the
+    JSON, or in the ``.ids.json`` sidecar of a ``.npy`` file.  Writing a
+    ``.npy`` file without IDs removes a sidecar left by an earlier write.
+    """
     clks = check_bits_array(clks, "clks", "write_clks")
     p = Path(path)
     kind = _format_of(p, fmt)
+    id_list = None
+    if ids is not None:
+        id_list = [str(v) for v in ids]
+        if len(id_list) != clks.shape[0]:
+            raise InputError(f"The 'ids' parameter of write_clks must hold one ID per CLK. "
+                             f"Got {len(id_list)} IDs for {clks.shape[0]} CLKs instead.")
     if kind == "npy":
+        side = ids_sidecar(p)
+        if id_list is not None:
+            with atomic_open(side, "w", encoding="utf-8") as fh:
+                json.dump({"ids": id_list}, fh, ensure_ascii=False)
+                fh.write("\n")
+        elif side.exists():
+            side.unlink()
         with atomic_open(p, "wb") as fh:
             np.save(fh, clks, allow_pickle=False)
         return
@@ -201,7 +282,11 @@ def write_clks(
         fh.write('{"clks": [')
         for i, s in enumerate(clks_to_base64(clks)):
             fh.write(f'{", " if i else ""}"{s}"')
-        fh.write("]}\n")
+        fh.write("]")
+        if id_list is not None:
+            fh.write(', "ids": ')
+            json.dump(id_list, fh, ensure_ascii=False)
+        fh.write("}\n")
 
 
 def clks_from_bitarrays(bitarrays: Iterable) -> np.ndarray:

@@ -113,8 +113,39 @@ def test_bad_json_names_file_and_entry(tmp_path, content, message):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(FileFormatError, match="no such file"):
+    with pytest.raises(FileFormatError, match="missing.json: file not found"):
         read_clks(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("name", ["c.json", "c.npy"])
+def test_ids_round_trip_and_old_callers_get_an_array(tmp_path, name):
+    clks = np.arange(6, dtype=np.uint8).reshape(3, 2)
+    path = tmp_path / name
+    write_clks(clks, path, ids=["r1", 2, "ü"])
+    got = read_clks(path)
+    assert isinstance(got, np.ndarray) and (got == clks).all()
+    got, ids = read_clks(path, with_ids=True)
+    assert (got == clks).all() and ids == ["r1", "2", "ü"]
+    if name.endswith(".json"):  # clkhash's reader sees only "clks"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert list(doc) == ["clks", "ids"]
+    else:
+        assert (tmp_path / "c.ids.json").exists()
+    write_clks(clks, path)  # no IDs now: none come back, no stale sidecar
+    assert read_clks(path, with_ids=True)[1] is None
+    assert not (tmp_path / "c.ids.json").exists()
+
+
+def test_ids_must_be_one_string_per_clk(tmp_path):
+    with pytest.raises(InputError, match="one ID per CLK"):
+        write_clks(np.zeros((2, 1), dtype=np.uint8), tmp_path / "x.json", ids=["a"])
+    p = tmp_path / "bad.json"
+    p.write_text('{"clks": ["AA==", "AA=="], "ids": ["a"]}')
+    with pytest.raises(FileFormatError, match="bad.json: ids: has 1 record IDs but there are 2"):
+        read_clks(p, with_ids=True)
+    p.write_text('{"clks": ["AA=="], "ids": [7]}')
+    with pytest.raises(FileFormatError, match=r"ids\[0\]: expected a string"):
+        read_clks(p, with_ids=True)
 
 
 def test_npy_wrong_dtype(tmp_path):
