@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 import time
-from pathlib import Path
 
+from ..encoding.csv_stream import read_csv_rows
 from ..errors import FileFormatError, InvalidRecordError
 from ._common import add_progress_flag, check_output_path, read_secret, show_progress
 
@@ -43,53 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def read_csv_rows(path: str | Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """Read a UTF-8 CSV: header, rows, and the file line on which each row ends.
-
-    Raises
-    ------
-    FileFormatError
-        With the line number for bad encoding or a row whose number of fields
-        differs from the header's.
-    """
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise FileFormatError(str(p), "no such file") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise FileFormatError(str(p), f"line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} "
-                                      "cannot be decoded); save the file as UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileFormatError(str(p), "empty file; expected a header row") from None
-    except csv.Error as exc:
-        raise FileFormatError(str(p), f"line 1: {exc}") from None
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    width = len(header)
-    try:
-        for row in reader:
-            if not row:  # a blank line
-                continue
-            if len(row) != width:
-                raise FileFormatError(
-                    str(p), f"line {reader.line_num}: has {len(row)} fields but the header "
-                            f"has {width}")
-            rows.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise FileFormatError(str(p), f"line {reader.line_num}: {exc}") from None
-    return header, rows, lines
-
-
-def _arrange(header: list[str], rows: list[list[str]], schema, match: str, data: str,
-             schema_path: str) -> list[list[str]]:
+def _sources(header: list[str], schema, match: str, data: str,
+             schema_path: str) -> list[int | None]:
+    """For each schema feature, the CSV column that holds it (None: not read)."""
     feats = schema.features
     ids = [f.identifier for f in feats]
     if match == "position":
@@ -103,61 +57,111 @@ def _arrange(header: list[str], rows: list[list[str]], schema, match: str, data:
                 raise FileFormatError(
                     data, f"header column {i + 1} is {h!r} but {schema_path} expects {f!r}; "
                           "reorder the columns or use --match name")
-        return rows
-    index = {}
+        return [None if f.ignored else i for i, f in enumerate(feats)]
+    index: dict[str, int] = {}
     for i, h in enumerate(header):
         index.setdefault(h, i)
     missing = [f.identifier for f in feats if not f.ignored and f.identifier not in index]
     if missing:
         raise FileFormatError(data, f"the header has no column {missing[0]!r} (needed by "
                                     f"{schema_path}; missing: {', '.join(missing)})")
-    cols = [index[f.identifier] if not f.ignored else None for f in feats]
-    return [[("" if c is None else r[c]) for c in cols] for r in rows]
+    return [None if f.ignored else index[f.identifier] for f in feats]
+
+
+def _frame(chunk, sources: list[int | None], ids: list[str]):
+    """The chunk's records as the DataFrame encode() expects (ignored features empty)."""
+    import numpy as np
+    import pandas as pd
+
+    blank = None
+    cols = {}
+    for i, j in enumerate(sources):
+        if j is None:
+            if blank is None:
+                blank = np.full(chunk.n, "", dtype=object)
+            cols[i] = blank
+        else:
+            cols[i] = chunk.columns[j]
+    df = pd.DataFrame(cols, copy=False)
+    df.columns = ids
+    return df
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bits import popcount, write_clks
+    import numpy as np
+
+    from ..encoding.clk_stream import clk_writer
+    from ..encoding.csv_stream import CsvChunks
     from ..encoding.encode import encode, encode_with_mask
     from ..encoding.schema import load_schema
 
     out = check_output_path(args.output)
     schema = load_schema(args.schema)
     secret = read_secret(args.secret_file)
-    header, rows, lines = read_csv_rows(args.data)
-    rows = _arrange(header, rows, schema, args.match, args.data, args.schema)
     t0 = time.perf_counter()
-    n_invalid = 0
-    valid = None
-    try:
-        if args.skip_invalid:
-            res = encode_with_mask(rows, schema, secret, progress=show_progress(args),
-                                   source=args.data)
-            clks, n_invalid, valid = res.clks, res.n_invalid, res.valid
-        else:
-            clks = encode(rows, schema, secret, progress=show_progress(args), source=args.data)
-    except InvalidRecordError as exc:
-        line = f" (line {lines[exc.row]})" if exc.row is not None and exc.row < len(lines) else ""
-        raise InvalidRecordError(f"{exc.reason}{line}; use --skip-invalid to encode such rows "
-                                 "as all-zero CLKs", row=exc.row, column=exc.column,
-                                 source=exc.source) from None
+    ids = [f.identifier for f in schema.features]
+    n = n_invalid = 0
+    pc_sum = 0
+    by_col: dict[str, int] = {}
+    problems: list[tuple[InvalidRecordError, int, int]] = []
+    bar = None
+    with CsvChunks(args.data) as chunks:
+        sources = _sources(chunks.header, schema, args.match, args.data, args.schema)
+        chunks.use_columns([j in sources for j in range(len(chunks.header))])
+        if show_progress(args):
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=chunks.size, unit="B", unit_scale=True, unit_divisor=1024,
+                       desc="encoding", leave=False)
+        try:
+            with clk_writer(out, schema.clk_l // 8, args.format) as writer:
+                for chunk in chunks:
+                    df = _frame(chunk, sources, ids)
+                    try:
+                        if args.skip_invalid:
+                            res = encode_with_mask(df, schema, secret, progress=False,
+                                                   source=args.data)
+                            clks = res.clks
+                            n_invalid += res.n_invalid
+                            for c, k in res.invalid_by_column.items():
+                                by_col[c] = by_col.get(c, 0) + k
+                            for p in res.problems[:max(0, 5 - len(problems))]:
+                                problems.append((p, chunk.first_row, chunk.line(p.row)))
+                            pc_sum += int(np.bitwise_count(clks[res.valid]).sum())
+                        else:
+                            clks = encode(df, schema, secret, progress=False, source=args.data)
+                            pc_sum += int(np.bitwise_count(clks).sum())
+                    except InvalidRecordError as exc:
+                        if exc.row is None:
+                            raise
+                        raise InvalidRecordError(
+                            f"{exc.reason} (line {chunk.line(exc.row)}); use --skip-invalid "
+                            "to encode such rows as all-zero CLKs", row=chunk.first_row + exc.row,
+                            column=exc.column, source=exc.source) from None
+                    writer.write(clks)
+                    n += chunk.n
+                    if bar is not None:
+                        bar.update(chunk.end_offset - bar.n)
+        finally:
+            if bar is not None:
+                bar.close()
     elapsed = time.perf_counter() - t0
-    write_clks(clks, out, args.format)
-    n = clks.shape[0]
-    pc = popcount(clks)
-    if valid is not None:
-        pc = pc[valid]
-    mean = float(pc.mean()) if pc.size else 0.0
+    n_valid = n - n_invalid
+    mean = pc_sum / n_valid if n_valid else 0.0
     rate = f" ({n / elapsed:,.0f} records/s)" if elapsed > 0 and n else ""
     msg = (f"pprl encode: {n} records in {elapsed:.2f} s{rate}, mean popcount {mean:.1f} of "
-           f"{schema.l} bits -> {out}")
+           f"{schema.clk_l} bits -> {out}")
     if args.skip_invalid:
         msg += f"; {n_invalid} invalid rows encoded as all-zero CLKs"
     print(msg, file=sys.stderr)
+    if not n:
+        print(f"pprl encode: warning: {args.data} has a header but no records; wrote 0 CLKs",
+              file=sys.stderr)
     if args.skip_invalid and n_invalid:
-        by_col = ", ".join(f"{c}: {k}" for c, k in sorted(res.invalid_by_column.items()))
-        print(f"pprl encode: invalid rows by column: {by_col}", file=sys.stderr)
-        for p in res.problems[:5]:
-            line = f" (line {lines[p.row]})" if p.row < len(lines) else ""
-            print(f"pprl encode: {p}{line}", file=sys.stderr)
+        cols = ", ".join(f"{c}: {k}" for c, k in sorted(by_col.items()))
+        print(f"pprl encode: invalid rows by column: {cols}", file=sys.stderr)
+        for p, first_row, line in problems:
+            moved = InvalidRecordError(p.reason, row=first_row + p.row, column=p.column,
+                                       source=p.source)
+            print(f"pprl encode: {moved} (line {line})", file=sys.stderr)
     return 0
-

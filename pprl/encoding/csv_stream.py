@@ -1,0 +1,322 @@
+"""Read a UTF-8 CSV file in chunks of records, keeping each record's line number.
+
+Memory stays bounded by the block size, whatever the number of rows.  Each
+block of whole lines is parsed one of two ways, with the same result:
+
+* **fast**: a block without a double quote (and without a bare carriage
+  return) cannot hold a quoted field or a field spanning lines, so a record
+  is a line and the C parser of pyarrow (when installed) splits it;
+* **exact**: any other block -- or any block the fast parser rejects -- goes
+  through Python's :mod:`csv` module in strict mode, which names the line of
+  a problem.  A block that ends inside a quoted field is joined to the next.
+
+Either way a record with the wrong number of fields, a byte that is not
+UTF-8 or broken quoting is a :class:`~pprl.errors.FileFormatError` naming the
+file and the line, as :func:`read_csv_rows` (the whole-file reader) does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError
+
+__all__ = ["CsvChunk", "CsvChunks", "read_csv_rows"]
+
+_BOM = b"\xef\xbb\xbf"
+_BLOCK_BYTES = 8 << 20
+
+
+@dataclass(frozen=True)
+class CsvChunk:
+    """Consecutive records of a CSV file, column by column.
+
+    Attributes
+    ----------
+    columns : list of (ndarray of object or None)
+        One array of ``str`` per header column; ``None`` for columns that
+        were not asked for.
+    n : int
+        Number of records.
+    first_row : int
+        0-based index of the chunk's first record among the file's records.
+    end_offset : int
+        Bytes of the file consumed once this chunk is read (for progress).
+    """
+
+    columns: list
+    n: int
+    first_row: int
+    end_offset: int
+    first_line: int
+    lines_: np.ndarray | None = None
+
+    def line(self, i: int) -> int:
+        """The 1-based file line on which record ``i`` of this chunk ends."""
+        if self.lines_ is not None:
+            return int(self.lines_[i])
+        return self.first_line + i
+
+
+def _utf8(block: bytes, path: str, base_line: int) -> str:
+    try:
+        return block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = base_line + block[:exc.start].count(b"\n")
+        raise FileFormatError(path, f"line {line}: not UTF-8 text (byte "
+                                    f"0x{block[exc.start]:02x} cannot be decoded); save the "
+                                    "file as UTF-8") from None
+
+
+class _NeedMore(Exception):
+    """The block ends inside a quoted field."""
+
+
+def _parse_exact(text: str, path: str, base_line: int, width: int, at_eof: bool):
+    """Records of ``text`` (whole lines) with the csv module: rows, end lines, lines read."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    ends: list[int] = []
+    try:
+        for row in reader:
+            if not row:  # a blank line
+                continue
+            if len(row) != width:
+                raise FileFormatError(
+                    path, f"line {base_line + reader.line_num - 1}: has {len(row)} fields but "
+                          f"the header has {width}")
+            rows.append(row)
+            ends.append(base_line + reader.line_num - 1)
+    except csv.Error as exc:
+        if not at_eof and str(exc) == "unexpected end of data":
+            raise _NeedMore from None
+        raise FileFormatError(path, f"line {base_line + reader.line_num - 1}: {exc}") from None
+    return rows, ends, reader.line_num
+
+
+def _arrow():
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow ships with pandas >= 3
+        return None
+    return pa, pacsv
+
+
+def _parse_fast(block: bytes, width: int, want: Sequence[bool], arrow):
+    """Columns of a quote-free block with pyarrow, or None to take the exact path."""
+    if arrow is None or b'"' in block:
+        return None
+    n_cr = block.count(b"\r")
+    if n_cr and n_cr != block.count(b"\r\n"):
+        return None
+    pa, pacsv = arrow
+    names = [f"c{j}" for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(block),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+                include_columns=[c for c, w in zip(names, want, strict=True) if w]
+                or names[:1]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        return None
+    n = table.num_rows
+    lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    offsets = None
+    if n != lines:  # blank lines, skipped as the csv module does
+        a = np.frombuffer(block, dtype=np.uint8)
+        ends = np.flatnonzero(a == 10)
+        if ends.size < lines:
+            ends = np.append(ends, a.size)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        length = ends - starts
+        blank = (length == 0) | ((length == 1) & (a[np.minimum(starts, a.size - 1)] == 13))
+        offsets = np.flatnonzero(~blank)
+        if offsets.size != n:
+            return None
+    cols = []
+    for j, w in enumerate(want):
+        cols.append(table.column(names[j]).to_numpy() if w else None)
+    return cols, n, lines, offsets
+
+
+class CsvChunks:
+    """A UTF-8 CSV file with a header row, read as chunks of records.
+
+    Parameters
+    ----------
+    path : path-like
+    block_bytes : int, default 8 MiB
+        Bytes read at a time (whole lines); memory grows with it.
+    columns : sequence of bool, optional
+        Which header columns to return (default: all); the others are still
+        checked for their number of fields.
+
+    Attributes
+    ----------
+    header : list of str
+    size : int
+        Size of the file in bytes.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> p = os.path.join(d, "x.csv")
+    >>> _ = open(p, "w").write('a,b\\n1,2\\n3,"4\\n5"\\n')
+    >>> with CsvChunks(p) as chunks:
+    ...     [(c.columns[1].tolist(), c.line(c.n - 1)) for c in chunks]
+    [(['2', '4\\n5'], 4)]
+    """
+
+    def __init__(self, path, *, block_bytes: int = _BLOCK_BYTES, columns=None):
+        self.path = str(path)
+        self._block = max(1, int(block_bytes))
+        p = Path(path)
+        try:
+            self._fh = open(p, "rb")  # noqa: SIM115 - closed by close() / the iterator
+        except FileNotFoundError:
+            raise FileFormatError(self.path, "no such file") from None
+        except IsADirectoryError:
+            raise FileFormatError(self.path, "is a folder, not a CSV file") from None
+        try:
+            self.size = p.stat().st_size
+            self.header, self._rest, self._offset = self._read_header()
+        except BaseException:
+            self._fh.close()
+            raise
+        self._want = [True] * len(self.header)
+        if columns is not None:
+            try:
+                self.use_columns(columns)
+            except ValueError:
+                self._fh.close()
+                raise
+
+    def _read_header(self):
+        buf = b""
+        while True:
+            more = self._fh.read(1 << 16)
+            buf += more
+            if b"\n" in buf or not more:
+                break
+        offset = 0
+        if buf.startswith(_BOM):
+            buf, offset = buf[3:], 3
+        cut = buf.find(b"\n") + 1 or len(buf)
+        line = _utf8(buf[:cut], self.path, 1)
+        if not line.strip("\r\n") and not buf[cut:]:
+            raise FileFormatError(self.path, "empty file; expected a header row")
+        try:
+            header = next(csv.reader(io.StringIO(line, newline=""), strict=True), [])
+        except csv.Error as exc:
+            raise FileFormatError(self.path, f"line 1: {exc}") from None
+        if not header:
+            raise FileFormatError(self.path, "line 1: blank; expected a header row")
+        return header, buf[cut:], offset + cut
+
+    def use_columns(self, columns: Sequence[bool]) -> None:
+        """Return only the header columns marked True (call before iterating)."""
+        want = [bool(c) for c in columns]
+        if len(want) != len(self.header):
+            raise ValueError(f"columns has {len(want)} entries for {len(self.header)} columns")
+        self._want = want
+
+    def close(self) -> None:
+        """Close the file (iterating to the end also closes it)."""
+        self._fh.close()
+
+    def __enter__(self) -> CsvChunks:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _blocks(self) -> Iterator[tuple[bytes, bool]]:
+        """Blocks of whole lines, and whether the block reaches the end of the file."""
+        rest = self._rest
+        self._rest = b""
+        while True:
+            data = self._fh.read(self._block)
+            if not data:
+                if rest:
+                    yield rest, True
+                return
+            data = rest + data
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            rest = data[cut:]
+            yield data[:cut], False
+
+    def __iter__(self) -> Iterator[CsvChunk]:
+        arrow = _arrow()
+        width = len(self.header)
+        line = 2
+        row = 0
+        pending = b""
+        try:
+            for block, at_eof in self._blocks():
+                self._offset += len(block)
+                if pending:
+                    block, pending = pending + block, b""
+                fast = _parse_fast(block, width, self._want, arrow)
+                if fast is not None:
+                    if not all(self._want):  # pyarrow checked only the columns it read
+                        _utf8(block, self.path, line)
+                    cols, n, nlines, offsets = fast
+                    lines = None if offsets is None else line + offsets
+                else:
+                    text = _utf8(block, self.path, line)
+                    try:
+                        rows, ends, nlines = _parse_exact(text, self.path, line, width, at_eof)
+                    except _NeedMore:
+                        pending = block
+                        continue
+                    n = len(rows)
+                    lines = np.asarray(ends, dtype=np.int64)
+                    cols = []
+                    for j, w in enumerate(self._want):
+                        col = None
+                        if w:
+                            col = np.empty(n, dtype=object)
+                            col[:] = [r[j] for r in rows]
+                        cols.append(col)
+                if n:
+                    yield CsvChunk(cols, n, row, self._offset, line, lines)
+                row += n
+                line += nlines
+            if pending:  # only if the last block ended inside quotes: raise its error
+                _parse_exact(_utf8(pending, self.path, line), self.path, line, width, True)
+        finally:
+            self.close()
+
+
+def read_csv_rows(path) -> tuple[list[str], list[list[str]], list[int]]:
+    """Read a whole UTF-8 CSV: header, rows, and the file line on which each row ends.
+
+    Raises
+    ------
+    FileFormatError
+        With the line number for bad encoding or a row whose number of fields
+        differs from the header's.
+    """
+    with CsvChunks(path) as chunks:
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        for c in chunks:
+            rows.extend(map(list, zip(*c.columns, strict=True)))
+            lines.extend(c.line(i) for i in range(c.n))
+        return chunks.header, rows, lines
