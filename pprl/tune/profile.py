@@ -124,7 +124,8 @@ class CorruptionProfile:
 
     def _missing_for(self, column: str) -> float:
         if isinstance(self.missing, Mapping):
-            return float(self.missing.get(column, self.missing.get("*", DEFAULT_PROFILE["missing"])))
+            fallback = self.missing.get("*", DEFAULT_PROFILE["missing"])
+            return float(self.missing.get(column, fallback))
         return float(self.missing)
 
     def config(self, spec: ColumnSpec, scale: float = 1.0) -> CorruptionConfig:

@@ -44,8 +44,15 @@ from ..linkage.similarity import candidate_pairs
 from ..synthetic.columns import ColumnSpec, read_columns
 from ..synthetic.make import make_dataset
 from .profile import CorruptionProfile
-from .space import CHOICES, LENGTHS, MAX_BITS, Choice, FeatureChoice, build_schema, \
-    template_choice
+from .space import (
+    CHOICES,
+    LENGTHS,
+    MAX_BITS,
+    Choice,
+    FeatureChoice,
+    build_schema,
+    template_choice,
+)
 
 __all__ = ["TuneResult", "tune", "GRID", "WINDOW"]
 
