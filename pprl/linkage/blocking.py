@@ -424,12 +424,16 @@ def lsh_candidate_pairs(
     parts = _lsh.run_table_groups(a, b, aw, bw, pa, pb, threshold, positions, max_bucket_pairs,
                              threads, progress)
     cands, report = _merge(parts, report, k)
+    _warn_skipped(report, max_bucket_pairs)
+    return cands, report
+
+
+def _warn_skipped(report: BlockingReport, max_bucket_pairs: int) -> None:
     for table, n_buckets, n_pairs, largest in report.skipped:
         warnings.warn(
             f"LSH blocking skipped {n_buckets} bucket(s) of table {table} with {n_pairs} "
             f"pairs (largest {largest} > max_bucket_pairs={max_bucket_pairs}); pairs only "
-            "in those buckets are missed", stacklevel=2)
-    return cands, report
+            "in those buckets are missed", stacklevel=3)
 
 
 def describe(params: LSHParams, a: np.ndarray, b: np.ndarray, threshold: float) -> BlockingReport:
