@@ -2,8 +2,9 @@
 
 Prints, in one run on the same data, comparisons per second (all n x m pairs
 counted, whatever the pruning skipped) of ``pprl.candidate_pairs`` for the
-numpy backend, every native instruction-set path this CPU can run (1 thread
-and all threads), and anonlink's ``find_candidate_pairs`` with its
+numpy backend, the native default (which times the instruction-set paths on
+a sample of each call's data and runs the fastest) and every native path this
+CPU can run, forced (1 thread and all threads), and anonlink's ``find_candidate_pairs`` with its
 accelerated Dice (when installed), with the ratio to anonlink and the peak
 memory of each stage.
 
@@ -23,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import resource
@@ -74,6 +76,24 @@ def measure(fn, repeat):
     return best, best_cpu, result, peak
 
 
+@contextlib.contextmanager
+def forced_path(isa):
+    """Run one instruction-set path, as PPRL_DICE_ISA would (no per-call timing)."""
+    from pprl.linkage import backend
+
+    before, env = available_backends()["isa"], os.environ.get("PPRL_DICE_ISA")
+    os.environ["PPRL_DICE_ISA"] = isa
+    backend.set_isa(isa)
+    try:
+        yield
+    finally:
+        backend.set_isa(before)
+        if env is None:
+            del os.environ["PPRL_DICE_ISA"]
+        else:
+            os.environ["PPRL_DICE_ISA"] = env
+
+
 def maxrss_mib():
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return r / 2**20 if sys.platform == "darwin" else r / 2**10
@@ -114,7 +134,7 @@ def main(argv=None):
 
     rng = np.random.default_rng(args.seed)
     datasets = ["uniform", "spread"] if args.data == "both" else [args.data]
-    header = (f"{'data':8} {'method':24} {'threads':>7} {'seconds':>8} {'comparisons/s':>14} "
+    header = (f"{'data':8} {'method':26} {'threads':>7} {'seconds':>8} {'comparisons/s':>14} "
               f"{'x anonlink':>10} {'cpu s':>8} {'x cpu':>10} {'candidates':>10} "
               f"{'peak MiB':>9} {'maxrss MiB':>10}")
     for name in datasets:
@@ -138,18 +158,19 @@ def main(argv=None):
             rows.append(("anonlink", 1, secs, cpu, ref_rate, len(res[0]), peak))
             del la, lb
         isas = info["isas"] if info["native"] else []
-        from pprl.linkage import _native as nat  # private: switches paths for this benchmark
-
-        best_isa = nat.isa() if isas else None
+        for t in sorted({1, threads}) if isas else []:  # the default: paths timed per call
+            secs, cpu, res, peak = measure(
+                lambda t=t, a=a, b=b: similarity.candidate_pairs(
+                    a, b, args.threshold, threads=t, backend="native"), args.repeat)
+            chosen = available_backends()["last_isa"]
+            rows.append((f"native/auto={chosen}", t, secs, cpu, pairs / secs, len(res), peak))
         for isa in isas:
-            nat.set_isa(isa)
-            for t in sorted({1, threads}):
-                secs, cpu, res, peak = measure(
-                    lambda t=t, a=a, b=b: similarity.candidate_pairs(
-                        a, b, args.threshold, threads=t, backend="native"), args.repeat)
-                rows.append((f"native/{isa}", t, secs, cpu, pairs / secs, len(res), peak))
-        if best_isa:
-            nat.set_isa(best_isa)
+            with forced_path(isa):
+                for t in sorted({1, threads}):
+                    secs, cpu, res, peak = measure(
+                        lambda t=t, a=a, b=b: similarity.candidate_pairs(
+                            a, b, args.threshold, threads=t, backend="native"), args.repeat)
+                    rows.append((f"native/{isa}", t, secs, cpu, pairs / secs, len(res), peak))
         sub = min(args.numpy_rows, args.n)
         secs, cpu, res, peak = measure(
             lambda a=a[:sub], b=b: similarity.candidate_pairs(
@@ -160,7 +181,7 @@ def main(argv=None):
         for method, t, secs, cpu, rate, ncand, peak in rows:
             ratio = f"{rate / ref_rate:.2f}" if ref_rate else "-"
             cpu_ratio = f"{ref_cpu / cpu:.2f}" if ref_cpu else "-"
-            print(f"{name:8} {method:24} {t:>7} {secs:>8.2f} {rate:>14.3g} {ratio:>10} "
+            print(f"{name:8} {method:26} {t:>7} {secs:>8.2f} {rate:>14.3g} {ratio:>10} "
                   f"{cpu:>8.2f} {cpu_ratio:>10} {ncand!s:>10} {peak:>9.1f} "
                   f"{maxrss_mib():>10.0f}")
         sys.stdout.flush()

@@ -342,9 +342,12 @@ int pprl_isa_best(void) {
         return PPRL_ISA_AVX512;
 #if PPRL_HAVE_X86
     /*
-     * On AMD cores without AVX-512 (Zen 1-3) scalar POPCNT runs several per
-     * cycle and beat the vpshufb path in benchmarks/bench_dice.py; on Intel
-     * (one POPCNT per cycle) the AVX2 path is the faster one.
+     * A static guess, used for popcounts and dense matrices and whenever the
+     * facade does not time the paths itself: AVX-512 VPOPCNTDQ when present;
+     * else scalar POPCNT on AMD (Zen 1-3 run several per cycle) and AVX2
+     * elsewhere.  Which path is fastest for a candidate scan depends on the
+     * data as well (the early exit changes how many words a pair costs), so
+     * pprl/linkage/backend.py times the paths on each call's own data.
      */
     __builtin_cpu_init();
     if (__builtin_cpu_is("amd") && pprl_isa_cpu(PPRL_ISA_POPCNT)) return PPRL_ISA_POPCNT;
@@ -372,6 +375,22 @@ int pprl_set_isa(int isa) {
 }
 
 int pprl_get_isa(void) { return g_isa; }
+
+/* the scan kernel of path `isa`, for one call (leaves the process-wide path alone) */
+static int hits_for(int64_t isa, pprl_hits_fn *out) {
+    if (isa < PPRL_ISA_PORTABLE || isa > PPRL_ISA_AVX512) return PPRL_E_ARG;
+    if (!pprl_isa_compiled((int)isa)) return PPRL_E_NOBUILD;
+    if (!pprl_isa_cpu((int)isa)) return PPRL_E_NOCPU;
+    switch (isa) {
+#if PPRL_HAVE_X86
+    case PPRL_ISA_AVX512: *out = hits_avx512; break;
+    case PPRL_ISA_AVX2: *out = hits_avx2; break;
+    case PPRL_ISA_POPCNT: *out = hits_popcnt; break;
+#endif
+    default: *out = hits_portable; break;
+    }
+    return PPRL_OK;
+}
 
 /* ------------------------------------------------------------------------ */
 /* 3. drivers                                                                 */
@@ -573,17 +592,20 @@ static void sort_row_by_b(int64_t *b, double *s, int64_t n, double *row_s,
  * PPRL_E_FULL with *count_io back at the group's start when the output
  * cannot hold the whole group, or PPRL_E_ARG on a bad popcount.
  */
-static int scan_group(const uint64_t *a, const int32_t *pa, int64_t a_first, int64_t i0,
-                      int64_t g, const uint64_t *b, const int32_t *pb, const int64_t *b_index,
-                      const int64_t *b_start, int64_t nw, int64_t nbits, const int32_t *cmin,
-                      const int32_t *pb_lo, const int32_t *pb_hi, int64_t mode, int64_t hw,
-                      const int32_t *a_rest, const int32_t *b_rest, const uint8_t *a_wc,
-                      const uint8_t *b_wc, double *row_s, uint64_t *row_bits, int64_t cap,
-                      int64_t *out_a, int64_t *out_b, double *out_s, int64_t *count_io) {
+static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, int64_t i0, int64_t g,
+                      int64_t *count_io) {
+    const uint64_t *a = s->a, *b = s->b;
+    const int32_t *pa = s->pa, *pb = s->pb, *cmin = s->cmin, *pb_lo = s->pb_lo;
+    const int32_t *pb_hi = s->pb_hi, *a_rest = s->a_rest, *b_rest = s->b_rest;
+    const int64_t *b_index = s->b_index, *b_start = s->b_start;
+    const uint8_t *a_wc = s->a_wc, *b_wc = s->b_wc;
+    int64_t a_first = s->a_first, nw = s->nw, nbits = s->nbits, mode = s->mode, hw = s->hw;
+    int64_t cap = s->cap, *out_a = s->out_a, *out_b = s->out_b;
+    double *out_s = s->out_s, *row_s = s->row_s;
+    uint64_t *row_bits = s->row_bits;
     int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
     int64_t lo[PPRL_GROUP], hi[PPRL_GROUP], start[PPRL_GROUP + 1], next[PPRL_GROUP];
     int64_t ulo = 0, uhi = 0, t0, r, h, count = *count_io, gstart = count;
-    pprl_hits_fn hits = g_hits;
     for (r = 0; r < g; r++) {
         int32_t p = pa[i0 + r];
         if (p < 0 || p > nbits) return PPRL_E_ARG;
@@ -654,17 +676,9 @@ static int scan_group(const uint64_t *a, const int32_t *pa, int64_t a_first, int
     return PPRL_OK;
 }
 
-int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_first,
-                   const uint64_t *b, int64_t nb, const int32_t *pb, const int64_t *b_index,
-                   const int64_t *b_start, int64_t nw, int64_t nbits,
-                   const int32_t *cmin, const int32_t *pb_lo, const int32_t *pb_hi,
-                   int64_t mode, int64_t hw, const int32_t *a_rest, const int32_t *b_rest,
-                   const uint8_t *a_wc, const uint8_t *b_wc,
-                   int64_t k, double *heap_s, int64_t *heap_b,
-                   double *row_s, uint64_t *row_bits,
-                   int64_t cap, int64_t *out_a, int64_t *out_b, double *out_s,
-                   int64_t *n_out, int64_t *next_row) {
+int pprl_dice_scan(pprl_scan_args *args) {
     /*
+     * The fields of *args (see pprl_scan_args in dice.h; args is never NULL).
      * Rows a[0..na) (numbered a_first + i in the output) against all of b,
      * whose rows are sorted by popcount (pb ascending, b_index the original
      * row numbers, b_start[c] the first row with popcount >= c, c in
@@ -679,19 +693,35 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
      * each row), mode 2 a_wc / b_wc (popcount of each word, nw bytes per
      * row); mode 0 turns it off (those four may then be NULL).
      * When the output (capacity cap) cannot hold a whole row, the rows done
-     * so far stay in the buffer, *n_out says how many pairs were written,
-     * *next_row the first row not written, and PPRL_E_FULL is returned.
+     * so far stay in the buffer, n_out says how many pairs were written,
+     * next_row the first row not written, and PPRL_E_FULL is returned.
      * Output order: rows in order, and within a row by original b, so the
      * pairs come out sorted by (a, b); row_s (nb doubles) and row_bits
      * (ceil(nb / 64) words, all zero, left all zero) are scratch for that.
      */
+    const uint64_t *a = args->a, *b = args->b;
+    const int32_t *pa = args->pa, *pb = args->pb, *cmin = args->cmin, *pb_lo = args->pb_lo;
+    const int32_t *pb_hi = args->pb_hi, *a_rest = args->a_rest, *b_rest = args->b_rest;
+    const int64_t *b_index = args->b_index, *b_start = args->b_start;
+    const uint8_t *a_wc = args->a_wc, *b_wc = args->b_wc;
+    int64_t na = args->na, nb = args->nb, a_first = args->a_first, nw = args->nw;
+    int64_t nbits = args->nbits, mode = args->mode, hw = args->hw, k = args->k, cap = args->cap;
+    int64_t *heap_b = args->heap_b, *out_a = args->out_a, *out_b = args->out_b;
+    double *heap_s = args->heap_s, *row_s = args->row_s, *out_s = args->out_s;
+    uint64_t *row_bits = args->row_bits;
+    int64_t *n_out = &args->n_out, *next_row = &args->next_row;
+    pprl_hits_fn hits;
     int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
     int64_t i, j0, j, h, len, count = 0;
     int grouped = k == 0; /* tile B across groups of A rows (top-k keeps a heap per row) */
-    pprl_hits_fn hits = g_hits;
-    if (!n_out || !next_row) return PPRL_E_ARG;
     *n_out = 0;
     *next_row = 0;
+    if (args->isa < 0) {
+        hits = g_hits;
+    } else {
+        int rc = hits_for(args->isa, &hits);
+        if (rc != PPRL_OK) return rc;
+    }
     if (na < 0 || nb < 0 || nw < 0 || nbits < 0 || k < 0 || cap < 0 || mode < 0 || mode > 2 ||
         hw < 0 || hw > nw || (mode > 0 && hw == 0))
         return PPRL_E_ARG;
@@ -709,9 +739,7 @@ int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_f
         int64_t jlo, jhi, row_start = count, hn = 0;
         if (grouped) {
             int64_t g = (na - i < PPRL_GROUP) ? na - i : PPRL_GROUP;
-            int rc = scan_group(a, pa, a_first, i, g, b, pb, b_index, b_start, nw, nbits, cmin,
-                                pb_lo, pb_hi, mode, hw, a_rest, b_rest, a_wc, b_wc, row_s,
-                                row_bits, cap, out_a, out_b, out_s, &count);
+            int rc = scan_group(args, hits, i, g, &count);
             if (rc == PPRL_OK) {
                 i += g - 1;
                 continue;

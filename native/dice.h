@@ -49,16 +49,56 @@ int pprl_dice_matrix(const uint64_t *a, int64_t na, const int32_t *pa,
                      const uint64_t *b, int64_t nb, const int32_t *pb,
                      int64_t nw, double *out);
 
-int pprl_dice_scan(const uint64_t *a, int64_t na, const int32_t *pa, int64_t a_first,
-                   const uint64_t *b, int64_t nb, const int32_t *pb, const int64_t *b_index,
-                   const int64_t *b_start, int64_t nw, int64_t nbits,
-                   const int32_t *cmin, const int32_t *pb_lo, const int32_t *pb_hi,
-                   int64_t mode, int64_t hw, const int32_t *a_rest, const int32_t *b_rest,
-                   const uint8_t *a_wc, const uint8_t *b_wc,
-                   int64_t k, double *heap_s, int64_t *heap_b,
-                   double *row_s, uint64_t *row_bits,
-                   int64_t cap, int64_t *out_a, int64_t *out_b, double *out_s,
-                   int64_t *n_out, int64_t *next_row);
+/*
+ * Arguments of one candidate scan (pprl_dice_scan): inputs, scratch, and the
+ * two results n_out / next_row.  The caller owns every buffer.
+ */
+typedef struct pprl_scan_args {
+    /* rows a[0..na) of A (numbered a_first + i in the output), their popcounts */
+    const uint64_t *a;
+    int64_t na;
+    const int32_t *pa;
+    int64_t a_first;
+    /* all of B, rows sorted by popcount; b_index: original rows; b_start[c]:
+       first row with popcount >= c, c in 0..nbits+1 */
+    const uint64_t *b;
+    int64_t nb;
+    const int32_t *pb;
+    const int64_t *b_index;
+    const int64_t *b_start;
+    int64_t nw;     /* words per row */
+    int64_t nbits;  /* bits per row (popcounts are <= nbits) */
+    /* pprl_threshold_tables */
+    const int32_t *cmin;
+    const int32_t *pb_lo;
+    const int32_t *pb_hi;
+    /* exact early exit after hw words: mode 0 off, 1 (a_rest/b_rest), 2 (a_wc/b_wc) */
+    int64_t mode;
+    int64_t hw;
+    const int32_t *a_rest;
+    const int32_t *b_rest;
+    const uint8_t *a_wc;
+    const uint8_t *b_wc;
+    /* k > 0: best k per A row (heap_s / heap_b: k entries of scratch) */
+    int64_t k;
+    double *heap_s;
+    int64_t *heap_b;
+    /* scratch: nb doubles, ceil(nb / 64) zeroed words (left zeroed) */
+    double *row_s;
+    uint64_t *row_bits;
+    /* instruction-set path of this call (PPRL_ISA_*), or -1 for pprl_get_isa() */
+    int64_t isa;
+    /* output: cap pairs at most */
+    int64_t cap;
+    int64_t *out_a;
+    int64_t *out_b;
+    double *out_s;
+    /* results: pairs written; first row of A not written */
+    int64_t n_out;
+    int64_t next_row;
+} pprl_scan_args;
+
+int pprl_dice_scan(pprl_scan_args *args);
 
 int pprl_greedy_mask(const int64_t *a, const int64_t *b, int64_t n,
                      uint8_t *used_a, int64_t n_a, uint8_t *used_b, int64_t n_b,

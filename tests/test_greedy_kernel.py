@@ -1,4 +1,4 @@
-"""pprl.linkage.similarity.greedy_mask: native == numpy == a plain Python loop."""
+"""pprl.linkage.matching.greedy_mask: native == numpy == a plain Python loop."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pprl import Candidates, InputError
-from pprl.linkage import similarity
+from pprl.linkage import matching, similarity
 
 
 def greedy_loop(a, b):
@@ -37,7 +37,7 @@ def random_candidates(rng, n_pairs, n_a, n_b, n_scores):
 def test_native_numpy_and_loop_agree(backend, rng, n_pairs, n_a, n_b, n_scores):
     for _ in range(3):
         c = random_candidates(rng, n_pairs, n_a, n_b, n_scores)
-        got = similarity.greedy_mask(c.a, c.b, n_a, n_b, backend=backend)
+        got = matching.greedy_mask(c.a, c.b, n_a, n_b, backend=backend)
         assert got.dtype == bool and got.shape == (len(c),)
         np.testing.assert_array_equal(got, greedy_loop(c.a, c.b))
 
@@ -46,7 +46,7 @@ def test_backends_agree_on_real_candidates(backend, rng):
     a = np.packbits(rng.random((300, 256)) < 0.3, axis=1)
     b = np.concatenate([a ^ np.packbits(rng.random((300, 256)) < 0.05, axis=1), a[:50]])
     c = similarity.candidate_pairs(a, b, 0.5)
-    keep = similarity.greedy_mask(c.a, c.b, len(a), len(b), backend=backend)
+    keep = matching.greedy_mask(c.a, c.b, len(a), len(b), backend=backend)
     np.testing.assert_array_equal(keep, greedy_loop(c.a, c.b))
     assert len(np.unique(c.a[keep])) == keep.sum() == len(np.unique(c.b[keep]))
 
@@ -56,12 +56,12 @@ def test_chain_of_conflicts(backend):
     n = 200
     a = np.repeat(np.arange(n), 2)[1:]
     b = np.repeat(np.arange(n), 2)[:-1]
-    keep = similarity.greedy_mask(a, b, n, n, backend=backend)
+    keep = matching.greedy_mask(a, b, n, n, backend=backend)
     np.testing.assert_array_equal(keep, greedy_loop(a, b))
 
 
 def test_plain_lists_and_small_ints_are_accepted(backend):
-    keep = similarity.greedy_mask([0, 0, 1], np.array([1, 0, 1], np.int32), 2, 2, backend=backend)
+    keep = matching.greedy_mask([0, 0, 1], np.array([1, 0, 1], np.int32), 2, 2, backend=backend)
     assert keep.tolist() == [True, False, False]
 
 
@@ -76,4 +76,4 @@ def test_plain_lists_and_small_ints_are_accepted(backend):
 ])
 def test_bad_input(backend, args, match):
     with pytest.raises(InputError, match=match):
-        similarity.greedy_mask(*args, backend=backend)
+        matching.greedy_mask(*args, backend=backend)

@@ -4,6 +4,7 @@ reference, against each other, and against anonlink (the oracle)."""
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pytest
@@ -11,7 +12,9 @@ import pytest
 import pprl
 from pprl import Candidates, InputError, NativeKernelError, NativeKernelWarning
 from pprl.bits import clks_to_bitarrays
-from pprl.linkage import similarity
+from pprl.linkage import _plan, _scan, similarity
+from pprl.linkage import backend as _backend
+from pprl.linkage.candidates import PairPacking
 
 # every 64-bit word boundary from 8 to 1032 bits: 8w - 1, 8w, 8w + 1 bytes
 WIDTHS = sorted({1} | {n for w in range(1, 17) for n in (8 * w - 1, 8 * w, 8 * w + 1)})
@@ -113,13 +116,13 @@ def test_matrix_and_pairs_match_reference(isa, rng, nbytes):
     a = structured_clks(rng, 9, nbytes)
     b = np.concatenate([structured_clks(rng, 11, nbytes), a[3:5]])
     want = reference_matrix(a, b)
-    for backend in ("numpy", "native"):
-        np.testing.assert_array_equal(similarity.dice_matrix(a, b, backend=backend), want)
-        np.testing.assert_array_equal(similarity.popcounts(a, backend=backend),
+    for be in ("numpy", "native"):
+        np.testing.assert_array_equal(similarity.dice_matrix(a, b, backend=be), want)
+        np.testing.assert_array_equal(similarity.popcounts(a, backend=be),
                                       np.unpackbits(a, axis=1).sum(axis=1))
         for t in (0.0, 0.5, 0.8, 1.0):
             for k in (None, 1, 3):
-                got = similarity.candidate_pairs(a, b, t, k=k, backend=backend)
+                got = similarity.candidate_pairs(a, b, t, k=k, backend=be)
                 assert_same(got, reference_pairs(want, t, k))
 
 
@@ -141,7 +144,7 @@ def test_backends_agree_on_larger_inputs(isa, rng, threshold):
 def test_early_exit_at_any_word_gives_the_same_pairs(isa, rng, monkeypatch, split):
     # None: the kernel's own choice; (mode, words): that bound after that many words
     if split is not None:
-        monkeypatch.setattr(similarity, "_early_exit", lambda *args: split)
+        monkeypatch.setattr(_plan, "early_exit", lambda *args: split)
     for nbytes in (40, 128):  # 5 words (generic code) and 16 words (unrolled cases)
         if split is not None and split[1] >= nbytes // 8:
             continue
@@ -161,21 +164,21 @@ def test_early_exit_choice(rng):
         pytest.skip("native kernel not built")
     from pprl.linkage import _native as _dice_native
 
-    aw = similarity._words(random_clks(rng, 100, 128, 0.5))
-    bw = similarity._words(random_clks(rng, 100, 128, 0.5))
+    aw = _scan.words(random_clks(rng, 100, 128, 0.5))
+    bw = _scan.words(random_clks(rng, 100, 128, 0.5))
     pa, pb = _dice_native.popcounts(aw), _dice_native.popcounts(bw)
     high = _dice_native.threshold_tables(0.8, 1024)[0]
     low = _dice_native.threshold_tables(0.1, 1024)[0]
-    mode, words = similarity._early_exit(aw, bw, pa, pb, high)
-    assert mode in (1, 2) and words in similarity._UNROLLED[mode]
-    assert similarity._early_exit(aw, bw, pa, pb, low) == (0, 0)  # nothing to gain
-    assert similarity._early_exit(aw[:, :3], bw[:, :3], pa, pb, high) == (0, 0)  # too short
+    mode, words = _plan.early_exit(aw, bw, pa, pb, high)
+    assert mode in (1, 2) and words in _plan.UNROLLED[mode]
+    assert _plan.early_exit(aw, bw, pa, pb, low) == (0, 0)  # nothing to gain
+    assert _plan.early_exit(aw[:, :3], bw[:, :3], pa, pb, high) == (0, 0)  # too short
 
 
 def test_output_buffer_overflow_resumes(rng, monkeypatch):
     if not similarity.available_backends()["native"]:
         pytest.skip("native kernel not built")
-    monkeypatch.setattr(similarity, "_SCAN_CAPACITY", 3)  # smaller than one row
+    monkeypatch.setattr(_plan, "SCAN_CAPACITY", 3)  # smaller than one row
     a = random_clks(rng, 23, 9)
     b = random_clks(rng, 17, 9)
     want = reference_pairs(reference_matrix(a, b), 0.0)
@@ -187,12 +190,12 @@ def test_output_buffer_overflow_resumes(rng, monkeypatch):
 def test_grouped_scan_across_tiles_and_a_full_buffer(isa, rng, monkeypatch):
     # the kernel takes rows of A 32 at a time over tiles of 128 rows of B; a buffer that
     # holds the first group but not the second makes it go on row by row, then resume
-    monkeypatch.setattr(similarity, "_tiles", lambda n, m, threads: [(0, n)])  # one call
+    monkeypatch.setattr(_plan, "tiles", lambda n, m, threads: [(0, n)])  # one call
     a = np.concatenate([random_clks(rng, 1, 128, d) for d in rng.uniform(0.1, 0.6, 80)])
     b = np.concatenate([a[::2] ^ random_clks(rng, 40, 128, 0.05),
                         random_clks(rng, 260, 128, 0.4)])
     want = reference_pairs(reference_matrix(a, b), 0.5)
-    monkeypatch.setattr(similarity, "_SCAN_CAPACITY", int((want.a < 40).sum()))
+    monkeypatch.setattr(_plan, "SCAN_CAPACITY", int((want.a < 40).sum()))
     assert 0 < (want.a < 32).sum() < (want.a < 40).sum() < len(want)
     assert_same(similarity.candidate_pairs(a, b, 0.5, backend="native", threads=1), want)
 
@@ -237,6 +240,17 @@ def test_empty_inputs(backend, shape_a, shape_b):
     assert m.shape == (shape_a[0], shape_b[0]) and m.dtype == np.float64
 
 
+@pytest.mark.parametrize("shape_a, shape_b", [((3, 0), (4, 0)), ((3, 0), (0, 0)),
+                                              ((0, 0), (2, 0)), ((0, 0), (2, 0))])
+def test_zero_width_clks_are_refused_alike(backend, shape_a, shape_b):
+    a = np.zeros(shape_a, dtype=np.uint8)
+    b = np.zeros(shape_b, dtype=np.uint8)
+    with pytest.raises(InputError, match="zero width .* at least one byte"):
+        similarity.candidate_pairs(a, b, 0.5, backend=backend)
+    with pytest.raises(InputError, match="zero width"):
+        similarity.dice_matrix(a, b, backend=backend)
+
+
 def test_non_contiguous_input_is_accepted(backend, rng):
     a = random_clks(rng, 10, 24)
     b = random_clks(rng, 12, 24)
@@ -277,9 +291,9 @@ def test_bad_arrays(rng):
 
 
 def test_missing_native_kernel(monkeypatch, rng, caplog):
-    monkeypatch.setattr(similarity, "_dice_native", None)
-    monkeypatch.setattr(similarity, "_NATIVE_IMPORT_ERROR", "ImportError: no _dice_cffi")
-    monkeypatch.setattr(similarity, "_logged", set())
+    monkeypatch.setattr(_backend, "_dice_native", None)
+    monkeypatch.setattr(_backend, "_NATIVE_IMPORT_ERROR", "ImportError: no _dice_cffi")
+    monkeypatch.setattr(_backend, "_logged", set())
     a = random_clks(rng, 4, 8)
     with pytest.raises(ImportError, match="pip install -e . --no-build-isolation"):
         similarity.candidate_pairs(a, a, 0.5, backend="native")
@@ -386,19 +400,29 @@ def test_k_differs_from_anonlink_find_candidate_pairs_only_by_its_cap_on_b(backe
 
 
 @pytest.mark.parametrize("nbits", [8, 64, 1024, 4096])
-def test_canonical_sort_separates_every_pair_of_dice_fractions(rng, nbits):
-    # every score 2c / s that CLKs of nbits bits can produce, many of them
-    # nearly equal (neighbouring fractions), several exactly equal (2/4 = 1/2)
-    s_all = np.arange(1, 2 * nbits + 1)
-    s = rng.choice(s_all, 20_000)
-    c = (rng.random(20_000) * (s // 2 + 1)).astype(np.int64)
-    score = 2.0 * c / s
-    a = np.sort(rng.integers(0, 300, 20_000))
-    b = rng.permutation(20_000)
-    order = np.lexsort((b, a))  # the kernels deliver pairs in (a, b) order
-    a, b, score = a[order], b[order], score[order]
-    got = similarity._canonical(a, b, score, nbits)
-    assert_same(got, Candidates.from_unsorted(a, b, score))
+def test_packed_sort_separates_every_pair_of_dice_fractions(rng, nbits):
+    # scores 2c / (pa + pb) over popcounts of nbits-bit CLKs: many nearly equal
+    # (neighbouring fractions), many exactly equal (2/4 = 1/2), some 0/0
+    n_a, n_b, n = 300, 20_000, 20_000
+    pa = rng.integers(0, nbits + 1, n_a)
+    pb = rng.integers(0, nbits + 1, n_b)
+    pa[:3] = 0
+    pb[:3] = 0
+    a = rng.integers(0, n_a, n)
+    b = rng.permutation(n_b)[:n]
+    c = (rng.random(n) * (np.minimum(pa[a], pb[b]) + 1)).astype(np.int64)
+    total = pa[a] + pb[b]
+    with np.errstate(invalid="ignore"):
+        score = np.where(total > 0, 2.0 * c / total, 0.0)
+    packing = PairPacking(nbits, n_a, n_b)
+    assert packing.fits
+    got = packing.unpack(packing.pack(a, b, score), pa.astype(np.int32), pb.astype(np.int32))
+    assert_same(got, Candidates.from_unsorted(a, b, score))  # exact scores back, sorted
+
+
+def test_packing_says_when_it_does_not_fit():
+    assert PairPacking(1024, 2**20, 2**20).fits  # a million a side of 1,024-bit CLKs
+    assert not PairPacking(1024, 2**21, 2**20).fits
 
 
 # --- the self-check of the native kernel ------------------------------------------
@@ -407,33 +431,44 @@ def test_canonical_sort_separates_every_pair_of_dice_fractions(rng, nbits):
 @pytest.fixture
 def fresh_self_check(monkeypatch):
     """Let a test run the once-per-process self-check again, and undo what it changed."""
-    if similarity._dice_native is None:
+    if _backend._dice_native is None:
         pytest.skip("native kernel not built")
-    native = similarity._dice_native
+    native = _backend._dice_native
     before = native.isa()
     monkeypatch.delenv("PPRL_DICE_ISA", raising=False)
     for name in ("_dice_native", "_NATIVE_IMPORT_ERROR", "_self_check_error", "_logged"):
-        monkeypatch.setattr(similarity, name, getattr(similarity, name))
-    monkeypatch.setattr(similarity, "_self_checked", False)
-    monkeypatch.setattr(similarity, "_logged", set())
+        monkeypatch.setattr(_backend, name, getattr(_backend, name))
+    monkeypatch.setattr(_backend, "_self_checked", False)
+    monkeypatch.setattr(_backend, "_logged", set())
     yield native
     native.set_isa(before)
 
 
-def test_self_check_passes_on_every_path_here(fresh_self_check, monkeypatch):
+def test_self_check_passes_on_every_path_here(fresh_self_check):
     native = fresh_self_check
-    monkeypatch.setattr(similarity, "_self_checked", True)  # call the check directly
     for path in native.isas():
         native.set_isa(path)
-        assert similarity._agrees_with_numpy(), path
+        assert _backend._agrees_with_numpy(native, path), path
 
 
 def test_self_check_detects_a_wrong_kernel(fresh_self_check, monkeypatch):
     native = fresh_self_check
-    monkeypatch.setattr(similarity, "_self_checked", True)  # call the check directly
     real = native.dice_matrix
     monkeypatch.setattr(native, "dice_matrix", lambda *args: real(*args) * 0.999)
-    assert not similarity._agrees_with_numpy()
+    assert not _backend._agrees_with_numpy(native, native.isa())
+
+
+def test_self_check_detects_a_wrong_scan_path(fresh_self_check, monkeypatch):
+    native = fresh_self_check
+    real = native.scan
+
+    def off_by_one(*args, isa=None, **kwargs):
+        for a, b, s in real(*args, isa=isa, **kwargs):
+            yield a, b, (s * 0.999 if isa == "portable" else s)
+
+    monkeypatch.setattr(native, "scan", off_by_one)
+    assert _backend._agrees_with_numpy(native, native.isas()[0])
+    assert not _backend._agrees_with_numpy(native, "portable")
 
 
 def test_self_check_swaps_a_failing_path(fresh_self_check, monkeypatch):
@@ -441,7 +476,7 @@ def test_self_check_swaps_a_failing_path(fresh_self_check, monkeypatch):
     if len(native.isas()) < 2:
         pytest.skip("only one instruction-set path here")
     bad = native.isa()
-    monkeypatch.setattr(similarity, "_agrees_with_numpy", lambda: native.isa() != bad)
+    monkeypatch.setattr(_backend, "_agrees_with_numpy", lambda nat, path: path != bad)
     a = random_clks(np.random.default_rng(1), 5, 16)
     with pytest.warns(NativeKernelWarning, match=f"wrong results on the '{bad}'"):
         similarity.candidate_pairs(a, a, 0.5)
@@ -450,7 +485,7 @@ def test_self_check_swaps_a_failing_path(fresh_self_check, monkeypatch):
 
 
 def test_self_check_gives_up_on_native_when_every_path_fails(fresh_self_check, monkeypatch):
-    monkeypatch.setattr(similarity, "_agrees_with_numpy", lambda: False)
+    monkeypatch.setattr(_backend, "_agrees_with_numpy", lambda nat, path: False)
     a = random_clks(np.random.default_rng(2), 5, 16)
     with pytest.warns(NativeKernelWarning, match="self-check failed on every path"):
         c = similarity.candidate_pairs(a, a, 0.5)
@@ -463,8 +498,81 @@ def test_self_check_gives_up_on_native_when_every_path_fails(fresh_self_check, m
 
 def test_self_check_never_swaps_a_path_asked_for_by_name(fresh_self_check, monkeypatch):
     monkeypatch.setenv("PPRL_DICE_ISA", fresh_self_check.isa())
-    monkeypatch.setattr(similarity, "_agrees_with_numpy", lambda: False)
+    monkeypatch.setattr(_backend, "_agrees_with_numpy", lambda nat, path: False)
     a = random_clks(np.random.default_rng(3), 5, 16)
     with pytest.raises(NativeKernelError, match="wrong results in its self-check"):
         similarity.candidate_pairs(a, a, 0.5)
     assert "self-check" in similarity.available_backends()["error"]
+
+
+def test_self_check_runs_once_when_two_threads_call_at_once(fresh_self_check, monkeypatch):
+    # both threads wait at the barrier, then call the kernel at the same moment right
+    # after a reset: the check runs once, under the lock, and both get the right pairs
+    import threading
+
+    calls = []
+    real = _backend._agrees_with_numpy
+
+    def slow_check(nat, path):
+        calls.append(path)
+        threading.Event().wait(0.05)  # widen the window a second thread could slip through
+        return real(nat, path)
+
+    monkeypatch.setattr(_backend, "_agrees_with_numpy", slow_check)
+    a = random_clks(np.random.default_rng(4), 200, 16, 0.3)
+    want = similarity.candidate_pairs(a, a, 0.4, backend="numpy")
+    barrier = threading.Barrier(2)
+    results, errors = [None, None], []
+
+    def work(i):
+        try:
+            barrier.wait()
+            results[i] = similarity.candidate_pairs(a, a, 0.4, threads=2)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert calls == [fresh_self_check.isa()]  # once, on the default path
+    for got in results:
+        assert_same(got, want)
+
+
+def test_no_thread_uses_the_kernel_while_its_self_check_runs(fresh_self_check, monkeypatch):
+    # the check fails on every path (slowly); a second thread arriving meanwhile must
+    # wait for that verdict and get numpy, never the kernel being given up on
+    import threading
+
+    native = fresh_self_check
+    used = []
+    real_scan = native.scan
+    monkeypatch.setattr(native, "scan", lambda *a, **kw: used.append(1) or real_scan(*a, **kw))
+
+    def failing_check(nat, path):
+        threading.Event().wait(0.05)
+        return False
+
+    monkeypatch.setattr(_backend, "_agrees_with_numpy", failing_check)
+    a = random_clks(np.random.default_rng(5), 50, 16, 0.3)
+    want = similarity.candidate_pairs(a, a, 0.4, backend="numpy")
+    barrier = threading.Barrier(2)
+    results = [None, None]
+
+    def work(i):
+        barrier.wait()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NativeKernelWarning)
+            results[i] = similarity.candidate_pairs(a, a, 0.4, threads=1)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not used
+    for got in results:
+        assert_same(got, want)

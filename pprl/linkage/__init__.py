@@ -1,10 +1,13 @@
 """Linkage: CLKs of two parties become candidate pairs and then links.
 
 The linkage unit's side of the pipeline, which never sees plaintext.
-:mod:`.similarity` is the public face of the Dice kernel and the only door
-to C (:mod:`._native` wraps the cffi library, :mod:`._numpy` is the
-reference); :mod:`.candidates` holds the result type and :mod:`.matching`
-solves one-to-one mappings.
+:mod:`.similarity` is the public face of the Dice kernel; :mod:`.backend`
+chooses the kernel and is the only door to C (:mod:`._native` wraps the cffi
+library, :mod:`._numpy` is the reference); :mod:`._plan` plans a scan (tiles,
+early exit, instruction-set path) and :mod:`._scan` runs it.
+:mod:`.candidates` holds the result type and its packed sort, :mod:`.chunks`
+candidate pairs streamed to disk, and :mod:`.matching` solves one-to-one
+mappings.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Thin wrapper over the cffi-compiled C kernel (``native/dice.c``).
 
-Only :mod:`pprl.linkage.similarity` imports this module.  Importing it raises
+Only :mod:`pprl.linkage.backend` imports this module (tests may too).  Importing it raises
 ``ImportError`` when the extension was not built.  Every function takes
 arrays already checked and laid out by the facade (rows zero-padded to whole
 64-bit words, ``uint64`` C-contiguous), allocates the outputs with numpy and
@@ -153,13 +153,14 @@ def dice_matrix(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray) ->
 
 
 def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(0, 0),
-         rests=(None, None), wcs=(None, None)):
+         rests=(None, None), wcs=(None, None), isa=None):
     """Candidate scan of A rows ``a`` against popcount-sorted ``b``.
 
     ``exit_ = (mode, hw)`` turns on the kernel's exact early exit after
     ``hw`` words: mode 1 bounds the rest with ``rests`` (int32 popcounts of
     words ``hw:`` of A's and B's rows), mode 2 with ``wcs`` (uint8 popcount of
-    every word, shape ``(rows, nw)``); mode 0 turns it off.
+    every word, shape ``(rows, nw)``); mode 0 turns it off.  ``isa`` names the
+    instruction-set path of this call (None: the process-wide one).
     Yields ``(out_a, out_b, out_s)`` chunks, sorted by (a, b), until every
     row is done; when a buffer fills, the rows not yet written are resumed
     with a buffer twice as large.
@@ -175,45 +176,66 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
     heap_b = np.empty(max(k, 1), dtype=np.int64)
     row_s = np.empty(max(m, 1), dtype=np.float64)
     row_bits = np.zeros(max((m + 63) // 64, 1), dtype=np.uint64)
-    n_out = ffi.new("int64_t *")
-    next_row = ffi.new("int64_t *")
+    args = ffi.new("pprl_scan_args *")
+    keep = []  # the cffi buffers must outlive the call
+
+    def put(field, ctype, arr):
+        view = _ptr(ctype, arr)
+        keep.append(view)
+        setattr(args, field, view)
+
+    for field, ctype, arr in (("b", "uint64_t *", b), ("pb", "int32_t *", pb),
+                              ("b_index", "int64_t *", b_index),
+                              ("b_start", "int64_t *", b_start), ("cmin", "int32_t *", cmin),
+                              ("pb_lo", "int32_t *", lo), ("pb_hi", "int32_t *", hi),
+                              ("b_rest", "int32_t *", b_rest), ("b_wc", "uint8_t *", b_wc),
+                              ("heap_s", "double *", heap_s), ("heap_b", "int64_t *", heap_b),
+                              ("row_s", "double *", row_s), ("row_bits", "uint64_t *", row_bits)):
+        put(field, ctype, arr)
+    args.nb, args.nw, args.nbits, args.k = m, nw, nbits, k
+    args.mode, args.hw = mode, hw
+    args.isa = -1 if isa is None else ISA_NAMES[isa]
     row = 0
     while row < n:
         out_a = np.empty(cap, dtype=np.int64)
         out_b = np.empty(cap, dtype=np.int64)
         out_s = np.empty(cap, dtype=np.float64)
-        rc = lib.pprl_dice_scan(
-            _ptr("uint64_t *", a[row:]), n - row, _ptr("int32_t *", pa[row:]), a_first + row,
-            _ptr("uint64_t *", b), m, _ptr("int32_t *", pb), _ptr("int64_t *", b_index),
-            _ptr("int64_t *", b_start), nw, nbits,
-            _ptr("int32_t *", cmin), _ptr("int32_t *", lo), _ptr("int32_t *", hi),
-            mode, hw, _ptr("int32_t *", a_rest[row:]), _ptr("int32_t *", b_rest),
-            _ptr("uint8_t *", a_wc[row:]), _ptr("uint8_t *", b_wc),
-            k, _ptr("double *", heap_s), _ptr("int64_t *", heap_b),
-            _ptr("double *", row_s), _ptr("uint64_t *", row_bits),
-            cap, _ptr("int64_t *", out_a), _ptr("int64_t *", out_b), _ptr("double *", out_s),
-            n_out, next_row,
-        )
+        del keep[13:]
+        put("a", "uint64_t *", a[row:])
+        put("pa", "int32_t *", pa[row:])
+        put("a_rest", "int32_t *", a_rest[row:])
+        put("a_wc", "uint8_t *", a_wc[row:])
+        put("out_a", "int64_t *", out_a)
+        put("out_b", "int64_t *", out_b)
+        put("out_s", "double *", out_s)
+        args.na, args.a_first, args.cap = n - row, a_first + row, cap
+        rc = lib.pprl_dice_scan(args)
         if rc < 0 and rc != E_FULL:
             _check(rc, "pprl_dice_scan")
-        got = n_out[0]
+        got = args.n_out
         if got:
             if got < cap // 2:  # do not keep a mostly empty buffer alive
                 yield out_a[:got].copy(), out_b[:got].copy(), out_s[:got].copy()
             else:
                 yield out_a[:got], out_b[:got], out_s[:got]
-        row += next_row[0]
+        row += args.next_row
         if rc == E_FULL:
-            cap *= 2  # a row did not fit: the facade sizes cap >= one full row
+            cap *= 2  # not even one row fitted: try again with twice the room
     return
 
 
-def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int) -> np.ndarray:
-    """Greedy one-to-one keep-mask of pairs given in canonical order."""
+def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int,
+                used: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Greedy one-to-one keep-mask of pairs given in canonical order.
+
+    ``used``: uint8 flags of rows of A and B taken by earlier batches,
+    updated in place (streaming over sorted batches).
+    """
     n = len(a)
     keep = np.zeros(n, dtype=np.uint8)
-    used_a = np.zeros(n_a, dtype=np.uint8)
-    used_b = np.zeros(n_b, dtype=np.uint8)
+    if used is None:
+        used = (np.zeros(n_a, dtype=np.uint8), np.zeros(n_b, dtype=np.uint8))
+    used_a, used_b = used
     _check(lib.pprl_greedy_mask(_ptr("int64_t *", a), _ptr("int64_t *", b), n,
                                 _ptr("uint8_t *", used_a), n_a, _ptr("uint8_t *", used_b), n_b,
                                 _ptr("uint8_t *", keep)), "pprl_greedy_mask")

@@ -1,6 +1,6 @@
 """Pure-numpy reference implementation of the Dice kernel.
 
-Always importable; only :mod:`pprl.linkage.similarity` imports it.  It takes the same
+Always importable; the facade gets it from :mod:`pprl.linkage.backend`.  It takes the same
 inputs as :mod:`pprl.linkage._native` (rows as zero-padded ``uint64`` words) and
 returns bit-identical results: the score of a pair is computed as
 ``2.0 * common / (pa + pb)`` in float64, and 0.0 when both rows are empty.
@@ -79,8 +79,12 @@ def scan_tile(a, pa, a_first, b, pb, threshold, k):
             np.concatenate(parts_s))
 
 
-def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int) -> np.ndarray:
+def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int,
+                used: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Greedy one-to-one keep-mask of pairs given in canonical order.
+
+    ``used``: uint8 flags of rows of A and B taken by earlier batches,
+    updated in place (streaming over sorted batches).
 
     Vectorised in rounds: a remaining pair that comes first among the
     remaining pairs of both its ``a`` and its ``b`` is one the sequential
@@ -93,8 +97,10 @@ def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int) -> np.ndarray:
     big = np.iinfo(np.int64).max
     first_a = np.full(n_a, big, dtype=np.int64)
     first_b = np.full(n_b, big, dtype=np.int64)
-    used_a = np.zeros(n_a, dtype=bool)
-    used_b = np.zeros(n_b, dtype=bool)
+    if used is None:
+        used = (np.zeros(n_a, dtype=np.uint8), np.zeros(n_b, dtype=np.uint8))
+    used_a, used_b = used[0].view(bool), used[1].view(bool)
+    rem = rem[~(used_a[a] | used_b[b])]
     while rem.size:
         ra, rb = a[rem], b[rem]
         first_a[ra] = big

@@ -1,4 +1,10 @@
-"""The candidate-pair container shared by similarity, matching and evaluation."""
+"""The candidate-pair container shared by similarity, matching and evaluation.
+
+Also the canonical sort of a candidate scan's output (:class:`PairPacking`):
+each pair packed into one int64 whose plain ascending sort is the canonical
+order, sorted in place, then unpacked into the three arrays.  Peak memory is
+the 24 bytes per pair of the result itself.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Candidates"]
+__all__ = ["Candidates", "PairPacking"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +101,65 @@ class Candidates:
         import pandas as pd
 
         return pd.DataFrame({"a": self.a, "b": self.b, "score": self.score})
+
+
+class PairPacking:
+    """Pack ``(score, a, b)`` into one int64 sorting as (score desc, a, b).
+
+    Scores are fractions ``2c / S`` with ``S = pa + pb <= 2 * nbits``, so two
+    different scores differ by at least ``1 / (2 * nbits**2)``:
+    ``r = floor(score * 2**q)`` with ``2**q >= 4 * nbits**2`` maps different
+    scores to different integers, equal scores to equal ones, and keeps their
+    order.  The key is ``(2**q - r, a, b)`` in bit fields, so the plain sort of
+    the keys is the canonical order; unpacking recovers the score *exactly*
+    from ``r`` and the two popcounts: ``c = round(r * S / 2**(q + 1))`` and
+    ``score = 2.0 * c / S``, the very expression the kernels evaluate.
+
+    ``fits`` is False when the fields need more than 63 bits (more than
+    about 2**20 rows on each side of 1,024-bit CLKs); callers then sort the
+    three arrays with ``lexsort`` instead.
+    """
+
+    #: pairs unpacked per step (bounds the temporaries)
+    STEP = 1 << 20
+
+    def __init__(self, nbits: int, n_a: int, n_b: int) -> None:
+        self.q = max(1, (4 * nbits * nbits - 1).bit_length())
+        self.ba = max(1, (n_a - 1).bit_length())
+        self.bb = max(1, (n_b - 1).bit_length())
+        self.fits = self.q + 1 + self.ba + self.bb <= 63
+
+    def pack(self, a: np.ndarray, b: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """int64 keys of the pairs (any order)."""
+        q, sh = self.q, self.ba + self.bb
+        key = np.floor(score * float(1 << q)).astype(np.int64)  # exact: a power-of-two scale
+        np.subtract(1 << q, key, out=key)
+        key <<= sh
+        key |= a << self.bb
+        key |= b
+        return key
+
+    def unpack(self, key: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> Candidates:
+        """The pairs of ``key`` (sorted in place first) as Candidates; ``key`` becomes ``b``.
+
+        ``pa`` / ``pb`` are the popcounts of A's and B's rows.
+        """
+        key.sort()
+        n = len(key)
+        out_a = np.empty(n, dtype=np.int64)
+        out_s = np.empty(n, dtype=np.float64)
+        q, sh = self.q, self.ba + self.bb
+        mask_a, mask_b = (1 << self.ba) - 1, (1 << self.bb) - 1
+        for i in range(0, n, self.STEP):
+            k = key[i:i + self.STEP]
+            a = (k >> self.bb) & mask_a
+            r = (1 << q) - (k >> sh)
+            k &= mask_b  # in place: the key becomes b
+            total = pa[a].astype(np.int64) + pb[k]
+            c = (r * total + (1 << q)) >> (q + 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s = 2.0 * c.astype(np.float64) / total.astype(np.float64)
+            s[total == 0] = 0.0
+            out_a[i:i + self.STEP] = a
+            out_s[i:i + self.STEP] = s
+        return Candidates(out_a, key, out_s)

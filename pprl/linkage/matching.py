@@ -13,13 +13,92 @@ the canonical order (score descending, then ``a``, then ``b``).
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
+from .._validation import param_error
 from ..errors import InputError
-from . import similarity
+from . import backend as _backend
 from .candidates import Candidates
+from .chunks import CandidateChunks
 
-__all__ = ["greedy_match", "optimal_match"]
+__all__ = ["greedy_match", "optimal_match", "greedy_mask"]
+
+
+def _check_size(x: object, name: str, func: str) -> int:
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0:
+        raise param_error(name, func, "a non-negative integer", x)
+    return int(x)
+
+
+def greedy_mask(
+    a: np.ndarray, b: np.ndarray, n_a: int, n_b: int, backend: str = "auto"
+) -> np.ndarray:
+    """Which pairs greedy one-to-one matching keeps.
+
+    The pairs must already be in the order of preference (for candidates:
+    score descending, then ``a``, then ``b``).  A pair is kept exactly when
+    neither its ``a`` nor its ``b`` belongs to a pair kept before it.
+
+    Parameters
+    ----------
+    a, b : array-like of int, shape (n,)
+        Rows in A (``0 <= a < n_a``) and in B (``0 <= b < n_b``).
+    n_a, n_b : int
+        Number of records of each party (or any bound above the indices).
+    backend : {"auto", "native", "numpy"}, default="auto"
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+
+    Raises
+    ------
+    InputError
+        Shapes differ, indices are not integers or are out of range.
+
+    Examples
+    --------
+    >>> greedy_mask([0, 0, 1, 1], [0, 1, 0, 1], 2, 2, backend="numpy").tolist()
+    [True, False, False, True]
+    """
+    func = "greedy_mask"
+    n_a = _check_size(n_a, "n_a", func)
+    n_b = _check_size(n_b, "n_b", func)
+    arrs = []
+    for name, x, bound in (("a", a, n_a), ("b", b, n_b)):
+        x = np.asarray(x)
+        if x.ndim != 1 or (x.size and not np.issubdtype(x.dtype, np.integer)):
+            raise param_error(name, func, "a 1-D array of integers", f"an array of dtype "
+                              f"{x.dtype} and shape {x.shape}")
+        x = np.ascontiguousarray(x, dtype=np.int64)
+        if x.size and (x.min() < 0 or x.max() >= bound):
+            raise param_error(name, func, f"row indices in [0, {bound})",
+                              f"values in [{x.min()}, {x.max()}]")
+        arrs.append(x)
+    a, b = arrs
+    if len(a) != len(b):
+        raise InputError(f"greedy_mask needs a and b of equal length; got {len(a)} and {len(b)}.")
+    _, mod = _backend.choose(backend, func)
+    return mod.greedy_mask(a, b, n_a, n_b)
+
+
+def _greedy_chunks(chunks: CandidateChunks, backend: str) -> Candidates:
+    """Greedy matching streamed over the sorted batches of a chunk folder."""
+    _, mod = _backend.choose(backend, "greedy_match")
+    used = (np.zeros(chunks.n_a, dtype=np.uint8), np.zeros(chunks.n_b, dtype=np.uint8))
+    kept = []
+    for batch in chunks.batches():
+        if len(batch) and (batch.a.max() >= chunks.n_a or batch.b.max() >= chunks.n_b
+                           or batch.a.min() < 0 or batch.b.min() < 0):
+            raise InputError(f"greedy_match: {chunks.path}: a row index is out of range.")
+        keep = mod.greedy_mask(batch.a, batch.b, chunks.n_a, chunks.n_b, used)
+        kept.append(_subset(batch, keep))
+    if not kept:
+        return Candidates.empty()
+    return Candidates(*(np.concatenate([getattr(c, col) for c in kept])
+                        for col in ("a", "b", "score")))
 
 
 def _check_candidates(candidates: object, func: str) -> Candidates:
@@ -39,7 +118,8 @@ def _subset(candidates: Candidates, keep: np.ndarray) -> Candidates:
     return Candidates(candidates.a[keep], candidates.b[keep], candidates.score[keep])
 
 
-def greedy_match(candidates: Candidates, *, backend: str = "auto") -> Candidates:
+def greedy_match(candidates: Candidates | CandidateChunks, *,
+                 backend: str = "auto") -> Candidates:
     """Greedy one-to-one matching, best score first.
 
     Pairs are visited in the canonical order (score descending, ties broken
@@ -49,8 +129,10 @@ def greedy_match(candidates: Candidates, *, backend: str = "auto") -> Candidates
 
     Parameters
     ----------
-    candidates : Candidates
+    candidates : Candidates or CandidateChunks
         Scored pairs; any order is accepted (they are sorted when needed).
+        Chunks on disk (``candidate_pairs(..., out_dir=...)``) are read
+        batch by batch in the canonical order, never whole.
     backend : {"auto", "native", "numpy"}, default="auto"
         Implementation of the scan (identical results).
 
@@ -72,12 +154,14 @@ def greedy_match(candidates: Candidates, *, backend: str = "auto") -> Candidates
     >>> list(zip(m.a.tolist(), m.b.tolist()))
     [(0, 0)]
     """
+    if isinstance(candidates, CandidateChunks):
+        return _greedy_chunks(candidates, backend)
     candidates = _check_candidates(candidates, "greedy_match")
     if len(candidates) == 0:
         return Candidates.empty()
     n_a = int(candidates.a.max()) + 1
     n_b = int(candidates.b.max()) + 1
-    keep = similarity.greedy_mask(candidates.a, candidates.b, n_a, n_b, backend=backend)
+    keep = greedy_mask(candidates.a, candidates.b, n_a, n_b, backend=backend)
     return _subset(candidates, keep)
 
 

@@ -1,0 +1,240 @@
+"""Running a candidate scan: tiles of rows of A on worker threads, pairs packed as they come.
+
+The kernel module (native or numpy) is passed in by the facade; this module
+never imports either.  Each tile's pairs are packed at once into one int64
+key per pair (:class:`~.candidates.PairPacking`) and appended to one growing
+array, so the scan holds 8 bytes per candidate plus the tiles in flight; the
+keys are then sorted in place and unpacked into the result (24 bytes per
+candidate, the peak).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import numpy as np
+
+from . import _plan
+from .candidates import Candidates, PairPacking
+
+__all__ = ["words", "Growing", "ScanInfo", "scan", "BYTES_PER_PAIR"]
+
+#: bytes per candidate at the peak of an in-memory scan (the result's own 24 bytes)
+BYTES_PER_PAIR = 24
+
+
+def words(x: np.ndarray) -> np.ndarray:
+    """Rows as ``uint64`` words, zero-padded at the end; no copy when already aligned."""
+    n, nbytes = x.shape
+    nw = (nbytes + 7) // 8
+    if nbytes % 8 == 0 and x.ctypes.data % 8 == 0:
+        return x.view(np.uint64).reshape(n, nw)
+    out = np.zeros((n, nw), dtype=np.uint64)
+    out.view(np.uint8)[:, :nbytes] = x
+    return out
+
+
+class Growing:
+    """A 1-D array that grows in place (``realloc``, which moves no pages for large arrays)."""
+
+    def __init__(self, dtype) -> None:
+        self.buf = np.empty(1 << 12, dtype=dtype)
+        self.n = 0
+
+    def append(self, x: np.ndarray) -> None:
+        need = self.n + len(x)
+        if need > len(self.buf):
+            self.buf.resize(max(need, len(self.buf) * 3 // 2), refcheck=False)
+        self.buf[self.n:need] = x
+        self.n = need
+
+    def take(self) -> np.ndarray:
+        """The filled part (the buffer shrinks to it); the object starts empty again."""
+        out = self.buf
+        out.resize(self.n, refcheck=False)
+        self.buf = np.empty(1 << 12, dtype=out.dtype)
+        self.n = 0
+        return out
+
+
+class TooManyPairs(Exception):
+    """Raised inside the scan when the pairs found pass the bound; the facade explains."""
+
+    def __init__(self, found: int, estimated: int | None = None) -> None:
+        super().__init__(found)
+        self.found = found
+        self.estimated = estimated
+
+
+@dataclass
+class ScanInfo:
+    """What a scan did: the instruction-set path and the timings that chose it."""
+
+    isa: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Collector:
+    """Where a scan's pairs go: packed keys in memory (or three arrays when keys do not fit).
+
+    ``flush`` (when not None) is called with sorted Candidates whenever
+    ``chunk_pairs`` pairs have gathered, and the memory is reused; without
+    it, more than ``max_pairs`` pairs raise :class:`TooManyPairs`.
+    """
+
+    def __init__(self, packing: PairPacking, pa, pb, max_pairs: int | None,
+                 flush=None, chunk_pairs: int | None = None) -> None:
+        self.packing, self.pa, self.pb = packing, pa, pb
+        self.max_pairs, self.flush, self.chunk_pairs = max_pairs, flush, chunk_pairs
+        self.found = 0
+        if packing.fits:
+            self.keys = Growing(np.int64)
+        else:
+            self.cols = (Growing(np.int64), Growing(np.int64), Growing(np.float64))
+
+    def add(self, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> None:
+        self.found += len(a)
+        if self.flush is None and self.max_pairs is not None and self.found > self.max_pairs:
+            raise TooManyPairs(self.found)
+        if self.packing.fits:
+            self.keys.append(self.packing.pack(a, b, s))
+        else:
+            for col, x in zip(self.cols, (a, b, s), strict=True):
+                col.append(x)
+        if self.flush is not None and self._held() >= self.chunk_pairs:
+            self.flush(self.sorted())
+
+    def _held(self) -> int:
+        return self.keys.n if self.packing.fits else self.cols[0].n
+
+    def sorted(self) -> Candidates:
+        """The pairs held, in canonical order; the collector is emptied."""
+        if self.packing.fits:
+            return self.packing.unpack(self.keys.take(), self.pa, self.pb)
+        a, b, s = (col.take() for col in self.cols)
+        order = np.lexsort((b, a, -s))  # pragma: no cover - needs > 2**20 rows a side
+        return Candidates(a[order], b[order], s[order])
+
+    def close(self) -> Candidates | None:
+        """Flush what is left (streaming) or return the result (in memory)."""
+        if self.flush is not None:
+            if self._held():
+                self.flush(self.sorted())
+            return None
+        return self.sorted()
+
+
+def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits):
+    order = np.argsort(pb, kind="stable")
+    b_sorted = np.ascontiguousarray(bw[order])
+    pb_sorted = np.ascontiguousarray(pb[order])
+    b_index = order.astype(np.int64)
+    b_start = np.searchsorted(pb_sorted, np.arange(nbits + 2), side="left").astype(np.int64)
+    tables = mod.threshold_tables(threshold, nbits)
+    mode, hw = (_plan.early_exit(aw, b_sorted, pa, pb_sorted, tables[0])
+                if _plan.EARLY_EXIT else (0, 0))
+    rests = wcs = (None, None)
+    if mode == 1:
+        rests = (mod.popcounts(np.ascontiguousarray(aw[:, hw:])),
+                 mod.popcounts(np.ascontiguousarray(b_sorted[:, hw:])))
+    elif mode == 2:
+        wcs = (_plan.word_counts(aw), _plan.word_counts(b_sorted))
+
+    def run(i0: int, i1: int, isa: str | None = None):
+        return list(mod.scan(aw[i0:i1], pa[i0:i1], i0, b_sorted, pb_sorted, b_index, b_start,
+                             nbits, tables, k, _plan.SCAN_CAPACITY, (mode, hw),
+                             (rests[0] if mode != 1 else rests[0][i0:i1], rests[1]),
+                             (wcs[0] if mode != 2 else wcs[0][i0:i1], wcs[1]), isa=isa))
+
+    return run
+
+
+def _numpy_tile_fn(mod, aw, bw, pa, pb, threshold, k):
+    def run(i0: int, i1: int, isa: str | None = None):
+        return [mod.scan_tile(aw[i0:i1], pa[i0:i1], i0, bw, pb, threshold, k)]
+
+    return run
+
+
+def _run_tiles(run, tiles, threads, progress, n, sink, isa):
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, unit="row", desc="candidate pairs")
+    try:
+        if threads == 1 or len(tiles) == 1:
+            for i0, i1 in tiles:
+                for chunk in run(i0, i1, isa):
+                    sink(*chunk)
+                if bar is not None:
+                    bar.update(i1 - i0)
+            return
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            pending = {pool.submit(run, i0, i1, isa): i1 - i0 for i0, i1 in tiles}
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        rows = pending.pop(fut)
+                        for chunk in fut.result():
+                            sink(*chunk)
+                        if bar is not None:
+                            bar.update(rows)
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()  # stop early: do not run the tiles left
+                raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress: bool, *,
+         paths: list[str] | None = None, max_pairs: int | None = None,
+         estimate_above: int | None = None, flush=None,
+         chunk_pairs: int | None = None, info: ScanInfo | None = None) -> Candidates | None:
+    """Pairs of rows of ``a`` and ``b`` (uint8, equal widths, both non-empty) scoring >= threshold.
+
+    ``paths``: instruction-set paths to time on a sample before the scan (the
+    fastest runs it); ``max_pairs``: raise :class:`TooManyPairs` past that
+    many pairs -- first from an estimate on a sample of rows of A when
+    ``n * m >= estimate_above``, then for real; ``flush``/``chunk_pairs``:
+    stream sorted chunks instead (returns None).
+    """
+    n, m = a.shape[0], b.shape[0]
+    nbits = a.shape[1] * 8
+    kk = 0 if k is None else min(k, m)
+    aw, bw = words(a), words(b)
+    pa, pb = mod.popcounts(aw), mod.popcounts(bw)
+    if name == "native":
+        run = _native_tile_fn(mod, aw, bw, pa, pb, threshold, kk, nbits)
+    else:
+        run = _numpy_tile_fn(mod, aw, bw, pa, pb, threshold, kk)
+    info = info if info is not None else ScanInfo()
+    isa = None
+    if paths and len(paths) > 1 and n * m >= _plan.TIME_PATHS_ABOVE:
+        trial_tiles = _plan.trial_rows(n, m)
+
+        def trial(path: str) -> None:
+            for i0, i1 in trial_tiles:
+                run(i0, i1, path)
+
+        isa, info.timings = _plan.fastest_path(paths, trial)
+    elif paths:
+        isa = paths[0]
+    info.isa = isa
+    if max_pairs is not None and flush is None and estimate_above is not None \
+            and n * m >= estimate_above:
+        sample = _plan.trial_rows(n, m)
+        found = sum(len(c[0]) for i0, i1 in sample for c in run(i0, i1, isa))
+        rows = sum(i1 - i0 for i0, i1 in sample)
+        estimated = int(found * n / rows)
+        if estimated > 1.25 * max_pairs:
+            raise TooManyPairs(found, estimated)
+    packing = PairPacking(nbits, n, m)
+    collector = Collector(packing, pa, pb, max_pairs, flush, chunk_pairs)
+    _run_tiles(run, _plan.tiles(n, m, threads), threads, progress, n, collector.add, isa)
+    return collector.close()
