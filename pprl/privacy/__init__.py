@@ -12,7 +12,8 @@ counts the correct ones.
 
 from __future__ import annotations
 
+from .frequency import frequency_attack
 from .graph import graph_attack
 from .guesses import AttackScore, Guesses, score_guesses
 
-__all__ = ["AttackScore", "Guesses", "graph_attack", "score_guesses"]
+__all__ = ["AttackScore", "Guesses", "frequency_attack", "graph_attack", "score_guesses"]
