@@ -1,0 +1,160 @@
+"""pprl.tune at CI size: a schema and threshold from a column description, seeded."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import pprl
+from pprl.cli import main
+from pprl.errors import InputError
+from pprl.synthetic import ColumnSpec
+from pprl.tune import CorruptionProfile, tune
+from pprl.tune.search import GRID, _plateau_middle, _smooth
+
+COLUMNS = {"id": "ignore", "given": "first_name", "family": "last_name",
+           "born": "date_of_birth:%Y%m%d", "zip": "postcode", "town": "locality"}
+
+
+def _strip(trials):
+    return [{k: v for k, v in t.items() if k != "seconds"} for t in trials]
+
+
+@pytest.fixture(scope="module")
+def result():
+    return tune(COLUMNS, overlap=0.5, records=150, n_trials=6, rng=11, progress=False)
+
+
+def test_tune_gives_a_valid_schema_over_the_users_columns(result):
+    schema = pprl.load_schema(result.schema)  # validates as clkhash v3
+    assert [f["identifier"] for f in result.schema["features"]] == list(COLUMNS)
+    assert result.schema["features"][0]["ignored"] is True
+    assert schema is not None
+    assert 0.3 <= result.threshold <= 1.0
+    assert len(result.trials) == 6
+    # the first trial is the hand-written template
+    first = result.trials[0]["params"]["features"]
+    assert first["given"] == {"comparison": "ngram2", "bitsPerToken": 15}
+    assert first["born"] == {"comparison": "pos1", "bitsPerToken": 10}
+    # the chosen schema is the best trial's
+    best = max(result.trials, key=lambda t: t["score"])
+    assert result.choice == best["params"]
+
+
+def test_the_tuned_choice_links_fresh_synthetic_data_well(result):
+    """On a set the tuner never saw (another seed), F1 at the tuned threshold is near expected."""
+    ds = pprl.make_dataset(150, overlap=0.5, columns=COLUMNS, rng=999)
+    secret = b"a fresh secret, not the tuner's"
+    ca = pprl.encode(ds.parties[0], result.schema, secret, match="name", progress=False)
+    cb = pprl.encode(ds.parties[1], result.schema, secret, match="name", progress=False)
+    links = pprl.greedy_match(pprl.candidate_pairs(ca, cb, result.threshold))
+    f1 = pprl.evaluate_links(links, ds.truth).f1
+    assert result.expected_f1 > 0.85
+    assert f1 > 0.85
+    assert abs(f1 - result.expected_f1) < 0.08
+
+
+def test_same_seed_same_result(result):
+    again = tune(COLUMNS, overlap=0.5, records=150, n_trials=6, rng=11, progress=False)
+    assert again.schema == result.schema
+    assert again.threshold == result.threshold
+    assert _strip(again.trials) == _strip(result.trials)
+    other = tune(COLUMNS, overlap=0.5, records=150, n_trials=2, rng=12, progress=False)
+    assert other.schema["clkConfig"]["kdf"]["salt"] != result.schema["clkConfig"]["kdf"]["salt"]
+
+
+def test_fewer_partners_need_a_higher_threshold():
+    """With every record partnered greedy forgives low thresholds; with few, it does not."""
+    full = tune(COLUMNS, overlap=1.0, records=200, n_trials=1, rng=5, progress=False)
+    few = tune(COLUMNS, overlap=0.2, records=200, n_trials=1, rng=5, progress=False)
+    assert full.choice == few.choice  # one trial: the template
+    assert few.threshold > full.threshold + 0.05
+
+
+def test_report_is_json_and_holds_no_secret(result):
+    text = json.dumps(result.report())
+    rep = json.loads(text)
+    assert rep["threshold"] == result.threshold and rep["solver"] == "greedy"
+    assert len(rep["validation_curve"]["thresholds"]) == len(GRID)
+    assert "secret" not in text
+
+
+def test_smooth_and_plateau_by_hand():
+    f1 = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0] + [0.0] * 20)
+    s = _smooth(f1)
+    assert s.shape == f1.shape and np.all(s <= 1.0)
+    assert _plateau_middle(np.array([0.1, 0.9, 0.9, 0.9, 0.2])) == 2
+    assert _plateau_middle(np.array([0.9, 0.1, 0.9, 0.9, 0.9])) == 3  # the widest run wins
+
+
+def test_profile_shapes_the_corruption():
+    spec = ColumnSpec.from_dict(COLUMNS)
+    clean = CorruptionProfile(typo=0.0, missing=0.0, date_swap=0.0, nickname=0.0, moved=0.0)
+    cfg = clean.config(spec)
+    typo = ("typo_substitute", "typo_insert", "typo_delete", "typo_transpose", "ocr",
+            "phonetic", "date_digit", "date_year", "nickname", "date_swap", "missing")
+    assert all(p == 0.0 for kinds in cfg.fields.values() for k, p in kinds.items() if k in typo)
+    dirty = CorruptionProfile(typo=0.2, missing={"zip": 0.5, "*": 0.1}).config(spec)
+    assert dirty.fields["postcode"]["missing"] == 0.5
+    assert dirty.fields["given_name"]["missing"] == 0.1
+    name_typos = sum(p for k, p in dirty.fields["surname"].items() if k in typo[:6])
+    assert name_typos == pytest.approx(0.2)
+    with pytest.raises(InputError, match="'nope'"):
+        CorruptionProfile(missing={"nope": 0.1}).config(spec)
+    with pytest.raises(InputError, match="unknown key 'typos'"):
+        CorruptionProfile.from_dict({"typos": 0.1})
+    with pytest.raises(InputError, match="'typo'"):
+        CorruptionProfile.from_dict({"typo": 1.5})
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"budget_minutes": 0}, "budget_minutes"),
+    ({"overlap": 0.0}, "overlap"),
+    ({"records": 10}, "records"),
+    ({"n_trials": 0}, "n_trials"),
+])
+def test_bad_parameters(kwargs, word):
+    with pytest.raises(InputError, match=word):
+        tune(COLUMNS, progress=False, **kwargs)
+
+
+def test_cli_tune_writes_schema_report_and_plot(tmp_path, capsys):
+    cols = tmp_path / "columns.json"
+    cols.write_text(json.dumps(COLUMNS))
+    prof = tmp_path / "profile.json"
+    prof.write_text('{"typo": 0.03, "missing": {"zip": 0.1}}')
+    out = tmp_path / "tuned"
+    rc = main(["tune", "--columns", str(cols), "--corruption", str(prof), "--records", "100",
+               "--trials", "2", "--seed", "4", "--overlap", "0.7", "--no-progress", "-o", str(out)])
+    assert rc == 0
+    schema = json.loads((out / "schema.json").read_text())
+    report = json.loads((out / "report.json").read_text())
+    pprl.load_schema(schema)
+    assert report["settings"]["overlap"] == 0.7 and report["settings"]["seed"] == 4
+    assert report["settings"]["profile"]["missing"] == {"zip": 0.1}
+    assert (out / "search.png").read_bytes()[:4] == b"\x89PNG"
+    assert "threshold" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, word", [
+    (["--budget-minutes", "0"], "--budget-minutes"),
+    (["--overlap", "1.5"], "--overlap"),
+    (["--corruption", "PROFILE"], "'nope'"),
+    (["--columns", "BAD"], "'when'"),
+])
+def test_cli_tune_bad_input_is_one_line_exit_2(tmp_path, capsys, args, word):
+    cols = tmp_path / "columns.json"
+    cols.write_text(json.dumps(COLUMNS))
+    (tmp_path / "p.json").write_text('{"missing": {"nope": 0.2}}')
+    (tmp_path / "bad.json").write_text('{"when": "date_of_birth:%Y"}')
+    args = [{"PROFILE": str(tmp_path / "p.json"), "BAD": str(tmp_path / "bad.json")}.get(a, a)
+            for a in args]
+    if "--columns" not in args:
+        args += ["--columns", str(cols)]
+    out = tmp_path / "tuned"
+    assert main(["tune", *args, "--no-progress", "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and word in err
+    assert not out.exists()
