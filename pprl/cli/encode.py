@@ -69,7 +69,11 @@ def _sources(header: list[str], schema, match: str, data: str,
 
 
 def _frame(chunk, sources: list[int | None], ids: list[str]):
-    """The chunk's records as the DataFrame encode() expects (ignored features empty)."""
+    """The chunk's records as the DataFrame encode() expects (ignored features empty).
+
+    Columns the reader factorized become categoricals, which encode() takes
+    as they are (each distinct value is checked and hashed once anyway).
+    """
     import numpy as np
     import pandas as pd
 
@@ -80,6 +84,13 @@ def _frame(chunk, sources: list[int | None], ids: list[str]):
             if blank is None:
                 blank = np.full(chunk.n, "", dtype=object)
             cols[i] = blank
+        elif isinstance(chunk.columns[j], tuple):
+            codes, uniques = chunk.columns[j]
+            try:
+                cols[i] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(
+                    pd.Index(uniques, dtype=object)), validate=False)
+            except ValueError:  # pandas' hashing took two values for one (NUL)
+                cols[i] = chunk.values(j)
         else:
             cols[i] = chunk.columns[j]
     df = pd.DataFrame(cols, copy=False)

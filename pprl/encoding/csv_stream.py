@@ -39,9 +39,11 @@ class CsvChunk:
 
     Attributes
     ----------
-    columns : list of (ndarray of object or None)
-        One array of ``str`` per header column; ``None`` for columns that
-        were not asked for.
+    columns : list
+        Per header column: an object array of ``str``; or, from the fast
+        parser, a pair ``(codes, uniques)`` -- integer codes into an object
+        array of the column's distinct values; ``None`` for columns not asked
+        for.  :meth:`values` gives the strings either way.
     n : int
         Number of records.
     first_row : int
@@ -56,6 +58,14 @@ class CsvChunk:
     end_offset: int
     first_line: int
     lines_: np.ndarray | None = None
+
+    def values(self, j: int) -> np.ndarray:
+        """Column ``j`` as an object array of ``str``."""
+        col = self.columns[j]
+        if isinstance(col, tuple):
+            codes, uniques = col
+            return uniques[codes]
+        return col
 
     def line(self, i: int) -> int:
         """The 1-based file line on which record ``i`` of this chunk ends."""
@@ -147,7 +157,11 @@ def _parse_fast(block: bytes, width: int, want: Sequence[bool], arrow):
             return None
     cols = []
     for j, w in enumerate(want):
-        cols.append(table.column(names[j]).to_numpy() if w else None)
+        if not w:
+            cols.append(None)
+            continue
+        d = table.column(names[j]).combine_chunks().dictionary_encode()
+        cols.append((d.indices.to_numpy(), d.dictionary.to_numpy(zero_copy_only=False)))
     return cols, n, lines, offsets
 
 
@@ -176,7 +190,7 @@ class CsvChunks:
     >>> p = os.path.join(d, "x.csv")
     >>> _ = open(p, "w").write('a,b\\n1,2\\n3,"4\\n5"\\n')
     >>> with CsvChunks(p) as chunks:
-    ...     [(c.columns[1].tolist(), c.line(c.n - 1)) for c in chunks]
+    ...     [(c.values(1).tolist(), c.line(c.n - 1)) for c in chunks]
     [(['2', '4\\n5'], 4)]
     """
 
@@ -317,6 +331,7 @@ def read_csv_rows(path) -> tuple[list[str], list[list[str]], list[int]]:
         rows: list[list[str]] = []
         lines: list[int] = []
         for c in chunks:
-            rows.extend(map(list, zip(*c.columns, strict=True)))
+            rows.extend(map(list, zip(*(c.values(j) for j in range(len(c.columns))),
+                                      strict=True)))
             lines.extend(c.line(i) for i in range(c.n))
         return chunks.header, rows, lines

@@ -84,12 +84,50 @@ def _as_strings(values: Sequence) -> np.ndarray:
     return out
 
 
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+class _Factorized:
+    """A column given as codes into its distinct values (from a pandas Categorical)."""
+
+    __slots__ = ("codes", "uniques")
+
+    def __init__(self, codes: np.ndarray, uniques: list[str]):
+        self.codes = codes
+        self.uniques = uniques
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, rows: slice) -> _Factorized:
+        codes = self.codes[rows]
+        if len(codes) == len(self.codes):
+            return self
+        used, inverse = np.unique(codes, return_inverse=True)
+        return _Factorized(inverse.reshape(-1), [self.uniques[i] for i in used.tolist()])
+
+
+def _column(series: pd.Series) -> np.ndarray | _Factorized:
+    """A DataFrame column as strings; a categorical one stays factorized (no copies)."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return _as_strings(np.asarray(series))
+    cat = series.array
+    codes = np.asarray(cat.codes, dtype=np.int64)
+    uniques = _as_strings(np.asarray(cat.categories, dtype=object)).tolist()
+    present = np.zeros(len(uniques) + 1, dtype=bool)  # the last slot: missing (code -1)
+    present[codes] = True
+    if present[-1] or not present[:-1].all():  # missing values become ""; unused
+        uniques.append("")                     # categories (checked for no row) go
+        codes = (np.cumsum(present) - 1)[codes]
+        uniques = [u for u, p in zip(uniques, present.tolist(), strict=True) if p]
+    return _Factorized(codes, uniques)
+
+
+def _factorize(values: np.ndarray | _Factorized) -> tuple[np.ndarray, list[str]]:
     """Codes and distinct values, in order of first appearance.
 
     ``pandas.factorize`` is fast, but its object hashing stops at a NUL
     character (it would merge "" and "\\x00"), so values with NUL take a dict.
     """
+    if isinstance(values, _Factorized):
+        return values.codes, values.uniques
     if "\x00" not in "".join(values.tolist()):
         codes, uniques = pd.factorize(values)
         return codes.astype(np.int64, copy=False), list(uniques)
@@ -137,14 +175,14 @@ def _columns(records, schema: Schema, match: str, source: str | None):
                         raise InputError(
                             f"{where}column {i} is {c!r} but the schema expects {f!r} there; "
                             "reorder the columns or match them by name (match='name')")
-            return len(records), [None if f.ignored else _as_strings(
-                np.asarray(records.iloc[:, i])) for i, f in enumerate(feats)]
+            return len(records), [None if f.ignored else _column(records.iloc[:, i])
+                                  for i, f in enumerate(feats)]
         missing = [f.identifier for f in feats if not f.ignored and f.identifier not in cols]
         if missing:
             raise InputError(f"{where}the data has no column {missing[0]!r} "
                              f"(needed by the schema; missing: {', '.join(missing)})")
-        return len(records), [None if f.ignored else _as_strings(
-            np.asarray(records[f.identifier])) for f in feats]
+        return len(records), [None if f.ignored else _column(records[f.identifier])
+                              for f in feats]
     if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
         raise InputError("The 'records' parameter of encode must be a pandas DataFrame or an "
                          f"iterable of rows. Got a {type(records).__name__} instead.")
