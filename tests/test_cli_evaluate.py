@@ -85,7 +85,7 @@ def test_missing_truth_file_and_bad_threshold(files, tmp_path, capsys):
     assert main(["evaluate", files[0], str(tmp_path / "nope.csv")]) == 2
     assert "nope.csv: file not found" in capsys.readouterr().err
     assert main(["evaluate", *files, "--threshold", "1.5"]) == 2
-    assert "'threshold'" in capsys.readouterr().err
+    assert "--threshold must be a number in [0, 1]; got 1.5" in capsys.readouterr().err
 
 
 def test_command_line_entry_point(files):
@@ -93,3 +93,59 @@ def test_command_line_entry_point(files):
                        capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["tp"] == 2
+
+
+def test_truth_keyed_by_record_ids(tmp_path, capsys):
+    m = _write(tmp_path / "m.csv", "a,b,score,a_id,b_id\n0,0,0.9,x0,y0\n1,2,0.8,x1,y2\n")
+    t = _write(tmp_path / "t.csv", "a_id,b_id\nx0,y0\nx1,y1\nx9,y9\n")
+    assert main(["evaluate", m, t]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["tp"], out["fp"], out["fn"]) == (1, 1, 2)
+
+
+def test_id_truth_needs_ids_in_matches(files, tmp_path, capsys):
+    t = _write(tmp_path / "t.csv", "a_id,b_id\nx0,y0\n")
+    assert main(["evaluate", files[0], t]) == 2
+    err = capsys.readouterr().err
+    assert "t.csv: is keyed by record IDs (a_id,b_id) but" in err and err.count("\n") == 1
+
+
+def test_id_truth_with_ids_from_the_clk_files(tmp_path, capsys):
+    import numpy as np
+
+    from pprl import write_clks
+
+    write_clks(np.zeros((3, 1), np.uint8), tmp_path / "a.json", ids=["x0", "x1", "x2"])
+    write_clks(np.zeros((3, 1), np.uint8), tmp_path / "b.json", ids=["y0", "y1", "y2"])
+    m = _write(tmp_path / "m.csv", "a,b,score\n0,0,0.9\n1,2,0.8\n")
+    t = _write(tmp_path / "t.csv", "a_id,b_id\nx0,y0\nx1,y2\nx7,y2\n")
+    argv = ["evaluate", m, t, "--clks", str(tmp_path / "a.json"), str(tmp_path / "b.json")]
+    assert main(argv) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["tp"] == 2
+    assert cap.err == ("pprl evaluate: warning: 1 of 3 truth pairs in "
+                       f"{t} name record IDs that are not in the linked files\n")
+
+
+def test_one_based_truth_is_not_silent(tmp_path, capsys):
+    m = _write(tmp_path / "m.csv", "a,b,score\n0,0,0.9\n2,2,0.8\n4,4,0.8\n")
+    t = _write(tmp_path / "t.csv", "a,b\n1,1\n3,3\n5,5\n")
+    assert main(["evaluate", m, t]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("pprl evaluate: warning: no link is a true pair")
+    assert "is the truth 1-based?" in err and err.count("\n") == 1
+
+
+def test_truth_outside_the_linked_files(tmp_path, capsys):
+    import numpy as np
+
+    from pprl import write_clks
+
+    write_clks(np.zeros((3, 1), np.uint8), tmp_path / "a.json")
+    write_clks(np.zeros((3, 1), np.uint8), tmp_path / "b.json")
+    m = _write(tmp_path / "m.csv", "a,b,score\n0,0,0.9\n1,1,0.8\n2,2,0.8\n")
+    t = _write(tmp_path / "t.csv", "a,b\n0,0\n1,1\n2,2\n3,3\n")
+    argv = ["evaluate", m, t, "--clks", str(tmp_path / "a.json"), str(tmp_path / "b.json")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("pprl evaluate: warning: 1 of 4 truth pairs in") and "1-based" in err

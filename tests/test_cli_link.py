@@ -55,7 +55,7 @@ def test_link_k_limits_per_row(tmp_path, parties):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--threshold", "1.5"], "--threshold must be in"),
+        (["--threshold", "1.5"], "--threshold must be a number in [0, 1]; got 1.5"),
         (["--threshold", "0.5", "--k", "0"], "--k must be"),
     ],
 )
@@ -94,3 +94,41 @@ def test_link_missing_output_folder(tmp_path, parties, capsys):
     assert main(["link", str(pa), str(pb), "--threshold", "0.5",
                  "-o", str(tmp_path / "nope" / "m.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_link_keeps_record_ids(tmp_path, parties, capsys):
+    a, b, _, _ = parties
+    pa, pb = tmp_path / "ia.json", tmp_path / "ib.npy"
+    write_clks(a, pa, ids=[f"a{i}" for i in range(len(a))])
+    write_clks(b, pb, ids=[f"b{i}" for i in range(len(b))])
+    out = tmp_path / "m.csv"
+    assert main(["link", str(pa), str(pb), "--threshold", "0.7", "-o", str(out),
+                 "--no-progress"]) == 0
+    got = pd.read_csv(out, dtype=str)
+    assert list(got.columns) == ["a", "b", "score", "a_id", "b_id"]
+    assert (("a" + got["a"]) == got["a_id"]).all() and (("b" + got["b"]) == got["b_id"]).all()
+    assert "warning" not in capsys.readouterr().err
+    # only one side with IDs: row numbers only, and a one-line warning
+    assert main(["link", str(pa), str(tmp_path / "b.npy"), "--threshold", "0.7", "-o",
+                 str(out), "--no-progress"]) == 0
+    assert list(pd.read_csv(out).columns) == ["a", "b", "score"]
+    warnings = [x for x in capsys.readouterr().err.splitlines() if "warning" in x]
+    assert warnings == [f"pprl link: warning: {pa} carries record IDs but {tmp_path / 'b.npy'} "
+                        "does not; matches hold row numbers only (encode both with --id-column)"]
+
+
+def test_link_warns_on_no_candidates_and_on_nearly_all_pairs(tmp_path, parties, capsys):
+    a, _, pa, _ = parties
+    other = tmp_path / "other.json"  # as if encoded with another secret
+    write_clks(np.random.default_rng(9).integers(0, 256, size=(20, 32), dtype=np.uint8), other)
+    out = tmp_path / "m.csv"
+    assert main(["link", str(pa), str(other), "--threshold", "0.9", "-o", str(out),
+                 "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert ("pprl link: warning: no pair of the 60 x 20 records scores >= 0.9; check that both "
+            "parties used the same secret and the same schema") in err
+    assert main(["link", str(pa), str(other), "--threshold", "0.1", "--solver", "none",
+                 "-o", str(out), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "of all 60 x 20 pairs at threshold 0.1; the CLKs barely discriminate" in err
+    assert sum("warning" in x for x in err.splitlines()) == 1

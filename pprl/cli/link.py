@@ -7,7 +7,8 @@ import sys
 import time
 
 from ..errors import InputError
-from ._common import add_progress_flag, check_output_path, show_progress
+from . import _scale
+from ._common import add_progress_flag, check_output_path, show_progress, threshold_arg, warn
 
 __all__ = ["add_parser", "run", "write_matches"]
 
@@ -21,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "Compare every CLK of A with every CLK of B (Sørensen–Dice), keep pairs with "
             "score >= THRESHOLD, solve a one-to-one matching and write MATCHES.csv with "
-            "header a,b,score (0-based row indices)."
+            "header a,b,score (0-based row indices), followed by a_id,b_id when both CLK "
+            "files carry record IDs (pprl encode --id-column)."
         ),
     )
     p.add_argument("clks_a", metavar="A.json", help="party A's CLKs (clkhash JSON or .npy)")
@@ -41,17 +43,43 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--backend", choices=("auto", "native", "numpy"), default="auto",
         help="similarity kernel (default: auto)",
     )
+    _scale.add_arguments(p)
     p.add_argument("-o", "--output", required=True, metavar="MATCHES.csv")
     add_progress_flag(p)
     p.set_defaults(func=run)
 
 
-def write_matches(matches, path) -> None:
-    """Write pairs atomically as CSV with header ``a,b,score`` (0-based rows)."""
+def write_matches(matches, path, ids_a=None, ids_b=None) -> None:
+    """Write pairs atomically as CSV with header ``a,b,score`` (0-based rows).
+
+    With both parties' record IDs, the columns ``a_id,b_id`` follow.
+    """
+    import numpy as np
+
     from .._atomic import atomic_open
 
+    frame = matches.to_frame()
+    if ids_a is not None and ids_b is not None:
+        frame["a_id"] = np.asarray(ids_a, dtype=object)[frame["a"].to_numpy()]
+        frame["b_id"] = np.asarray(ids_b, dtype=object)[frame["b"].to_numpy()]
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        matches.to_frame().to_csv(fh, index=False, lineterminator="\n")
+        frame.to_csv(fh, index=False, lineterminator="\n")
+
+
+#: Warn when the candidates exceed this share of all n x m pairs.
+DENSE_CANDIDATES = 0.5
+
+
+def _check_candidates(n_cands: int, n: int, m: int, threshold: float) -> None:
+    """Warn about candidate counts that mean something went wrong (never silently)."""
+    if n and m and n_cands == 0:
+        warn("link", f"no pair of the {n} x {m} records scores >= {threshold:g}; check that "
+                     "both parties used the same secret and the same schema, or lower "
+                     "--threshold")
+    elif n * m >= 100 and n_cands >= DENSE_CANDIDATES * n * m:
+        warn("link", f"{n_cands} candidates are {n_cands / (n * m):.0%} of all {n} x {m} "
+                     f"pairs at threshold {threshold:g}; the CLKs barely discriminate "
+                     "(too few features or bits, or a threshold too low)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,26 +88,34 @@ def run(args: argparse.Namespace) -> int:
     from ..linkage.similarity import candidate_pairs
 
     out = check_output_path(args.output)
-    if not 0.0 <= args.threshold <= 1.0:
-        raise InputError(f"--threshold must be in [0, 1]; got {args.threshold}")
+    threshold_arg(args.threshold)
     if args.k is not None and args.k < 1:
         raise InputError(f"--k must be a positive integer; got {args.k}")
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads must be a positive integer; got {args.threads}")
     t0 = time.perf_counter()
-    a = read_clks(args.clks_a)
-    b = read_clks(args.clks_b)
+    a, ids_a = read_clks(args.clks_a, with_ids=True)
+    b, ids_b = read_clks(args.clks_b, with_ids=True)
+    if (ids_a is None) != (ids_b is None):
+        has, lacks = (args.clks_a, args.clks_b) if ids_b is None else (args.clks_b, args.clks_a)
+        warn("link", f"{has} carries record IDs but {lacks} does not; matches hold row "
+                     "numbers only (encode both with --id-column)")
     if a.shape[0] and b.shape[0] and a.shape[1] != b.shape[1]:
         raise InputError(
             f"{args.clks_b}: CLKs have {b.shape[1] * 8} bits but {args.clks_a} has "
             f"{a.shape[1] * 8}; both parties must encode with the same schema"
         )
     t1 = time.perf_counter()
-    cands = candidate_pairs(
-        a, b, args.threshold, k=args.k, backend=args.backend, threads=args.threads,
-        progress=show_progress(args),
-    )
+    scaled = _scale.compare(args, a, b, out, show_progress(args))
+    if scaled is None:
+        cands, report = candidate_pairs(
+            a, b, args.threshold, k=args.k, backend=args.backend, threads=args.threads,
+            progress=show_progress(args),
+        ), None
+    else:
+        cands, report = scaled
     t2 = time.perf_counter()
+    _check_candidates(len(cands), a.shape[0], b.shape[0], args.threshold)
     if args.solver == "greedy":
         matches = greedy_match(cands)
     elif args.solver == "optimal":
@@ -87,7 +123,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         matches = cands
     t3 = time.perf_counter()
-    write_matches(matches, out)
+    write_matches(matches, out, ids_a, ids_b)
+    if report is not None:
+        _scale.write_sidecar(report, out, args.clks_a, args.clks_b)
+        print(_scale.describe(report), file=sys.stderr)
     t4 = time.perf_counter()
     print(
         f"pprl link: {a.shape[0]} x {b.shape[0]} records, {len(cands)} candidates "
