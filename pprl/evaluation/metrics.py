@@ -39,6 +39,7 @@ import numpy as np
 
 from .._validation import check_threshold, param_error
 from ..errors import InputError
+from ..linkage.chunks import CandidateChunks
 from ._pairs import as_pairs, check_unique, pair_keys, sorted_candidates, truth_keys
 
 __all__ = [
@@ -283,8 +284,10 @@ def threshold_curve(
 
     Parameters
     ----------
-    candidates : Candidates or DataFrame with columns a, b, score
+    candidates : Candidates, CandidateChunks or DataFrame with columns a, b, score
         Scored candidate pairs.  Pairs absent from it count as never linked.
+        Chunks on disk (``candidate_pairs(..., out_dir=...)``) are read batch
+        by batch, never whole.
     truth : pairs, optional
         All true pairs (see the module notes).  Without it the curve is
         label-free: ``n_pairs`` only.
@@ -313,6 +316,8 @@ def threshold_curve(
     func = "threshold_curve"
     if solver not in ("none", "greedy"):
         raise param_error("solver", func, "'none' or 'greedy'", solver)
+    if isinstance(candidates, CandidateChunks):
+        return _chunked_curve(candidates, truth, solver, func)
     c = sorted_candidates(candidates, func)
     keys = pair_keys(c.a, c.b)
     check_unique(keys, "candidates", func)
@@ -337,3 +342,37 @@ def threshold_curve(
         n_true = len(tkeys)
     return ThresholdCurve(thresholds=thresholds, n_pairs=n_pairs, tp=tp, n_true=n_true,
                           solver=solver)
+
+
+def _chunked_curve(chunks: CandidateChunks, truth: Any, solver: str, func: str
+                   ) -> ThresholdCurve:
+    """:func:`threshold_curve` over sorted batches: per distinct score, counts only."""
+    links = None
+    if solver == "greedy":
+        from ..linkage.matching import greedy_match
+
+        links = pair_keys(*as_pairs(greedy_match(chunks), "links", func)[:2])
+    tkeys = truth_keys(truth, func) if truth is not None else None
+    scores, kept_n, tp_n = [], [], []
+    for c in chunks.batches():
+        keys = pair_keys(c.a, c.b)
+        kept = np.isin(keys, links) if links is not None else np.ones(len(c), dtype=bool)
+        starts = np.flatnonzero(np.r_[True, np.diff(c.score) != 0])
+        scores.append(c.score[starts])
+        kept_n.append(np.add.reduceat(kept.astype(np.int64), starts))
+        if tkeys is not None:
+            tp_n.append(np.add.reduceat((kept & np.isin(keys, tkeys)).astype(np.int64), starts))
+    if scores:
+        s = np.concatenate(scores)
+        first = np.r_[True, np.diff(s) != 0]  # a score run may straddle two batches
+        group = np.cumsum(first) - 1
+        thresholds = s[first]
+        n_pairs = np.cumsum(np.bincount(group, weights=np.concatenate(kept_n)).astype(np.int64))
+        tp = (np.cumsum(np.bincount(group, weights=np.concatenate(tp_n)).astype(np.int64))
+              if tkeys is not None else None)
+    else:
+        thresholds = np.empty(0)
+        n_pairs = np.empty(0, dtype=np.int64)
+        tp = np.empty(0, dtype=np.int64) if tkeys is not None else None
+    return ThresholdCurve(thresholds=thresholds, n_pairs=n_pairs, tp=tp,
+                          n_true=None if tkeys is None else len(tkeys), solver=solver)

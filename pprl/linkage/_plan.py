@@ -34,10 +34,13 @@ TRIAL_PAIRS = 1 << 21
 TIME_PATHS_ABOVE = 1 << 24
 
 
-def tiles(n: int, m: int, threads: int) -> list[tuple[int, int]]:
-    """Blocks ``(i0, i1)`` of rows of A: enough for every thread, each at most ~TILE_PAIRS."""
+def tiles(n: int, m: int, threads: int, max_rows: int | None = None) -> list[tuple[int, int]]:
+    """Blocks ``(i0, i1)`` of rows of A: enough for every thread, each at most ~TILE_PAIRS
+    pairs to compare and at most ``max_rows`` rows (a memory bound's share)."""
     n_tiles = max(threads * 4, math.ceil(n * m / TILE_PAIRS))
     rows = max(1, math.ceil(n / n_tiles))
+    if max_rows is not None:
+        rows = min(rows, max_rows)
     return [(i, min(n, i + rows)) for i in range(0, n, rows)]
 
 

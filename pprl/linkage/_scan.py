@@ -96,15 +96,24 @@ class Collector:
 
     def add(self, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> None:
         self.found += len(a)
-        if self.flush is None and self.max_pairs is not None and self.found > self.max_pairs:
-            raise TooManyPairs(self.found)
+        if self.flush is None:
+            if self.max_pairs is not None and self.found > self.max_pairs:
+                raise TooManyPairs(self.found)
+            self._hold(a, b, s)
+            return
+        while len(a):  # fill the chunk exactly, flush it, go on with the rest
+            room = self.chunk_pairs - self._held()
+            self._hold(a[:room], b[:room], s[:room])
+            a, b, s = a[room:], b[room:], s[room:]
+            if self._held() >= self.chunk_pairs:
+                self.flush(self.sorted())
+
+    def _hold(self, a, b, s) -> None:
         if self.packing.fits:
             self.keys.append(self.packing.pack(a, b, s))
         else:
             for col, x in zip(self.cols, (a, b, s), strict=True):
                 col.append(x)
-        if self.flush is not None and self._held() >= self.chunk_pairs:
-            self.flush(self.sorted())
 
     def _held(self) -> int:
         return self.keys.n if self.packing.fits else self.cols[0].n
@@ -226,15 +235,19 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
     elif paths:
         isa = paths[0]
     info.isa = isa
-    if max_pairs is not None and flush is None and estimate_above is not None \
-            and n * m >= estimate_above:
+    budget = chunk_pairs if flush is not None else max_pairs
+    max_rows = None
+    if budget is not None and estimate_above is not None and n * m >= estimate_above:
+        # pairs per row of A, from a sample: fail fast, and keep the tiles in flight small
         sample = _plan.trial_rows(n, m)
         found = sum(len(c[0]) for i0, i1 in sample for c in run(i0, i1, isa))
-        rows = sum(i1 - i0 for i0, i1 in sample)
-        estimated = int(found * n / rows)
-        if estimated > 1.25 * max_pairs:
-            raise TooManyPairs(found, estimated)
+        per_row = found / sum(i1 - i0 for i0, i1 in sample)
+        if flush is None and per_row * n > 1.25 * budget:
+            raise TooManyPairs(found, int(per_row * n))
+        if per_row > 0:
+            max_rows = max(1, int(budget / (4 * threads * per_row)))
     packing = PairPacking(nbits, n, m)
     collector = Collector(packing, pa, pb, max_pairs, flush, chunk_pairs)
-    _run_tiles(run, _plan.tiles(n, m, threads), threads, progress, n, collector.add, isa)
+    tiles = _plan.tiles(n, m, threads, max_rows)
+    _run_tiles(run, tiles, threads, progress, n, collector.add, isa)
     return collector.close()

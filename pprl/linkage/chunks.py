@@ -34,7 +34,8 @@ _COLUMNS = ("a", "b", "score")
 class ChunkWriter:
     """Writes sorted chunks into ``out_dir``; the manifest last, so a folder is complete or absent.
 
-    On :meth:`abort` (any failure of the scan) every file written is removed.
+    On :meth:`abort` (any failure of the scan) every file written is removed,
+    and the folder too when this writer created it.
     """
 
     def __init__(self, out_dir, n_a: int, n_b: int, threshold: float, k: int | None,
@@ -47,6 +48,7 @@ class ChunkWriter:
                 f"{func}: out_dir {str(self.path)!r} already holds candidate chunks; "
                 "give an empty or new folder (or remove them first)."
             )
+        self.created = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
         self.meta = {"format": _FORMAT, "version": 1, "n_a": int(n_a), "n_b": int(n_b),
                      "threshold": float(threshold), "k": k, "pairs": 0, "chunks": []}
@@ -75,6 +77,9 @@ class ChunkWriter:
         for p in self.written:
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
+        if self.created:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()  # only when empty: never anything else's files
 
 
 class CandidateChunks:
@@ -152,7 +157,7 @@ class CandidateChunks:
         """
         chunks = [self.chunk(i) for i in range(self.n_chunks)]
         pos = [0] * len(chunks)
-        win = max(1024, size // max(1, len(chunks)))
+        win = max(1, size // max(1, len(chunks)))
         while True:
             spans, frontier = [], None
             for i, c in enumerate(chunks):
