@@ -15,5 +15,13 @@ from __future__ import annotations
 from .frequency import frequency_attack
 from .graph import graph_attack
 from .guesses import AttackScore, Guesses, score_guesses
+from .pattern import pattern_attack
 
-__all__ = ["AttackScore", "Guesses", "frequency_attack", "graph_attack", "score_guesses"]
+__all__ = [
+    "AttackScore",
+    "Guesses",
+    "frequency_attack",
+    "graph_attack",
+    "pattern_attack",
+    "score_guesses",
+]
