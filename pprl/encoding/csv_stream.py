@@ -275,21 +275,54 @@ class CsvChunks:
             rest = data[cut:]
             yield data[:cut], False
 
-    def __iter__(self) -> Iterator[CsvChunk]:
+    def _parsed(self) -> Iterator[tuple[bytes, bool, object, bool]]:
+        """Blocks with their fast parse, each read and parsed on a helper thread.
+
+        pyarrow parses without the GIL, so the next block is read and parsed
+        while the caller encodes this one.  Yields ``(block, at_eof, fast,
+        utf8_ok)``; ``fast`` is None where the exact parser must be used.
+        """
         arrow = _arrow()
+        width = len(self.header)
+        want = list(self._want)
+        blocks = self._blocks()
+
+        def work():
+            item = next(blocks, None)
+            if item is None:
+                return None
+            block, at_eof = item
+            fast = _parse_fast(block, width, want, arrow)
+            ok = True
+            if fast is not None and not all(want):  # pyarrow checked only what it read
+                try:
+                    block.decode("utf-8")
+                except UnicodeDecodeError:
+                    ok = False
+            return block, at_eof, fast, ok
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="pprl-csv") as pool:
+            future = pool.submit(work)
+            while (item := future.result()) is not None:
+                future = pool.submit(work)
+                yield item
+
+    def __iter__(self) -> Iterator[CsvChunk]:
         width = len(self.header)
         line = 2
         row = 0
         pending = b""
+        parsed = self._parsed()
         try:
-            for block, at_eof in self._blocks():
+            for block, at_eof, fast, utf8_ok in parsed:
                 self._offset += len(block)
                 if pending:
-                    block, pending = pending + block, b""
-                fast = _parse_fast(block, width, self._want, arrow)
+                    block, pending, fast = pending + block, b"", None
+                if not utf8_ok:
+                    _utf8(block, self.path, line)
                 if fast is not None:
-                    if not all(self._want):  # pyarrow checked only the columns it read
-                        _utf8(block, self.path, line)
                     cols, n, nlines, offsets = fast
                     lines = None if offsets is None else line + offsets
                 else:
@@ -315,6 +348,7 @@ class CsvChunks:
             if pending:  # only if the last block ended inside quotes: raise its error
                 _parse_exact(_utf8(pending, self.path, line), self.path, line, width, True)
         finally:
+            parsed.close()  # waits for the helper thread before the file is closed
             self.close()
 
 
