@@ -85,6 +85,9 @@ class InvalidRecordError(InputError):
         The column (feature identifier) holding the bad value.
     source : str or None
         The file the record came from, if any.
+    value : str or None
+        The offending value, when known.  It is never part of the message
+        (plaintext is shown only where the user asks for it).
     """
 
     def __init__(
@@ -94,10 +97,12 @@ class InvalidRecordError(InputError):
         row: int | None = None,
         column: str | None = None,
         source: str | None = None,
+        value: str | None = None,
     ):
         self.row = row
         self.column = column
         self.source = source
+        self.value = value
         self.reason = message
         parts = []
         if source:

@@ -210,3 +210,36 @@ def test_golden_clks():
 
     got = clks_to_base64(encode(rows, GOLDEN / "schema.json", GOLDEN_SECRET, progress=False))
     assert got == expected
+
+
+def test_missing_policy_drops_only_the_bad_fields(schema, clks):
+    rows = [list(r) for r in ROWS]
+    rows[1][COLS.index("date_of_birth")] = "19450493"
+    rows[1][COLS.index("sex")] = "?"
+    res = encode_with_mask(rows, schema, SECRET, progress=False, invalid="missing")
+    assert res.valid.all() and res.n_invalid == 0
+    assert res.invalid_by_column == {"sex": 1, "date_of_birth": 1}
+    assert res.issues[["row", "column"]].values.tolist() == [[1, "sex"], [1, "date_of_birth"]]
+    assert res.issues["value"].tolist() == ["?", "19450493"]
+    # the row is encoded as if the two fields were empty; the other rows are untouched
+    blank = [list(r) for r in ROWS]
+    blank[1][COLS.index("date_of_birth")] = blank[1][COLS.index("sex")] = ""
+    assert np.array_equal(res.clks, encode(blank, schema, SECRET, progress=False))
+    assert np.array_equal(res.clks[[0, 2, 3]], clks[[0, 2, 3]])
+    with pytest.raises(InvalidRecordError) as err:
+        encode_with_mask(rows, schema, SECRET, progress=False, invalid="error")
+    assert err.value.value == "?" and "?" not in str(err.value)  # the value stays out
+    with pytest.raises(InputError, match="'invalid' parameter"):
+        encode_with_mask(rows, schema, SECRET, progress=False, invalid="ignore")
+
+
+@pytest.mark.parametrize("column, value", [("sex", "zq"), ("date_of_birth", "1980-02-31"),
+                                           ("date_of_birth", "19800102x"),
+                                           ("street_number", "9" * 17)])
+def test_problem_messages_never_quote_the_value(schema, column, value):
+    rows = [list(r) for r in ROWS]
+    rows[2][COLS.index(column)] = value
+    res = encode_with_mask(rows, schema, SECRET, progress=False)
+    (reason,) = res.issues["reason"].tolist()
+    assert value not in reason and value not in str(res.problems[0])
+    assert res.problems[0].value == value

@@ -41,6 +41,8 @@ from .tokenize import numeric_tokens, tokenize_batch
 __all__ = ["encode", "encode_with_mask", "EncodeResult"]
 
 _MAX_PROBLEMS = 1000
+#: What to do with a value that breaks the schema (see :func:`encode_with_mask`).
+INVALID_POLICIES = ("error", "skip", "missing")
 
 
 @dataclass(frozen=True)
@@ -50,19 +52,26 @@ class EncodeResult:
     Attributes
     ----------
     clks : ndarray of uint8, shape (n, l // 8)
-        Invalid rows are all zero, so row indices never shift.
+        Skipped rows are all zero, so row indices never shift.
     valid : ndarray of bool, shape (n,)
-        False for rows with a value that breaks the schema.
+        False for skipped rows (``invalid="skip"``); all True with
+        ``invalid="missing"``, where only the bad fields are left out.
     problems : tuple of InvalidRecordError
-        The first problem of each invalid row, in row order (at most 1000).
+        The first problem of each affected row, in row order (at most 1000);
+        each carries the offending ``value`` outside its message.
     invalid_by_column : dict of str to int
-        How many rows were invalid because of each column.
+        ``"skip"``: skipped rows by the column of their first problem;
+        ``"missing"``: fields left out, by column.
+    issues : pandas.DataFrame
+        Every bad cell, in row then column order: ``row`` (0-based),
+        ``column``, ``reason`` (never quotes the value) and ``value``.
     """
 
     clks: np.ndarray
     valid: np.ndarray
     problems: tuple[InvalidRecordError, ...] = ()
     invalid_by_column: dict[str, int] = field(default_factory=dict)
+    issues: pd.DataFrame | None = None
 
     @property
     def n_invalid(self) -> int:
@@ -281,7 +290,11 @@ class _FeatureEncoder:
         return out
 
 
-def _encode(records, schema, secret, *, match, progress, chunk_size, source, skip):
+def _encode(records, schema, secret, *, match, progress, chunk_size, source, invalid):
+    if invalid not in INVALID_POLICIES:
+        raise InputError(f"The 'invalid' parameter of encode_with_mask must be one of "
+                         f"{', '.join(map(repr, INVALID_POLICIES))}. Got {invalid!r} instead.")
+    skip = invalid != "error"
     schema = load_schema(schema)
     secret = _check_secret(secret)
     if not isinstance(chunk_size, int) or chunk_size < 1:
@@ -300,8 +313,9 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
     width = schema.clk_l // 8
     clks = np.zeros((n, width), dtype=np.uint8)
     valid = np.ones(n, dtype=bool)
-    first_bad: dict[int, tuple[int, str, str]] = {}  # row -> (feature index, column, message)
-    earliest: tuple[int, str, str] | None = None  # first bad (row, column, message), no skip
+    # every bad cell: (rows, feature index, reasons, values) per chunk and feature
+    cells: list[tuple[np.ndarray, int, list[str], list[str]]] = []
+    earliest = None  # first bad (row, column, message, value) when invalid="error"
     bar = None
     if progress and n:
         from tqdm.auto import tqdm
@@ -330,8 +344,9 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
                             continue
                         try:
                             numeric_tokens(v, comp)
-                        except ValueError as exc:
-                            problems[u] = f"{exc} (hashing.comparison is numeric)"
+                        except ValueError:
+                            problems[u] = ("expected a finite number (hashing.comparison is "
+                                           "numeric)")
                 if problems:
                     bad_u = np.fromiter(problems, dtype=np.int64)
                     is_bad = np.zeros(len(uniques), dtype=bool)
@@ -341,12 +356,12 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
                     if not skip:  # remember the earliest bad row; raise after all columns
                         r = int(bad_rows[0])
                         if earliest is None or start + r < earliest[0]:
-                            earliest = (start + r, ident, problems[int(codes[r])])
+                            u = int(codes[r])
+                            earliest = (start + r, ident, problems[u], uniques[u])
                         continue
-                    for r in bad_rows.tolist():
-                        row = start + r
-                        if row not in first_bad:
-                            first_bad[row] = (fi, ident, problems[int(codes[r])])
+                    bad_codes = codes[bad_rows].tolist()
+                    cells.append((bad_rows + start, fi, [problems[u] for u in bad_codes],
+                                  [uniques[u] for u in bad_codes]))
                     formatted = ["" if v is None else v for v in formatted]
                 if salts is not None and fi != salt_fi:  # one mask per (value, salt)
                     pair, codes = np.unique(codes * len(salts[1]) + salts[0],
@@ -359,8 +374,9 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
                 masks = masks.view(np.uint64) if acc64 is not acc else masks
                 acc64 |= masks[codes]
             if earliest is not None:
-                row, ident, message = earliest
-                raise InvalidRecordError(message, row=row, column=ident, source=source)
+                row, ident, message, value = earliest
+                raise InvalidRecordError(message, row=row, column=ident, source=source,
+                                         value=value)
             acc = xor_fold(acc, schema.xor_folds)
             clks[start:stop] = apply_hardening(acc, schema.hardening, harden_keys)
             if bar is not None:
@@ -368,18 +384,37 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, ski
     finally:
         if bar is not None:
             bar.close()
+    issues = _issues(cells, schema)
     problems_out: list[InvalidRecordError] = []
     by_col: Counter = Counter()
-    if first_bad:
-        bad_rows = np.fromiter(sorted(first_bad), dtype=np.int64)
-        valid[bad_rows] = False
-        clks[bad_rows] = 0
-        for row in bad_rows.tolist():
-            _, col, msg = first_bad[row]
-            by_col[col] += 1
-            if len(problems_out) < _MAX_PROBLEMS:
-                problems_out.append(InvalidRecordError(msg, row=row, column=col, source=source))
-    return clks, valid, tuple(problems_out), dict(by_col)
+    if len(issues):
+        first = issues.drop_duplicates("row")
+        if invalid == "skip":
+            bad_rows = first["row"].to_numpy()
+            valid[bad_rows] = False
+            clks[bad_rows] = 0
+            by_col.update(first["column"].tolist())
+        else:
+            by_col.update(issues["column"].tolist())
+        for row, col, msg, value in first.head(_MAX_PROBLEMS).itertuples(index=False):
+            problems_out.append(InvalidRecordError(msg, row=row, column=col, source=source,
+                                                   value=value))
+    return clks, valid, tuple(problems_out), dict(by_col), issues
+
+
+def _issues(cells, schema) -> pd.DataFrame:
+    """Every bad cell, by row and then column order: row, column, reason, value."""
+    if not cells:
+        return pd.DataFrame({"row": np.zeros(0, np.int64), "column": [], "reason": [],
+                             "value": []})
+    rows = np.concatenate([c[0] for c in cells]).astype(np.int64)
+    fis = np.concatenate([np.full(len(c[0]), c[1], dtype=np.int64) for c in cells])
+    reasons = np.array([m for c in cells for m in c[2]], dtype=object)
+    values = np.array([v for c in cells for v in c[3]], dtype=object)
+    order = np.lexsort((fis, rows))
+    idents = np.array(schema.identifiers, dtype=object)
+    return pd.DataFrame({"row": rows[order], "column": idents[fis[order]],
+                         "reason": reasons[order], "value": values[order]})
 
 
 def encode(
@@ -438,8 +473,8 @@ def encode(
     >>> encode([row], person_schema(), b"secret", progress=False).shape
     (1, 128)
     """
-    clks, _, _, _ = _encode(records, schema, secret, match=match, progress=progress,
-                            chunk_size=chunk_size, source=source, skip=False)
+    clks = _encode(records, schema, secret, match=match, progress=progress,
+                   chunk_size=chunk_size, source=source, invalid="error")[0]
     return clks
 
 
@@ -452,13 +487,21 @@ def encode_with_mask(
     progress: bool = True,
     chunk_size: int = 100_000,
     source: str | None = None,
+    invalid: str = "skip",
 ) -> EncodeResult:
     """Encode records, marking rows that break the schema instead of raising.
 
-    Same parameters as :func:`encode`.  Rows with an invalid value get an
-    all-zero CLK and ``valid[i] = False``; they stay in place so row indices
-    never shift.  Structural problems (a row with the wrong number of fields,
-    missing columns) still raise.
+    Same parameters as :func:`encode`, plus ``invalid``, the policy for a
+    value that breaks the schema:
+
+    * ``"skip"`` (default): the row gets an all-zero CLK and
+      ``valid[i] = False``; it stays in place so row indices never shift;
+    * ``"missing"``: only the bad field is treated as missing (it sets no
+      bits), so the rest of the record still links;
+    * ``"error"``: raise :class:`InvalidRecordError`, as :func:`encode` does.
+
+    Structural problems (a row with the wrong number of fields, missing
+    columns) always raise.
 
     Returns
     -------
@@ -472,9 +515,16 @@ def encode_with_mask(
     >>> res = encode_with_mask(rows, person_schema(), b"secret", progress=False)
     >>> res.n_invalid, res.invalid_by_column
     (1, {'sex': 1})
+    >>> res = encode_with_mask(rows, person_schema(), b"secret", progress=False,
+    ...                        invalid="missing")
+    >>> res.n_invalid, res.invalid_by_column, res.clks.any()
+    (0, {'sex': 1}, np.True_)
+    >>> res.issues[["row", "column", "reason"]].to_dict("records")
+    [{'row': 0, 'column': 'sex', 'reason': "expected one of 'f', 'm' (format.values)"}]
     """
-    clks, valid, problems, by_col = _encode(records, schema, secret, match=match,
-                                            progress=progress, chunk_size=chunk_size,
-                                            source=source, skip=True)
-    return EncodeResult(clks=clks, valid=valid, problems=problems, invalid_by_column=by_col)
+    clks, valid, problems, by_col, issues = _encode(
+        records, schema, secret, match=match, progress=progress, chunk_size=chunk_size,
+        source=source, invalid=invalid)
+    return EncodeResult(clks=clks, valid=valid, problems=problems, invalid_by_column=by_col,
+                        issues=issues)
 

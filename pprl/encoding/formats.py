@@ -1,6 +1,8 @@
 """Check values against a feature's format and normalise them for hashing.
 
-Works on distinct values (the encoder deduplicates first).  A value equal to
+Works on distinct values (the encoder deduplicates first).  Problem messages
+never quote the value (the caller holds it and shows it only when asked):
+they say which rule failed and what was expected.  A value equal to
 the feature's missing-value sentinel is neither checked nor formatted: it is
 replaced by ``replaceWith``.  Otherwise integers are hashed as
 ``str(int(value))`` and dates as ``YYYYMMDD``; strings and enums as they are.
@@ -21,30 +23,26 @@ __all__ = ["check_and_format"]
 _DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
-def _show(v: str) -> str:
-    return repr(v if len(v) <= 40 else v[:37] + "...")
-
-
 def _check_string(fmt: StringFormat, encoding: str, v: str) -> str | None:
     if not v.isascii():
         try:
             v.encode(encoding)
         except UnicodeEncodeError:
-            return f"cannot be encoded as {encoding} (format.encoding), got {_show(v)}"
+            return f"cannot be encoded as {encoding} (format.encoding)"
     if fmt.pattern is not None:
         if _compiled(fmt.pattern).fullmatch(v) is None:
-            return f"does not match the pattern {fmt.pattern!r} (format.pattern), got {_show(v)}"
+            return f"does not match the pattern {fmt.pattern!r} (format.pattern)"
         return None
     if fmt.min_length is not None and len(v) < fmt.min_length:
         return (f"expected at least {fmt.min_length} characters (format.minLength), "
-                f"got {len(v)} in {_show(v)}")
+                f"got {len(v)}")
     if fmt.max_length is not None and len(v) > fmt.max_length:
         return (f"expected at most {fmt.max_length} characters (format.maxLength), "
-                f"got {len(v)} in {_show(v)}")
+                f"got {len(v)}")
     if fmt.case == "upper" and v.upper() != v:
-        return f"expected upper case (format.case), got {_show(v)}"
+        return "expected upper case (format.case)"
     if fmt.case == "lower" and v.lower() != v:
-        return f"expected lower case (format.case), got {_show(v)}"
+        return "expected lower case (format.case)"
     return None
 
 
@@ -64,7 +62,7 @@ def _encodable(encoding: str, v: str) -> str | None:
     try:
         v.encode(encoding)
     except UnicodeEncodeError:
-        return f"cannot be encoded as {encoding}, got {_show(v)}"
+        return f"cannot be encoded as {encoding}"
     return None
 
 
@@ -72,11 +70,11 @@ def _integer(fmt: IntegerFormat, v: str) -> tuple[str | None, str | None]:
     try:
         x = int(v, 10)
     except ValueError:
-        return None, f"expected a base-10 integer (format.type), got {_show(v)}"
+        return None, "expected a base-10 integer (format.type)"
     if fmt.minimum is not None and x < fmt.minimum:
-        return None, f"expected at least {fmt.minimum} (format.minimum), got {x}"
+        return None, f"expected at least {fmt.minimum} (format.minimum)"
     if fmt.maximum is not None and x > fmt.maximum:
-        return None, f"expected at most {fmt.maximum} (format.maximum), got {x}"
+        return None, f"expected at most {fmt.maximum} (format.maximum)"
     return str(x), None
 
 
@@ -84,8 +82,14 @@ def _date_slow(fmt: str, v: str) -> tuple[str | None, str | None]:
     try:
         return datetime.strptime(v, fmt).strftime("%Y%m%d"), None
     except ValueError as exc:
-        return None, (f"expected a date in the format {fmt!r} (format.format), "
-                      f"got {_show(v)} ({exc})")
+        detail = str(exc)
+        if detail.startswith("unconverted data remains"):
+            detail = " (extra characters at the end)"
+        elif "'" in detail or not detail:  # strptime quotes the value: never repeat it
+            detail = ""
+        else:
+            detail = f" ({detail})"
+        return None, f"expected a date in the format {fmt!r} (format.format){detail}"
 
 
 def _dates(fmt: str, values: Sequence[str], out: list, problems: dict, idx: list[int]) -> None:
@@ -207,5 +211,5 @@ def check_and_format(feature: Feature, values: Sequence[str]) -> tuple[list, dic
                 out[i] = v
             else:
                 shown = ", ".join(repr(a) for a in fmt.values[:10])
-                problems[i] = f"expected one of {shown} (format.values), got {_show(v)}"
+                problems[i] = f"expected one of {shown} (format.values)"
     return out, problems
