@@ -5,6 +5,7 @@ import matplotlib or ipywidgets either: they load when something is drawn
 or a widget is built.
 
 * :mod:`pprl.viz.plots` -- Display objects (``from_...(...)``, ``.plot(ax=None)``).
+* :mod:`pprl.viz.privacy` -- :class:`FrontierDisplay`, the privacy-utility frontier.
 * :mod:`pprl.viz.widgets` -- the threshold and parameter explorers.
 """
 
@@ -18,6 +19,7 @@ from .plots import (
     ScoreHistogramDisplay,
     ThresholdMetricsDisplay,
 )
+from .privacy import FrontierDisplay
 
 __all__ = [
     "PrecisionRecallDisplay",
@@ -26,4 +28,5 @@ __all__ = [
     "ParameterHeatmapDisplay",
     "PopcountDisplay",
     "CorruptionRecallDisplay",
+    "FrontierDisplay",
 ]

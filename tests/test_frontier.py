@@ -1,0 +1,158 @@
+"""The privacy-utility frontier, its display, and the explorer's attack readout."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pprl
+from pprl.encoding.schema import PERSON_SCHEMA_PATH
+from pprl.errors import InputError, SchemaError
+from pprl.evaluation.explore import EncodingParams, ExplorerModel
+from pprl.privacy.frontier import (
+    FrontierResult,
+    frontier,
+    pareto_mask,
+    reidentification_rate,
+    with_hardening,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return pprl.make_dataset(80, overlap=1.0, rng=5)
+
+
+def nearest_attack(calls):
+    """A stand-in attacker who (unrealistically) holds the secret: re-encodes the
+    plaintext and guesses the most similar CLK -- hardening that keeps linkage
+    keeps this attack working, salting included."""
+
+    def attack(clks, plaintext, schema):
+        calls.append(json.dumps(schema["clkConfig"].get("hardening", [])))
+        enc = pprl.encode(plaintext, schema, b"frontier-secret", match="name", progress=False)
+        best = pprl.dice_matrix(clks, enc).argmax(axis=1)
+        return pd.DataFrame({"clk_row": np.arange(len(clks)), "plaintext_row": best})
+
+    return attack
+
+
+def test_frontier_measures_every_setting(data):
+    calls: list[str] = []
+    settings = {"none": [], "balance": [{"kind": "balance"}],
+                "blip 0.3": [{"kind": "blip", "probability": 0.3}]}
+    res = frontier(settings, data=data, attack=nearest_attack(calls),
+                   secret=b"frontier-secret", progress=False)
+    assert isinstance(res, FrontierResult)
+    t = res.table
+    assert t["setting"].tolist() == list(settings)
+    assert calls == [json.dumps(s) for s in settings.values()]
+    assert set(t.columns) >= {"f1", "threshold", "reidentification", "guess_precision",
+                              "pareto", "hardening"}
+    assert ((t["f1"] > 0) & (t["f1"] <= 1)).all()
+    # heavy bit flipping costs linkage quality and this attack's success
+    none, blip = t.iloc[0], t.iloc[2]
+    assert none["f1"] > blip["f1"] and none["reidentification"] > blip["reidentification"]
+    assert none["reidentification"] > 0.8
+    assert t["pareto"].tolist() == pareto_mask(t["f1"], t["reidentification"]).tolist()
+    assert res.front["reidentification"].is_monotonic_increasing
+
+
+def test_frontier_validates_all_settings_first(data):
+    calls: list[str] = []
+    with pytest.raises(SchemaError, match=r"hardening\[0\]\.taps"):
+        frontier({"ok": [], "bad": [{"kind": "diffusion", "taps": 0}]}, data=data,
+                 attack=nearest_attack(calls), progress=False)
+    assert calls == []
+    with pytest.raises(InputError, match="empty"):
+        frontier({}, data=data, attack=nearest_attack(calls), progress=False)
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=12))
+def test_pareto_front_is_exactly_the_undominated_points(points):
+    f, r = np.array(points).T
+    mask = pareto_mask(f, r)
+    assert mask.any()
+    for i in range(len(f)):
+        dominated = any(f[j] >= f[i] and r[j] <= r[i] and (f[j] > f[i] or r[j] < r[i])
+                        for j in range(len(f)))
+        assert mask[i] == (not dominated)
+
+
+def test_reidentification_rate_counts_true_guesses():
+    g = pd.DataFrame({"clk_row": [0, 1, 2], "plaintext_row": [0, 5, 2]})
+    assert reidentification_rate(g, [[0, 0], [1, 1], [2, 2], [3, 3]], 4) == (0.5, 2 / 3)
+    assert reidentification_rate(np.zeros((0, 2)), [[0, 0]], 1) == (0.0, 0.0)
+
+
+def test_with_hardening_replaces_or_removes_the_steps():
+    doc = {"clkConfig": {"l": 64, "hardening": [{"kind": "rule90"}]}}
+    assert "hardening" not in with_hardening(doc, [])["clkConfig"]
+    assert with_hardening(doc, [{"kind": "balance"}])["clkConfig"]["hardening"] == [
+        {"kind": "balance"}]
+    assert doc["clkConfig"]["hardening"] == [{"kind": "rule90"}]  # not changed in place
+
+
+def test_frontier_display_marks_the_front():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from pprl.viz import FrontierDisplay
+
+    table = pd.DataFrame({"setting": ["a", "b", "c"], "f1": [0.99, 0.95, 0.9],
+                          "reidentification": [0.9, 0.02, 0.5],
+                          "pareto": [True, True, False]})
+    disp = FrontierDisplay.from_frontier(FrontierResult(table, 3, 1.0)).plot()
+    assert disp.front_points_.get_offsets().shape == (2, 2)
+    assert disp.points_.get_offsets().shape == (1, 2)
+    xs, ys = disp.front_.get_data()
+    assert list(xs) == [0.02, 0.9] and list(ys) == [0.95, 0.99]
+    assert "graph attack" in disp.ax_.get_xlabel()
+    import matplotlib.pyplot as plt
+
+    plt.close(disp.figure_)
+
+
+# --- the parameter explorer with hardening and an attack ----------------------------
+
+
+def test_explorer_hardening_is_byte_identical_to_encode(data):
+    a, b = data.parties
+    model = ExplorerModel(a, b, data.truth, secret=b"explorer", rng=0)
+    with open(PERSON_SCHEMA_PATH, encoding="utf-8") as fh:
+        base = json.load(fh)
+    for steps in ([{"kind": "balance"}, {"kind": "diffusion", "taps": 3}],
+                  [{"kind": "salt", "field": "date_of_birth", "prefix": 4}],
+                  [{"kind": "blip", "probability": 0.05}, {"kind": "xor_fold"}]):
+        params = EncodingParams(l=512, hardening=json.dumps(steps))
+        got_a, got_b = model.encode(params)
+        doc = with_hardening(base, steps)
+        doc["clkConfig"]["l"] = 512
+        want = pprl.encode(a, doc, b"explorer", match="name", progress=False)
+        assert np.array_equal(got_a, want), steps
+    with pytest.raises(InputError, match="hardening"):
+        model.encode(EncodingParams(hardening="not json"))
+
+
+def test_explorer_reads_out_the_attack_once_per_setting(data):
+    a, b = data.parties
+    calls: list[str] = []
+    model = ExplorerModel(a, b, data.truth, secret=b"frontier-secret",
+                          attack=nearest_attack(calls), attack_records=40, rng=0)
+    r = model.evaluate(EncodingParams())
+    assert r.reidentification is not None and r.reidentification > 0.8
+    assert "attack" in r.seconds
+    again = model.evaluate(EncodingParams())
+    assert again is r and len(calls) == 1
+    noisy = model.evaluate(EncodingParams(hardening='[{"kind": "blip", "probability": 0.3}]'))
+    assert noisy.reidentification < r.reidentification
+    assert len(calls) == 2
+    assert ExplorerModel(a, b, data.truth, rng=0).evaluate().reidentification is None
+    with pytest.raises(InputError, match="attack_records"):
+        ExplorerModel(a, b, data.truth, attack_records=0)
