@@ -171,8 +171,9 @@ class CsvChunks:
     Parameters
     ----------
     path : path-like
-    block_bytes : int, default 8 MiB
-        Bytes read at a time (whole lines); memory grows with it.
+    block_bytes : int, optional
+        Bytes read at a time (default 8 MiB; whole lines are parsed, so a
+        block grows to the end of a line); memory grows with it.
     columns : sequence of bool, optional
         Which header columns to return (default: all); the others are still
         checked for their number of fields.
@@ -194,9 +195,9 @@ class CsvChunks:
     [(['2', '4\\n5'], 4)]
     """
 
-    def __init__(self, path, *, block_bytes: int = _BLOCK_BYTES, columns=None):
+    def __init__(self, path, *, block_bytes: int | None = None, columns=None):
         self.path = str(path)
-        self._block = max(1, int(block_bytes))
+        self._block = max(1, int(_BLOCK_BYTES if block_bytes is None else block_bytes))
         p = Path(path)
         try:
             self._fh = open(p, "rb")  # noqa: SIM115 - closed by close() / the iterator
@@ -258,22 +259,32 @@ class CsvChunks:
         self.close()
 
     def _blocks(self) -> Iterator[tuple[bytes, bool]]:
-        """Blocks of whole lines, and whether the block reaches the end of the file."""
-        rest = self._rest
-        self._rest = b""
+        """Blocks of at most ``block_bytes`` whole lines (or one longer line), and
+        whether the block reaches the end of the file."""
+        size = self._block
+        buf, self._rest = self._rest, b""
+        eof = False
         while True:
-            data = self._fh.read(self._block)
-            if not data:
-                if rest:
-                    yield rest, True
+            while not eof and len(buf) <= size:
+                more = self._fh.read(size)
+                eof = not more
+                buf += more
+            if not buf:
                 return
-            data = rest + data
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                rest = data
+            if eof and len(buf) <= size:
+                yield buf, True
+                return
+            cut = buf.rfind(b"\n", 0, size) + 1 or buf.find(b"\n", size) + 1
+            if cut == 0:  # one line longer than the buffer: read on
+                if eof:
+                    yield buf, True
+                    return
+                more = self._fh.read(size)
+                eof = not more
+                buf += more
                 continue
-            rest = data[cut:]
-            yield data[:cut], False
+            yield buf[:cut], False
+            buf = buf[cut:]
 
     def _parsed(self) -> Iterator[tuple[bytes, bool, object, bool]]:
         """Blocks with their fast parse, each read and parsed on a helper thread.
