@@ -40,6 +40,7 @@ __all__ = [
     "read_clks",
     "write_clks",
     "ids_sidecar",
+    "write_ids_sidecar",
     "clks_from_bitarrays",
     "clks_to_bitarrays",
 ]
@@ -147,6 +148,18 @@ def ids_sidecar(path: str | os.PathLike[str]) -> Path:
     """The file holding the record IDs of a ``.npy`` CLK file: ``X.npy`` -> ``X.ids.json``."""
     p = Path(path)
     return p.with_name(f"{p.stem}.ids.json")
+
+
+def write_ids_sidecar(path: str | os.PathLike[str], ids: Sequence[str] | None) -> None:
+    """Write the ``.ids.json`` sidecar of the ``.npy`` file ``path`` (remove it if no IDs)."""
+    side = ids_sidecar(path)
+    if ids is None:
+        if side.exists():
+            side.unlink()
+        return
+    with atomic_open(side, "w", encoding="utf-8") as fh:
+        json.dump({"ids": [str(v) for v in ids]}, fh, ensure_ascii=False)
+        fh.write("\n")
 
 
 def _check_ids(ids, n: int, source: str, where: str = "ids") -> list[str]:
@@ -268,13 +281,7 @@ def write_clks(
             raise InputError(f"The 'ids' parameter of write_clks must hold one ID per CLK. "
                              f"Got {len(id_list)} IDs for {clks.shape[0]} CLKs instead.")
     if kind == "npy":
-        side = ids_sidecar(p)
-        if id_list is not None:
-            with atomic_open(side, "w", encoding="utf-8") as fh:
-                json.dump({"ids": id_list}, fh, ensure_ascii=False)
-                fh.write("\n")
-        elif side.exists():
-            side.unlink()
+        write_ids_sidecar(p, id_list)
         with atomic_open(p, "wb") as fh:
             np.save(fh, clks, allow_pickle=False)
         return

@@ -54,7 +54,8 @@ def test_encode_json_and_summary(files, capsys):
     assert rc == 0
     expected = encode(ROWS, person_schema(), SECRET, progress=False)
     assert np.array_equal(read_clks(out), expected)
-    assert set(json.loads(out.read_text())) == {"clks"}
+    # the schema's ignored rec_id column is unique: its values are kept as record IDs
+    assert json.loads(out.read_text())["ids"] == ["a1", "b2", "c3"]
     lines = err.strip().splitlines()
     assert len(lines) == 1
     mean = np.bitwise_count(expected).sum(axis=1).mean()
@@ -117,14 +118,79 @@ def test_invalid_value_stops_or_is_skipped(files, capsys):
     rc, _, err = run(["encode", str(data), str(PERSON_SCHEMA_PATH), "--secret-file", key,
                       "-o", str(out), "--no-progress"], capsys)
     assert rc == 2 and not out.exists()
-    assert "row 1, column 'sex'" in err and "(line 3)" in err and "--skip-invalid" in err
-    assert len(err.strip().splitlines()) == 1
+    assert "row 1, column 'sex'" in err and "(line 3)" in err and "--invalid skip" in err
+    assert len(err.strip().splitlines()) == 1 and "male" not in err  # no value unless asked
+    rc, _, err = run(["encode", str(data), str(PERSON_SCHEMA_PATH), "--secret-file", key,
+                      "-o", str(out), "--no-progress", "--show-values"], capsys)
+    assert rc == 2 and "got 'male'" in err
     rc, _, err = run(["encode", str(data), str(PERSON_SCHEMA_PATH), "--secret-file", key,
                       "-o", str(out), "--no-progress", "--skip-invalid"], capsys)
     assert rc == 0
     clks = read_clks(out)
     assert clks.shape[0] == 3 and not clks[1].any() and clks[0].any()
     assert "1 invalid rows" in err and "sex: 1" in err
+    assert "pprl encode: warning: --skip-invalid is deprecated; use --invalid skip" in err
+
+
+@pytest.mark.parametrize("show", [False, True])
+def test_invalid_missing_keeps_the_rest_and_reports_every_field(files, capsys, show):
+    tmp, _, key = files
+    rows = [list(r) for r in ROWS]
+    rows[1][3] = "male"
+    rows[1][4] = "19450493"
+    rows[2][3] = "?"
+    data = write_csv(tmp / "p.csv", rows)
+    out, report = tmp / "clks.npy", tmp / "bad.csv"
+    argv = ["encode", str(data), str(PERSON_SCHEMA_PATH), "--secret-file", key, "-o", str(out),
+            "--no-progress", "--invalid", "missing", "--report", str(report)]
+    rc, _, err = run(argv + (["--show-values"] if show else []), capsys)
+    assert rc == 0
+    blank = [list(r) for r in ROWS]
+    blank[1][3] = blank[1][4] = blank[2][3] = ""
+    assert np.array_equal(read_clks(out), encode(blank, person_schema(), SECRET, progress=False))
+    assert read_clks(out, with_ids=True)[1] == ["a1", "b2", "c3"]  # .npy: the ids sidecar
+    assert "3 invalid fields in 2 rows left out as missing" in err
+    rep = list(csv.reader(report.open(encoding="utf-8")))
+    head = ["row", "line", "column", "reason"] + (["value"] if show else [])
+    assert rep[0] == head
+    assert [r[:3] for r in rep[1:]] == [["1", "3", "sex"], ["1", "3", "date_of_birth"],
+                                        ["2", "4", "sex"]]
+    assert ("male" in report.read_text()) == show and "male" not in err
+
+
+def test_id_column(files, capsys):
+    tmp, data, key = files
+    out = tmp / "c.json"
+    base = ["encode", data, str(PERSON_SCHEMA_PATH), "--secret-file", key, "-o", str(out),
+            "--no-progress"]
+    assert run(base + ["--id-column", "given_name"], capsys)[0] == 0
+    assert read_clks(out, with_ids=True)[1] == ["anna", "bob", "cleo"]
+    out.unlink()
+    rc, _, err = run(base + ["--id-column", "sex"], capsys)  # f, m, f: not unique
+    assert rc == 2 and not out.exists() and len(err.strip().splitlines()) == 1
+    assert "row 2, column 'sex': the record ID repeats row 0's" in err
+    rc, _, err = run(base + ["--id-column", "nope"], capsys)
+    assert rc == 2 and "the header has no column 'nope' (--id-column)" in err
+    rows = [list(r) for r in ROWS]
+    rows[2][0] = rows[0][0]  # rec_id repeats: no IDs by default, with a warning
+    dup = write_csv(tmp / "dup.csv", rows)
+    rc, _, err = run(["encode", str(dup), *base[2:]], capsys)
+    assert rc == 0 and read_clks(out, with_ids=True)[1] is None
+    assert "pprl encode: warning: column 'rec_id' repeats a record ID (rows 0 and 2)" in err
+
+
+def test_encode_warns_on_short_secret_and_no_records(files, capsys, monkeypatch):
+    tmp, _, _ = files
+    data = write_csv(tmp / "empty.csv", [])
+    monkeypatch.setenv("PPRL_SECRET", "abc")
+    rc, _, err = run(["encode", str(data), str(PERSON_SCHEMA_PATH), "-o", str(tmp / "c.json"),
+                      "--no-progress"], capsys)
+    assert rc == 0
+    warnings = [x for x in err.splitlines() if "warning" in x]
+    assert warnings[0].startswith("pprl encode: warning: the secret in $PPRL_SECRET is only 3 "
+                                  "bytes; use at least 16")
+    assert warnings[1] == f"pprl encode: warning: {data} has a header but no records; wrote 0 CLKs"
+    assert len(warnings) == 2 and "UserWarning" not in err
 
 
 def test_missing_secret_and_bad_schema(files, capsys, monkeypatch):
@@ -178,4 +244,5 @@ def test_cli_reproduces_golden_file(tmp_path, capsys):
     rc, _, _ = run(["encode", str(golden / "records.csv"), str(golden / "schema.json"),
                     "--secret-file", str(key), "-o", str(out), "--no-progress"], capsys)
     assert rc == 0
-    assert json.loads(out.read_text()) == json.loads((golden / "clks.json").read_text())
+    got = json.loads(out.read_text())
+    assert got["clks"] == json.loads((golden / "clks.json").read_text())["clks"]

@@ -7,10 +7,19 @@ import sys
 import time
 
 from ..encoding.csv_stream import read_csv_rows
-from ..errors import FileFormatError, InvalidRecordError
-from ._common import add_progress_flag, check_output_path, read_secret, show_progress
+from ..errors import FileFormatError, InputError, InvalidRecordError
+from ._common import (
+    add_progress_flag,
+    check_output_path,
+    read_secret,
+    require_file,
+    show_progress,
+    warn,
+)
 
 __all__ = ["add_parser", "run", "read_csv_rows"]
+
+INVALID_POLICIES = ("error", "skip", "missing")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,9 +43,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--match", choices=("position", "name"), default="position",
                    help="match CSV columns to schema features by position (default; the "
                         "header must equal the identifiers) or by name")
+    p.add_argument("--id-column", metavar="COL", default=None,
+                   help="keep the values of column COL as record IDs (\"ids\" beside "
+                        "\"clks\"; .npy: X.ids.json); default: the schema's ignored record-key "
+                        "column (such as rec_id) when its values are unique")
+    p.add_argument("--invalid", choices=INVALID_POLICIES, default=None,
+                   help="a value that breaks the schema: error (default) stops; skip encodes "
+                        "its row as an all-zero CLK; missing leaves out just that field so "
+                        "the rest of the record links. skip and missing write a report")
+    p.add_argument("--report", metavar="REPORT.csv", default=None,
+                   help="with --invalid skip|missing: where to list every affected row, "
+                        "column and reason (default: CLKS.json + .invalid.csv)")
+    p.add_argument("--show-values", action="store_true",
+                   help="quote offending values in errors and the report (off: they may be "
+                        "personal data)")
     p.add_argument("--skip-invalid", action="store_true",
-                   help="encode rows that break the schema as all-zero CLKs and report them, "
-                        "instead of stopping at the first one")
+                   help="deprecated: same as --invalid skip")
     add_progress_flag(p)
     p.set_defaults(func=run)
 
@@ -98,8 +120,54 @@ def _frame(chunk, sources: list[int | None], ids: list[str]):
     return df
 
 
+def _policy(args: argparse.Namespace) -> str:
+    if args.skip_invalid:
+        if args.invalid not in (None, "skip"):
+            raise InputError(f"--skip-invalid contradicts --invalid {args.invalid}; "
+                             "use --invalid alone")
+        warn("encode", "--skip-invalid is deprecated; use --invalid skip")
+        return "skip"
+    return args.invalid or "error"
+
+
+def _id_source(args, header: list[str], schema) -> tuple[int | None, bool]:
+    """The CSV column holding record IDs, and whether the user named it."""
+    if args.id_column is not None:
+        if args.id_column not in header:
+            raise FileFormatError(args.data, f"the header has no column {args.id_column!r} "
+                                             "(--id-column)")
+        return header.index(args.id_column), True
+    from ..encoding.infer import looks_like_record_key
+
+    for f in schema.features:
+        if f.ignored and looks_like_record_key(f.identifier) and f.identifier in header:
+            return header.index(f.identifier), False
+    return None, False
+
+
+def _first_repeat(hashes: list) -> tuple[int, int] | None:
+    """Rows ``(i, j)``, ``i < j``, of the first repeated ID (by ``j``), or None."""
+    import numpy as np
+
+    h = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
+    order = np.argsort(h, kind="stable")
+    same = np.flatnonzero(h[order][1:] == h[order][:-1])
+    if not same.size:
+        return None
+    k = same[np.argmin(order[same + 1])]
+    return int(order[k]), int(order[k + 1])
+
+
+def _value_note(exc: InvalidRecordError, show: bool) -> str:
+    if not show or exc.value is None:
+        return ""
+    v = exc.value
+    return f", got {(v if len(v) <= 40 else v[:37] + '...')!r}"
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
+    import pandas as pd
 
     from ..encoding.clk_stream import clk_writer
     from ..encoding.csv_stream import CsvChunks
@@ -107,6 +175,11 @@ def run(args: argparse.Namespace) -> int:
     from ..encoding.schema import load_schema
 
     out = check_output_path(args.output)
+    policy = _policy(args)
+    report = None
+    if policy != "error":
+        report = check_output_path(args.report or f"{out}.invalid.csv", "--report")
+    require_file(args.data)
     schema = load_schema(args.schema)
     secret = read_secret(args.secret_file)
     t0 = time.perf_counter()
@@ -114,30 +187,36 @@ def run(args: argparse.Namespace) -> int:
     n = n_invalid = 0
     pc_sum = 0
     by_col: dict[str, int] = {}
-    problems: list[tuple[InvalidRecordError, int, int]] = []
+    issues: list = []
+    id_hashes: list = []
     bar = None
     with CsvChunks(args.data) as chunks:
         sources = _sources(chunks.header, schema, args.match, args.data, args.schema)
-        chunks.use_columns([j in sources for j in range(len(chunks.header))])
+        id_col, named = _id_source(args, chunks.header, schema)
+        chunks.use_columns([j in sources or j == id_col for j in range(len(chunks.header))])
         if show_progress(args):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=chunks.size, unit="B", unit_scale=True, unit_divisor=1024,
                        desc="encoding", leave=False)
         try:
-            with clk_writer(out, schema.clk_l // 8, args.format) as writer:
+            with clk_writer(out, schema.clk_l // 8, args.format,
+                            ids=id_col is not None) as writer:
                 for chunk in chunks:
                     df = _frame(chunk, sources, ids)
                     try:
-                        if args.skip_invalid:
+                        if policy != "error":
                             res = encode_with_mask(df, schema, secret, progress=False,
-                                                   source=args.data)
+                                                   source=args.data, invalid=policy)
                             clks = res.clks
                             n_invalid += res.n_invalid
                             for c, k in res.invalid_by_column.items():
                                 by_col[c] = by_col.get(c, 0) + k
-                            for p in res.problems[:max(0, 5 - len(problems))]:
-                                problems.append((p, chunk.first_row, chunk.line(p.row)))
+                            if len(res.issues):
+                                part = res.issues.copy()
+                                part["line"] = [chunk.line(r) for r in part["row"].tolist()]
+                                part["row"] += chunk.first_row
+                                issues.append(part)
                             pc_sum += int(np.bitwise_count(clks[res.valid]).sum())
                         else:
                             clks = encode(df, schema, secret, progress=False, source=args.data)
@@ -146,13 +225,34 @@ def run(args: argparse.Namespace) -> int:
                         if exc.row is None:
                             raise
                         raise InvalidRecordError(
-                            f"{exc.reason} (line {chunk.line(exc.row)}); use --skip-invalid "
-                            "to encode such rows as all-zero CLKs", row=chunk.first_row + exc.row,
-                            column=exc.column, source=exc.source) from None
-                    writer.write(clks)
+                            f"{exc.reason}{_value_note(exc, args.show_values)} (line "
+                            f"{chunk.line(exc.row)}); use --invalid missing to leave such "
+                            "fields out, or --invalid skip to skip such rows",
+                            row=chunk.first_row + exc.row, column=exc.column,
+                            source=exc.source) from None
+                    chunk_ids = None
+                    if id_col is not None:
+                        chunk_ids = chunk.values(id_col)
+                        id_hashes.append(pd.util.hash_array(np.asarray(chunk_ids, dtype=object)))
+                    writer.write(clks, chunk_ids)
                     n += chunk.n
                     if bar is not None:
                         bar.update(chunk.end_offset - bar.n)
+                if id_col is not None:
+                    rep = _first_repeat(id_hashes)
+                    col = chunks.header[id_col]
+                    if rep is not None and named:
+                        raise FileFormatError(
+                            args.data, f"row {rep[1]}, column {col!r}: the record ID repeats "
+                                       f"row {rep[0]}'s; --id-column needs unique values")
+                    if rep is not None:
+                        warn("encode", f"column {col!r} repeats a record ID (rows {rep[0]} and "
+                                       f"{rep[1]}), so no IDs are kept; name a unique column "
+                                       "with --id-column")
+                        writer.drop_ids()
+                        id_col = None
+                if report is not None:
+                    _write_report(report, issues, args.show_values)
         finally:
             if bar is not None:
                 bar.close()
@@ -160,19 +260,34 @@ def run(args: argparse.Namespace) -> int:
     n_valid = n - n_invalid
     mean = pc_sum / n_valid if n_valid else 0.0
     rate = f" ({n / elapsed:,.0f} records/s)" if elapsed > 0 and n else ""
+    kept = f", IDs from {chunks.header[id_col]!r}" if id_col is not None else ""
     msg = (f"pprl encode: {n} records in {elapsed:.2f} s{rate}, mean popcount {mean:.1f} of "
-           f"{schema.clk_l} bits -> {out}")
-    if args.skip_invalid:
+           f"{schema.clk_l} bits{kept} -> {out}")
+    n_cells = sum(len(x) for x in issues)
+    if policy == "skip":
         msg += f"; {n_invalid} invalid rows encoded as all-zero CLKs"
+    elif policy == "missing":
+        n_rows = len(pd.unique(np.concatenate([x["row"].to_numpy() for x in issues]))
+                     ) if issues else 0
+        msg += f"; {n_cells} invalid fields in {n_rows} rows left out as missing"
     print(msg, file=sys.stderr)
     if not n:
-        print(f"pprl encode: warning: {args.data} has a header but no records; wrote 0 CLKs",
-              file=sys.stderr)
-    if args.skip_invalid and n_invalid:
+        warn("encode", f"{args.data} has a header but no records; wrote 0 CLKs")
+    if n_cells:
         cols = ", ".join(f"{c}: {k}" for c, k in sorted(by_col.items()))
-        print(f"pprl encode: invalid rows by column: {cols}", file=sys.stderr)
-        for p, first_row, line in problems:
-            moved = InvalidRecordError(p.reason, row=first_row + p.row, column=p.column,
-                                       source=p.source)
-            print(f"pprl encode: {moved} (line {line})", file=sys.stderr)
+        print(f"pprl encode: invalid {'rows' if policy == 'skip' else 'fields'} by column: "
+              f"{cols}; every one is listed in {report}", file=sys.stderr)
     return 0
+
+
+def _write_report(path, issues: list, show_values: bool) -> None:
+    """Every affected cell: row, line, column, reason (and value when asked)."""
+    import pandas as pd
+
+    from .._atomic import atomic_open
+
+    cols = ["row", "line", "column", "reason"] + (["value"] if show_values else [])
+    frame = (pd.concat(issues, ignore_index=True) if issues
+             else pd.DataFrame({c: [] for c in cols}))
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        frame[cols].to_csv(fh, index=False, lineterminator="\n")

@@ -8,7 +8,8 @@ same CLKs), but nothing is held in memory beyond the chunk being written:
   A chunk's base64 is computed in one call over its rows, each padded to a
   multiple of 3 bytes, instead of one call per row.
 * ``.npy``: a version 1.0 header for the final shape is written last, over
-  a placeholder of the same length.
+  a placeholder of the same length; IDs go in the ``X.ids.json`` sidecar
+  (:func:`pprl.bits.ids_sidecar`), and a stale sidecar is removed.
 
 The target appears only when the writer closes without an error
 (:func:`pprl._atomic.atomic_path`).
@@ -27,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path
+from .._atomic import atomic_open, atomic_path
+from ..bits import ids_sidecar
 from ..errors import InputError
 
 __all__ = ["ClkWriter", "clk_writer", "base64_rows"]
@@ -67,13 +69,14 @@ def base64_rows(clks: np.ndarray) -> np.ndarray:
 class ClkWriter:
     """Appends CLKs (and optionally IDs) to an open output; see :func:`clk_writer`."""
 
-    def __init__(self, fh, kind: str, width: int, ids: bool):
+    def __init__(self, fh, kind: str, width: int, ids: bool, sidecar: Path | None = None):
         self._fh = fh
         self._kind = kind
         self._width = width
         self._with_ids = ids
+        self._sidecar = sidecar
         self.n = 0
-        self._ids = tempfile.TemporaryFile() if ids and kind == "json" else None
+        self._ids = tempfile.TemporaryFile() if ids else None
         if kind == "npy":
             self._header_len = len(self._npy_header(0))
             fh.write(b"\0" * self._header_len)
@@ -112,10 +115,21 @@ class ClkWriter:
             if self.n:
                 self._fh.write(b", ")
             self._fh.write(flat[:-2].data)
-            if self._ids is not None:
-                text = ", ".join(json.dumps(str(i), ensure_ascii=False) for i in ids)
-                self._ids.write(((", " if self.n else "") + text).encode("utf-8"))
+        if self._ids is not None:
+            text = ", ".join(json.dumps(str(i), ensure_ascii=False) for i in ids)
+            self._ids.write(((", " if self.n else "") + text).encode("utf-8"))
         self.n += m
+
+    def drop_ids(self) -> None:
+        """Write no IDs after all (say, they turned out not to be unique)."""
+        self._close_spool()
+        self._ids = None
+        self._with_ids = False
+
+    def _write_ids(self, fh) -> None:
+        self._ids.seek(0)
+        while chunk := self._ids.read(1 << 20):
+            fh.write(chunk)
 
     def _finish(self) -> None:
         if self._kind == "npy":
@@ -124,19 +138,25 @@ class ClkWriter:
                 raise InputError("cannot write the .npy header")
             self._fh.seek(0)
             self._fh.write(header)
+            if self._sidecar is not None and self._ids is not None:
+                with atomic_open(self._sidecar, "wb") as side:
+                    side.write(b'{"ids": [')
+                    self._write_ids(side)
+                    side.write(b"]}\n")
+            elif self._sidecar is not None and self._sidecar.exists():
+                self._sidecar.unlink()
             return
         self._fh.write(b"]")
         if self._ids is not None:
             self._fh.write(b', "ids": [')
-            self._ids.seek(0)
-            while chunk := self._ids.read(1 << 20):
-                self._fh.write(chunk)
+            self._write_ids(self._fh)
             self._fh.write(b"]")
         self._fh.write(b"}\n")
 
     def _close_spool(self) -> None:
         if self._ids is not None:
             self._ids.close()
+            self._ids = None
 
 
 @contextlib.contextmanager
@@ -153,8 +173,8 @@ def clk_writer(path: str | os.PathLike[str], width: int, fmt: str | None = None,
         Default: ``npy`` when the name ends in ``.npy``, else ``json``.
     ids : bool, default False
         Every :meth:`ClkWriter.write` also takes the chunk's record IDs,
-        written as ``"ids"`` beside ``"clks"`` (JSON only; ``.npy`` holds the
-        CLKs alone).
+        written as ``"ids"`` beside ``"clks"`` (JSON) or in the ``.ids.json``
+        sidecar (``.npy``).
 
     Examples
     --------
@@ -173,7 +193,8 @@ def clk_writer(path: str | os.PathLike[str], width: int, fmt: str | None = None,
     if fmt not in ("json", "npy"):
         raise InputError(f"CLK file format must be 'json' or 'npy'; got {fmt!r}.")
     with atomic_path(p) as tmp, open(tmp, "wb", buffering=1 << 20) as fh:
-        w = ClkWriter(fh, fmt, int(width), ids)
+        side = ids_sidecar(p) if fmt == "npy" else None
+        w = ClkWriter(fh, fmt, int(width), ids, side)
         try:
             yield w
             w._finish()

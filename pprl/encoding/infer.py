@@ -39,7 +39,8 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["infer_schema", "ColumnGuess", "guess_column", "DATE_FORMATS"]
+__all__ = ["infer_schema", "ColumnGuess", "guess_column", "looks_like_record_key",
+           "DATE_FORMATS"]
 
 #: ``strptime`` formats tried on date-like columns, most common first.
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y",
@@ -101,6 +102,18 @@ class ColumnGuess:
 def _words(name: str) -> set[str]:
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
     return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
+
+
+def looks_like_record_key(name: str) -> bool:
+    """Whether a column name reads like a record key (``rec_id``, ``RecordID``, ``uuid``).
+
+    Examples
+    --------
+    >>> looks_like_record_key("rec_id"), looks_like_record_key("soc_sec_id")
+    (True, False)
+    """
+    words = _words(name)
+    return bool(words) and words <= _KEY_WORDS
 
 
 def _log_odds(values: pd.Series) -> float:
@@ -173,7 +186,7 @@ def guess_column(name: str, values: pd.Series) -> ColumnGuess:
         return ColumnGuess(kind, _log_odds(filled) * fill, tokens, fmt, comp, f"{why}; {share}")
 
     # record keys: unique, and named like a key, or row numbers / UUIDs
-    keyish = bool(words) and words <= _KEY_WORDS
+    keyish = looks_like_record_key(name)
     if unique and (keyish or bool(filled.str.fullmatch(_UUID.pattern).all())
                    or (digits and _consecutive(filled))):
         return ColumnGuess("key", 0.0, 0.0, None, None,
