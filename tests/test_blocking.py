@@ -45,17 +45,17 @@ def test_collision_probability_is_the_share_of_samples_avoiding_differing_bits(n
     assert math.isclose(float(collision_probability(d, k, nbits)), want, rel_tol=1e-12)
 
 
-@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.85, 0.9, 1.0])
-@pytest.mark.parametrize("pmax", [5, 12, 25])
-def test_worst_case_distance_is_the_largest_over_all_popcount_pairs(threshold, pmax):
+@pytest.mark.parametrize("threshold", [0.0, 0.05, 0.5, 0.7, 0.8, 0.85, 0.9, 1.0])
+@pytest.mark.parametrize(("pmax", "nbits"), [(5, 64), (12, 64), (25, 64), (14, 16), (25, 32)])
+def test_worst_case_distance_is_the_largest_over_all_popcount_pairs(threshold, pmax, nbits):
     best = 0
     for pa in range(pmax + 1):
         for pb in range(pmax + 1):
             s = pa + pb
-            for c in range(min(pa, pb) + 1):
+            for c in range(max(0, s - nbits), min(pa, pb) + 1):
                 if s and 2.0 * c / s >= threshold:
                     best = max(best, s - 2 * c)
-    assert worst_case_distance(threshold, pmax) == best
+    assert worst_case_distance(threshold, pmax, nbits) == best
 
 
 def test_pair_completeness_bound_matches_pairs_at_the_worst_case_distance():

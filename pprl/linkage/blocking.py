@@ -171,13 +171,14 @@ def collision_probability(distance, bits: int, nbits: int) -> np.ndarray:
     return p
 
 
-def worst_case_distance(threshold: float, max_popcount: int) -> int:
+def worst_case_distance(threshold: float, max_popcount: int, nbits: int | None = None) -> int:
     """Largest Hamming distance of a pair with Dice ``>= threshold``, popcounts ``<= max_popcount``.
 
     A pair with popcounts summing to ``s`` and ``c`` common bits is at
-    distance ``s - 2c`` and has Dice ``2c / s``; the largest distance is
-    taken over every ``s <= 2 * max_popcount`` with the kernels' own float
-    test ``2.0 * c / s >= threshold``.
+    distance ``s - 2c`` and has Dice ``2c / s``; in CLKs of ``nbits`` bits
+    it has at least ``s - nbits`` common bits.  The largest distance is taken
+    over every ``s <= 2 * max_popcount`` with the kernels' own float test
+    ``2.0 * c / s >= threshold``.
 
     Examples
     --------
@@ -185,9 +186,10 @@ def worst_case_distance(threshold: float, max_popcount: int) -> int:
     200
     """
     best = 0
-    top = 2 * int(max_popcount)
-    for s in range(max(1, top - 3), top + 1):
+    for s in range(1, 2 * int(max_popcount) + 1):
         c = max(0, math.floor(threshold * s / 2.0) - 2)
+        if nbits is not None:
+            c = max(c, s - int(nbits))
         while c <= s // 2 and not 2.0 * c / s >= threshold:
             c += 1
         if c <= s // 2:
@@ -210,7 +212,7 @@ def expected_pair_completeness(
     >>> round(expected_pair_completeness(60, 12, 0.8, (300, 550), 1024), 4)
     0.9641
     """
-    d = worst_case_distance(threshold, popcount_range[1])
+    d = worst_case_distance(threshold, popcount_range[1], nbits)
     p = float(collision_probability(d, bits, nbits))
     return 1.0 - (1.0 - p) ** tables
 
@@ -293,7 +295,7 @@ def choose_lsh(
     pa, pb = popcounts(a), popcounts(b)
     both = np.concatenate([pa, pb])
     prange = (int(both.min(initial=0)), int(both.max(initial=0)))
-    d_worst = worst_case_distance(threshold, prange[1])
+    d_worst = worst_case_distance(threshold, prange[1], nbits)
     n_rand = 20000
     if n and m:
         i, j = rng.integers(0, n, n_rand), rng.integers(0, m, n_rand)
@@ -418,6 +420,7 @@ def lsh_candidate_pairs(
     nbits = a.shape[1] * 8
     if a.shape[0] == 0 or b.shape[0] == 0:
         return Candidates.empty(), report
+    _warn_useless(report)
     positions = _lsh.table_positions(params.seed, params.tables, params.bits, nbits)
     aw, bw = _lsh.words(a), _lsh.words(b)
     pa, pb = popcounts(a).astype(np.int32), popcounts(b).astype(np.int32)
@@ -426,6 +429,15 @@ def lsh_candidate_pairs(
     cands, report = _merge(parts, report, k)
     _warn_skipped(report, max_bucket_pairs)
     return cands, report
+
+
+def _warn_useless(report: BlockingReport) -> None:
+    total = report.n_a * report.n_b
+    if report.expected_comparisons > total:
+        warnings.warn(
+            f"LSH blocking ({report.params.tables} tables of {report.params.bits} bits) is "
+            f"expected to compare {report.expected_comparisons:.3g} pairs, more than the "
+            f"{total} of the exhaustive scan; link without blocking", stacklevel=3)
 
 
 def _warn_skipped(report: BlockingReport, max_bucket_pairs: int) -> None:
@@ -444,7 +456,7 @@ def describe(params: LSHParams, a: np.ndarray, b: np.ndarray, threshold: float) 
     prange = (int(both.min(initial=0)), int(both.max(initial=0)))
     return BlockingReport(
         params=params, threshold=threshold, n_a=a.shape[0], n_b=b.shape[0],
-        worst_distance=worst_case_distance(threshold, prange[1]), popcount_range=prange,
+        worst_distance=worst_case_distance(threshold, prange[1], nbits), popcount_range=prange,
         pc_bound=expected_pair_completeness(params.tables, params.bits, threshold, prange, nbits),
         pc_sample=None, expected_comparisons=float("nan"),
     )

@@ -29,6 +29,7 @@ from .blocking import (
     _check_clks_pair,
     _merge,
     _warn_skipped,
+    _warn_useless,
     choose_lsh,
     describe,
 )
@@ -197,6 +198,7 @@ def lsh_candidate_pairs(
         raise param_error("params", func, "an LSHParams or None", params)
     if a.shape[0] == 0 or b.shape[0] == 0:
         return Candidates.empty(), report
+    _warn_useless(report)
     if tables_per_task is None:
         slots = max(1, sum(client.nthreads().values()))
         tables_per_task = max(1, math.ceil(params.tables / (2 * slots)))

@@ -1,0 +1,99 @@
+"""``pprl link --blocking lsh`` and ``--dask``, and ``pprl evaluate`` reading the blocking."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pprl import candidate_pairs, greedy_match, write_clks
+from pprl.cli import main
+from pprl.linkage.blocking import LSHParams, pairs_blocked
+
+
+@pytest.fixture
+def parties(tmp_path):
+    rng = np.random.default_rng(4)
+    a = np.packbits(rng.random((300, 512)) < 0.4, axis=1)
+    perm = rng.permutation(300)[:200]
+    b = a[perm] ^ np.packbits(rng.random((200, 512)) < 0.04, axis=1)
+    pa, pb, truth = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "truth.csv"
+    write_clks(a, pa)
+    write_clks(b, pb)
+    pd.DataFrame({"a": perm, "b": np.arange(200)}).to_csv(truth, index=False)
+    return a, b, pa, pb, truth
+
+
+def _read(out):
+    got = pd.read_csv(out, dtype={"score": str})
+    got["score"] = got["score"].map(float)
+    return got
+
+
+def test_link_lsh_writes_matches_sidecar_and_evaluate_reports_pair_completeness(
+        tmp_path, parties, capsys):
+    a, b, pa, pb, truth = parties
+    out = tmp_path / "m.csv"
+    assert main(["link", str(pa), str(pb), "--threshold", "0.8", "--blocking", "lsh",
+                 "--blocking-seed", "7", "-o", str(out), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "LSH blocking:" in err and "reduction ratio" in err
+    side = json.loads((tmp_path / "m.blocking.json").read_text())
+    assert side["method"] == "lsh" and side["pc_bound"] >= 0.99
+    assert side["total_pairs"] == 300 * 200 and 0 < side["reduction_ratio"] < 1
+    params = LSHParams(**side["params"])
+    # the matches are greedy over the exhaustive candidates that share a bucket
+    cands = candidate_pairs(a, b, 0.8)
+    keep = pairs_blocked(a, b, np.stack([cands.a, cands.b], axis=1), params)
+    want = greedy_match(type(cands)(cands.a[keep], cands.b[keep], cands.score[keep]))
+    got = _read(out)
+    assert got["a"].tolist() == want.a.tolist() and got["b"].tolist() == want.b.tolist()
+    assert np.array_equal(got["score"].to_numpy(), want.score)
+
+    assert main(["evaluate", str(out), str(truth)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    t = pd.read_csv(truth).to_numpy()
+    assert report["pair_completeness"] == pairs_blocked(a, b, t, params).mean()
+    assert report["pair_completeness_at_threshold"] >= 0.99
+    assert report["reduction_ratio"] == side["reduction_ratio"]
+    assert {"precision", "recall", "f1"} <= report.keys()
+
+    # linking again without blocking removes the stale sidecar
+    assert main(["link", str(pa), str(pb), "--threshold", "0.8", "-o", str(out),
+                 "--no-progress"]) == 0
+    assert not (tmp_path / "m.blocking.json").exists()
+    assert main(["evaluate", str(out), str(truth)]) == 0
+    assert "pair_completeness" not in json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--threshold", "0", "--all-ones"], "cannot reach pair completeness 0.99 at threshold "
+     "0 with at most 1000 tables (a pair at Dice 0 can differ in 512 of 512 bits)"),
+    (["--threshold", "0.8", "--blocking-target-pc", "1"], "--blocking-target-pc must be in"),
+    (["--threshold", "0.8", "--dask", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+    (["--threshold", "0.8", "--dask", "local"], "--dask must be local:N"),
+])
+def test_bad_blocking_or_dask_is_one_line_exit_2_and_no_output(tmp_path, parties, capsys,
+                                                                 extra, message):
+    a, _, pa, pb, _ = parties
+    if "--all-ones" in extra:  # with a full CLK, a pair at Dice 0 may differ in every bit
+        extra = extra[:-1]
+        write_clks(np.concatenate([a, np.full((1, a.shape[1]), 255, np.uint8)]), pa)
+    out = tmp_path / "m.csv"
+    rc = main(["link", str(pa), str(pb), *extra, "--blocking", "lsh", "-o", str(out),
+               "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists() and not (tmp_path / "m.blocking.json").exists()
+
+
+def test_link_on_a_local_dask_cluster_matches_the_single_machine_run(tmp_path, parties):
+    pytest.importorskip("distributed")
+    _, _, pa, pb, _ = parties
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    base = ["link", str(pa), str(pb), "--threshold", "0.7", "--no-progress"]
+    assert main([*base, "-o", str(one)]) == 0
+    assert main([*base, "--dask", "local:2", "-o", str(two)]) == 0
+    assert one.read_bytes() == two.read_bytes()
