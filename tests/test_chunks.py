@@ -148,10 +148,12 @@ def test_a_result_over_the_bound_stops_with_advice(backend, data, small_tiles):
 
 def test_a_sample_predicts_an_oversized_result_before_the_scan(data, small_tiles, monkeypatch):
     a, b = data
-    monkeypatch.setattr(_plan, "TIME_PATHS_ABOVE", 0)  # estimate even on small inputs
+    monkeypatch.setattr(_plan, "TIME_PATHS_ABOVE", 0)  # explore even small inputs
+    monkeypatch.setattr(_plan, "EXPLORE_FRACTION", 0.2)
     tiles = []
-    monkeypatch.setattr(_plan, "tiles", lambda *args: tiles.append(1) or [(0, len(a))])
-    monkeypatch.setattr(_plan, "fastest_path", lambda paths, trial: (paths[0], {}))
-    with pytest.raises(InputError, match="would hold about"):
-        similarity.candidate_pairs(a, b, 0.0, max_bytes=small_tiles * 4)
-    assert not tiles  # the scan itself never started
+    real = _plan.tiles
+    monkeypatch.setattr(_plan, "tiles", lambda *args: tiles.append(1) or real(*args))
+    for be in ("numpy", "native"):  # 3 or 9 blocks of 20% of A in all: ~900 of 7,000 pairs
+        with pytest.raises(InputError, match="would hold about"):
+            similarity.candidate_pairs(a, b, 0.0, backend=be, max_bytes=2000 * 24)
+    assert not tiles  # the scan stopped after the explored blocks

@@ -190,7 +190,7 @@ def test_output_buffer_overflow_resumes(rng, monkeypatch):
 def test_grouped_scan_across_tiles_and_a_full_buffer(isa, rng, monkeypatch):
     # the kernel takes rows of A 32 at a time over tiles of 128 rows of B; a buffer that
     # holds the first group but not the second makes it go on row by row, then resume
-    monkeypatch.setattr(_plan, "tiles", lambda n, m, threads: [(0, n)])  # one call
+    monkeypatch.setattr(_plan, "tiles", lambda n, m, threads, *rest: [(0, n)])  # one call
     a = np.concatenate([random_clks(rng, 1, 128, d) for d in rng.uniform(0.1, 0.6, 80)])
     b = np.concatenate([a[::2] ^ random_clks(rng, 40, 128, 0.05),
                         random_clks(rng, 260, 128, 0.4)])

@@ -1,21 +1,23 @@
 """Planning a candidate scan: tiles, the early exit, and the fastest instruction-set path.
 
-Pure decisions from the shapes and a small sample of the data; nothing here
-runs the whole scan (:mod:`._scan` does) or knows that C exists (the paths
-are timed through a callable the caller passes in).
+Pure decisions from the shapes, a small sample of the data, or timings the
+scan measured; nothing here runs the scan (:mod:`._scan` does) or knows that
+C exists.  Which path is fastest depends on the CPU *and* the data (the early
+exit changes how many words a pair costs), so a large scan first runs a few
+blocks of rows spread over A on each path in turn -- real work, kept -- and
+runs the rest on the path whose best block was fastest.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["TILE_PAIRS", "SCAN_CAPACITY", "tiles", "word_counts", "early_exit", "trial_rows",
-           "fastest_path", "available_memory"]
+__all__ = ["TILE_PAIRS", "SCAN_CAPACITY", "tiles", "word_counts", "early_exit",
+           "explore_blocks", "gaps", "fastest", "available_memory"]
 
 #: pairs per tile of the candidate scan (a tile is a block of rows of A)
 TILE_PAIRS = 1 << 24
@@ -28,20 +30,63 @@ EARLY_EXIT = True
 EXIT_COST_WORDS = {1: 0.5, 2: 3.0}
 #: early-exit points with unrolled code for 16-word rows (PPRL_DEFINE_HITS in dice.c)
 UNROLLED = {1: (8,), 2: (4, 6, 8)}
-#: pairs compared per timing trial of each instruction-set path (a few ms each)
-TRIAL_PAIRS = 1 << 21
-#: below this many pairs in all, timing the paths would cost more than it saves
+#: share of the rows of A that a large scan runs first, in blocks spread over A, timing
+#: each instruction-set path on some of them and counting pairs (their results are kept)
+EXPLORE_FRACTION = 0.03
+#: blocks per path (the best of them counts)
+EXPLORE_ROUNDS = 3
+#: below this many pairs in all, a scan is not explored (timing would cost more than it saves)
 TIME_PATHS_ABOVE = 1 << 24
 
-
-def tiles(n: int, m: int, threads: int, max_rows: int | None = None) -> list[tuple[int, int]]:
+def tiles(n: int, m: int, threads: int, max_rows: int | None = None,
+          ranges: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """Blocks ``(i0, i1)`` of rows of A: enough for every thread, each at most ~TILE_PAIRS
-    pairs to compare and at most ``max_rows`` rows (a memory bound's share)."""
+    pairs to compare and at most ``max_rows`` rows (a memory bound's share).
+
+    ``ranges``: cover only these row ranges (default: all of ``0 .. n``).
+    """
     n_tiles = max(threads * 4, math.ceil(n * m / TILE_PAIRS))
     rows = max(1, math.ceil(n / n_tiles))
     if max_rows is not None:
         rows = min(rows, max_rows)
-    return [(i, min(n, i + rows)) for i in range(0, n, rows)]
+    out = []
+    for r0, r1 in ranges if ranges is not None else [(0, n)]:
+        out += [(i, min(r1, i + rows)) for i in range(r0, r1, rows)]
+    return out
+
+
+def explore_blocks(n: int, paths: Sequence[str]) -> list[tuple[int, int, str]]:
+    """``(i0, i1, path)`` blocks spread evenly over A, each path in turn, EXPLORE_ROUNDS each.
+
+    Together about EXPLORE_FRACTION of the rows; the order of the paths
+    rotates from round to round, so that cache warm-up and frequency changes
+    fall on every path alike.  Empty when A is too short to explore.
+    """
+    k = len(paths) * EXPLORE_ROUNDS
+    rows = int(n * EXPLORE_FRACTION / k)
+    if rows < 1:
+        return []
+    starts = np.linspace(0, n - rows, k).astype(np.int64).tolist()
+    return [(s, s + rows, paths[(j % len(paths) + j // len(paths)) % len(paths)])
+            for j, s in enumerate(starts)]
+
+
+def gaps(n: int, blocks: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """The row ranges of ``0 .. n`` that ``blocks`` (sorted, disjoint) leave out."""
+    out, at = [], 0
+    for i0, i1, _ in blocks:
+        if i0 > at:
+            out.append((at, i0))
+        at = max(at, i1)
+    if at < n:
+        out.append((at, n))
+    return out
+
+
+def fastest(times: dict[str, list[float]]) -> str:
+    """The path whose best block was fastest (ties: the earlier path)."""
+    order = list(times)
+    return min(order, key=lambda p: (min(times[p]), order.index(p)))
 
 
 def word_counts(words: np.ndarray) -> np.ndarray:
@@ -90,33 +135,6 @@ def early_exit(aw, bw, pa, pb, cmin) -> tuple[int, int]:
             if cc < best[0]:
                 best = (cc, mode, hh)
     return best[1], best[2]
-
-
-def trial_rows(n: int, m: int) -> list[tuple[int, int]]:
-    """Blocks of rows of A for one timing trial: ~TRIAL_PAIRS pairs spread over A."""
-    rows = max(1, min(n, TRIAL_PAIRS // max(m, 1)))
-    blocks = min(4, rows)
-    per = max(1, rows // blocks)
-    starts = np.linspace(0, n - per, blocks).astype(int)
-    return [(int(s), int(s) + per) for s in starts]
-
-
-def fastest_path(paths: Sequence[str], trial: Callable[[str], None], rounds: int = 3) -> tuple[
-        str, dict[str, float]]:
-    """Time ``trial(path)`` for every path, ``rounds`` times in rotating order.
-
-    Returns the path with the least best time and every path's best time in
-    seconds.  Rotating the order spreads cache warm-up and frequency changes
-    over all paths; the best of several rounds filters out other processes.
-    """
-    best = {p: math.inf for p in paths}
-    order = list(paths)
-    for r in range(rounds):
-        for p in order[r % len(order):] + order[:r % len(order)]:
-            t0 = time.perf_counter()
-            trial(p)
-            best[p] = min(best[p], time.perf_counter() - t0)
-    return min(order, key=lambda p: (best[p], order.index(p))), best
 
 
 def available_memory() -> int:

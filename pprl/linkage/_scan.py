@@ -10,6 +10,7 @@ candidate, the peak).
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -202,16 +203,18 @@ def _run_tiles(run, tiles, threads, progress, n, sink, isa):
 
 
 def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress: bool, *,
-         paths: list[str] | None = None, max_pairs: int | None = None,
-         estimate_above: int | None = None, flush=None,
+         paths: list[str] | None = None, max_pairs: int | None = None, flush=None,
          chunk_pairs: int | None = None, info: ScanInfo | None = None) -> Candidates | None:
     """Pairs of rows of ``a`` and ``b`` (uint8, equal widths, both non-empty) scoring >= threshold.
 
-    ``paths``: instruction-set paths to time on a sample before the scan (the
-    fastest runs it); ``max_pairs``: raise :class:`TooManyPairs` past that
-    many pairs -- first from an estimate on a sample of rows of A when
-    ``n * m >= estimate_above``, then for real; ``flush``/``chunk_pairs``:
-    stream sorted chunks instead (returns None).
+    ``paths``: instruction-set paths, the process-wide one first.  A scan of
+    at least ``_plan.TIME_PATHS_ABOVE`` pairs first runs the blocks of
+    :func:`._plan.explore_blocks`, each path in turn, keeping their pairs;
+    the rest runs on the path whose best block was fastest (``info`` says
+    which, with the timings).  ``max_pairs``: raise :class:`TooManyPairs`
+    past that many pairs -- from the explored blocks' count before the rest
+    runs, then for real; ``flush``/``chunk_pairs``: stream sorted chunks of
+    that many pairs to ``flush`` instead (returns None).
     """
     n, m = a.shape[0], b.shape[0]
     nbits = a.shape[1] * 8
@@ -223,31 +226,32 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
     else:
         run = _numpy_tile_fn(mod, aw, bw, pa, pb, threshold, kk)
     info = info if info is not None else ScanInfo()
-    isa = None
-    if paths and len(paths) > 1 and n * m >= _plan.TIME_PATHS_ABOVE:
-        trial_tiles = _plan.trial_rows(n, m)
-
-        def trial(path: str) -> None:
-            for i0, i1 in trial_tiles:
-                run(i0, i1, path)
-
-        isa, info.timings = _plan.fastest_path(paths, trial)
-    elif paths:
-        isa = paths[0]
-    info.isa = isa
+    paths = paths or [None]
     budget = chunk_pairs if flush is not None else max_pairs
+    collector = Collector(PairPacking(nbits, n, m), pa, pb, max_pairs, flush, chunk_pairs)
+    explore = (_plan.explore_blocks(n, paths if len(paths) > 1 else paths[:1])
+               if n * m >= _plan.TIME_PATHS_ABOVE and (len(paths) > 1 or budget is not None)
+               else [])
+    times: dict = {p: [] for p in paths}
+    found = 0
+    for i0, i1, path in explore:  # real work: the pairs are kept
+        t0 = time.perf_counter()
+        out = run(i0, i1, path)
+        times[path].append(time.perf_counter() - t0)
+        for chunk in out:
+            found += len(chunk[0])
+            collector.add(*chunk)
+    isa = _plan.fastest(times) if explore and len(paths) > 1 else paths[0]
+    info.isa = isa
+    info.timings = {p: min(t) for p, t in times.items() if t} if len(paths) > 1 else {}
     max_rows = None
-    if budget is not None and estimate_above is not None and n * m >= estimate_above:
-        # pairs per row of A, from a sample: fail fast, and keep the tiles in flight small
-        sample = _plan.trial_rows(n, m)
-        found = sum(len(c[0]) for i0, i1 in sample for c in run(i0, i1, isa))
-        per_row = found / sum(i1 - i0 for i0, i1 in sample)
-        if flush is None and per_row * n > 1.25 * budget:
+    if explore:
+        per_row = found / sum(i1 - i0 for i0, i1, _ in explore)
+        if flush is None and budget is not None and per_row * n > 1.25 * budget:
             raise TooManyPairs(found, int(per_row * n))
-        if per_row > 0:
+        if budget is not None and per_row > 0:  # keep the tiles in flight a small share
             max_rows = max(1, int(budget / (4 * threads * per_row)))
-    packing = PairPacking(nbits, n, m)
-    collector = Collector(packing, pa, pb, max_pairs, flush, chunk_pairs)
-    tiles = _plan.tiles(n, m, threads, max_rows)
-    _run_tiles(run, tiles, threads, progress, n, collector.add, isa)
+    tiles = _plan.tiles(n, m, threads, max_rows, _plan.gaps(n, explore))
+    _run_tiles(run, tiles, threads, progress, sum(i1 - i0 for i0, i1 in tiles), collector.add,
+               isa)
     return collector.close()

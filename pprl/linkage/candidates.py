@@ -121,7 +121,7 @@ class PairPacking:
     """
 
     #: pairs unpacked per step (bounds the temporaries)
-    STEP = 1 << 20
+    STEP = 1 << 16
 
     def __init__(self, nbits: int, n_a: int, n_b: int) -> None:
         self.q = max(1, (4 * nbits * nbits - 1).bit_length())

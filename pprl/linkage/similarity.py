@@ -236,14 +236,12 @@ def candidate_pairs(
             chunk = max_bytes if max_bytes is not None else 256 << 20
             _scan.scan(a, b, threshold, k, name, mod, threads, progress,
                        paths=_backend.scan_paths(name), flush=writer.write,
-                       chunk_pairs=max(1, chunk // _scan.BYTES_PER_PAIR),
-                       estimate_above=_plan.TIME_PATHS_ABOVE, info=info)
+                       chunk_pairs=max(1, chunk // _scan.BYTES_PER_PAIR), info=info)
             result = writer.close()
         else:
             result = _scan.scan(a, b, threshold, k, name, mod, threads, progress,
                                 paths=_backend.scan_paths(name),
-                                max_pairs=limit // _scan.BYTES_PER_PAIR,
-                                estimate_above=_plan.TIME_PATHS_ABOVE, info=info)
+                                max_pairs=limit // _scan.BYTES_PER_PAIR, info=info)
     except _scan.TooManyPairs as exc:
         raise _too_many(exc, limit, k, threshold) from None
     except BaseException:

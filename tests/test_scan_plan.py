@@ -1,0 +1,93 @@
+"""Scan planning: explored blocks, their gaps, tiles, and the per-call choice of the
+instruction-set path (timed on the call's own data, reported, results unchanged)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import NATIVE, NATIVE_REASON
+
+import pprl
+from pprl.linkage import _plan, similarity
+
+
+def test_explore_blocks_are_disjoint_spread_and_rotate_the_paths():
+    blocks = _plan.explore_blocks(10_000, ["x", "y", "z"])
+    assert len(blocks) == 9
+    rows = {i1 - i0 for i0, i1, _ in blocks}
+    assert rows == {int(10_000 * _plan.EXPLORE_FRACTION / 9)}
+    starts = [i0 for i0, _, _ in blocks]
+    assert starts[0] == 0 and blocks[-1][1] == 10_000  # from the first row to the last
+    assert all(blocks[j][1] <= blocks[j + 1][0] for j in range(8))
+    paths = [p for _, _, p in blocks]
+    assert paths == ["x", "y", "z", "y", "z", "x", "z", "x", "y"]  # each path leads once
+    assert _plan.explore_blocks(50, ["x", "y", "z"]) == []  # too short to explore
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000, 12_345])
+def test_tiles_and_explored_blocks_cover_every_row_once(n):
+    blocks = _plan.explore_blocks(n, ["x", "y"])
+    tiles = _plan.tiles(n, 500, 2, None, _plan.gaps(n, blocks))
+    covered = np.zeros(n, dtype=int)
+    for i0, i1 in tiles + [(i0, i1) for i0, i1, _ in blocks]:
+        covered[i0:i1] += 1
+    assert np.all(covered == 1)
+    assert all(i1 - i0 <= 3 for i0, i1 in _plan.tiles(n, 500, 2, 3))
+
+
+def test_fastest_takes_the_best_block_of_each_path():
+    assert _plan.fastest({"a": [3.0, 1.0], "b": [1.5, 1.2]}) == "a"
+    assert _plan.fastest({"a": [2.0], "b": [2.0]}) == "a"  # ties: the earlier (default) path
+
+
+@pytest.mark.skipif(not NATIVE, reason=NATIVE_REASON)
+def test_the_fastest_path_runs_the_rest_and_is_reported(rng, monkeypatch):
+    from pprl.linkage import _native
+
+    paths = [p for p in _native.isas() if p != "portable"]
+    if len(paths) < 2:
+        pytest.skip("one instruction-set path here: nothing to choose")
+    monkeypatch.setattr(_plan, "TIME_PATHS_ABOVE", 0)
+    monkeypatch.setattr(_plan, "EXPLORE_FRACTION", 0.3)
+    chosen = paths[-1]  # not the default path
+    monkeypatch.setattr(_plan, "fastest", lambda times: chosen)
+    seen = []
+    real = _native.scan
+
+    def spy(*args, isa=None, **kwargs):
+        seen.append(isa)
+        return real(*args, isa=isa, **kwargs)
+
+    monkeypatch.setattr(_native, "scan", spy)
+    a = np.packbits(rng.random((300, 512)) < 0.3, axis=1)
+    b = np.concatenate([a[::2] ^ np.packbits(rng.random((150, 512)) < 0.03, axis=1),
+                        np.packbits(rng.random((100, 512)) < 0.3, axis=1)])
+    got = similarity.candidate_pairs(a, b, 0.5, threads=2)
+    want = similarity.candidate_pairs(a, b, 0.5, backend="numpy")
+    np.testing.assert_array_equal(got.score, want.score)
+    np.testing.assert_array_equal(got.a, want.a)
+    np.testing.assert_array_equal(got.b, want.b)
+    explored = len(paths) * _plan.EXPLORE_ROUNDS
+    assert sorted(set(seen[:explored])) == sorted(paths)  # every path timed on real rows
+    assert set(seen[explored:]) == {chosen}  # the rest on the chosen one
+    info = pprl.available_backends()
+    assert info["last_isa"] == chosen
+    assert set(info["last_timings"]) == set(paths)
+    assert all(t > 0 for t in info["last_timings"].values())
+
+
+@pytest.mark.skipif(not NATIVE, reason=NATIVE_REASON)
+def test_a_forced_path_is_never_explored(rng, monkeypatch):
+    from pprl.linkage import _native
+
+    monkeypatch.setattr(_plan, "TIME_PATHS_ABOVE", 0)
+    monkeypatch.setenv("PPRL_DICE_ISA", _native.isa())
+    seen = []
+    real = _native.scan
+    monkeypatch.setattr(_native, "scan",
+                        lambda *args, isa=None, **kw: seen.append(isa) or real(*args, isa=isa,
+                                                                               **kw))
+    a = np.packbits(rng.random((200, 256)) < 0.3, axis=1)
+    similarity.candidate_pairs(a, a, 0.6)
+    assert set(seen) == {_native.isa()}
+    assert pprl.available_backends()["last_timings"] == {}
