@@ -62,7 +62,7 @@ GRID = np.round(np.arange(0.30, 1.0 + 1e-9, 0.005), 3)
 WINDOW = 0.03
 _HALF = int(round(WINDOW / 0.005))
 _TOP_K = 8  # candidates kept per record of A: plenty for greedy one-to-one matching
-_CACHE = 600  # per-column filters kept (LRU)
+_CACHE_BYTES = 400 * 2**20  # per-column filters kept (least recently used dropped first)
 
 
 @dataclass
@@ -160,6 +160,7 @@ class _Encoder:
     def __init__(self, spec: ColumnSpec, sets: list, secret: bytes, salt: bytes):
         self.spec, self.sets, self.secret, self.salt = spec, sets, secret, salt
         self.cache: OrderedDict = OrderedDict()
+        self.nbytes = 0
 
     def _filters(self, s: int, party: int, name: str, fc: FeatureChoice, l: int) -> np.ndarray:  # noqa: E741
         key = (s, party, name, fc, l)
@@ -172,8 +173,9 @@ class _Encoder:
         doc = build_schema(self.spec, only, salt=self.salt)
         out = encode(self.sets[s][party], doc, self.secret, match="name", progress=False)
         self.cache[key] = out
-        while len(self.cache) > _CACHE:
-            self.cache.popitem(last=False)
+        self.nbytes += out.nbytes
+        while self.nbytes > _CACHE_BYTES and len(self.cache) > 1:
+            self.nbytes -= self.cache.popitem(last=False)[1].nbytes
         return out
 
     def clks(self, s: int, choice: Choice) -> tuple[np.ndarray, np.ndarray]:
@@ -299,60 +301,64 @@ def tune(
     budget_s = float(budget_minutes) * 60.0
 
     bar = tqdm(total=n_trials + 2, desc="tune", unit="trial", disable=not progress)
-    bar.set_postfix_str("synthetic data")
-    sets = []
-    for sd, scale in zip(data_seeds, scales, strict=True):
-        ds = make_dataset(int(records), overlap=float(overlap), locale=locale,
-                          config=configs[scale], rng=np.random.default_rng(sd), columns=spec)
-        truth = ds.truth[["a", "b"]].to_numpy(np.int64)
-        sets.append((ds.parties[0], ds.parties[1], truth))
-    bar.update()
-    enc = _Encoder(spec, sets, secret, salt)
-    trials: list[dict] = []
-
-    def objective(trial: optuna.Trial) -> float:
-        t0 = time.perf_counter()
-        params = {"l": trial.suggest_categorical("l", list(LENGTHS))}
-        for c in spec.linked:
-            params[f"{c.name}.comparison"] = trial.suggest_categorical(
-                f"{c.name}.comparison", list(CHOICES[c.kind]))
-            params[f"{c.name}.bits"] = trial.suggest_int(f"{c.name}.bits", 0, MAX_BITS)
-        choice = _choice_from_params(spec, params)
-        if not any(fc.bits for _, fc in choice.features):
-            score, f1 = 0.0, np.zeros(len(GRID))
-        else:
-            f1 = np.mean([enc.f1_grid(s, choice) for s in (0, 1)], axis=0)
-            score = float(_smooth(f1).max())
-        i = int(np.argmax(f1))
-        trials.append({"number": trial.number, "score": round(score, 6),
-                       "best_f1": round(float(f1[i]), 6), "best_threshold": float(GRID[i]),
-                       "params": choice.to_dict(), "seconds": round(time.perf_counter() - t0, 3)})
-        bar.update()
-        bar.set_postfix_str(f"best {max(t['score'] for t in trials):.4f}")
-        return score
-
-    level = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        sampler = optuna.samplers.TPESampler(seed=seed % 2**32, n_startup_trials=min(10, n_trials))
-        study = optuna.create_study(direction="maximize", sampler=sampler)
-        study.enqueue_trial(_params_of(template_choice(spec)))
-        remaining = budget_s - (time.perf_counter() - t_start)
-        if remaining <= 0:
-            raise InputError(f"tune: the budget of {budget_minutes} minutes was spent making the "
-                             f"synthetic data; give more minutes or fewer records")
-        study.optimize(objective, n_trials=int(n_trials), timeout=remaining)
-    finally:
-        optuna.logging.set_verbosity(level)
-    best = _choice_from_params(spec, study.best_trial.params)
+        bar.set_postfix_str("synthetic data")
+        sets = []
+        for sd, scale in zip(data_seeds, scales, strict=True):
+            ds = make_dataset(int(records), overlap=float(overlap), locale=locale,
+                              config=configs[scale], rng=np.random.default_rng(sd), columns=spec)
+            truth = ds.truth[["a", "b"]].to_numpy(np.int64)
+            sets.append((ds.parties[0], ds.parties[1], truth))
+        bar.update()
+        enc = _Encoder(spec, sets, secret, salt)
+        trials: list[dict] = []
 
-    bar.set_postfix_str("held-out sets")
-    val = np.mean([enc.f1_grid(s, best) for s in (2, 3)], axis=0)
-    i = _plateau_middle(_smooth(val))
-    threshold = float(GRID[i])
-    test = enc.f1_grid(4, best)
-    bar.update()
-    bar.close()
+        def objective(trial: optuna.Trial) -> float:
+            t0 = time.perf_counter()
+            params = {"l": trial.suggest_categorical("l", list(LENGTHS))}
+            for c in spec.linked:
+                params[f"{c.name}.comparison"] = trial.suggest_categorical(
+                    f"{c.name}.comparison", list(CHOICES[c.kind]))
+                params[f"{c.name}.bits"] = trial.suggest_int(f"{c.name}.bits", 0, MAX_BITS)
+            choice = _choice_from_params(spec, params)
+            if not any(fc.bits for _, fc in choice.features):
+                score, f1 = 0.0, np.zeros(len(GRID))
+            else:
+                f1 = np.mean([enc.f1_grid(s, choice) for s in (0, 1)], axis=0)
+                score = float(_smooth(f1).max())
+            i = int(np.argmax(f1))
+            trials.append({"number": trial.number, "score": round(score, 6),
+                           "best_f1": round(float(f1[i]), 6), "best_threshold": float(GRID[i]),
+                           "params": choice.to_dict(),
+                           "seconds": round(time.perf_counter() - t0, 3)})
+            bar.update()
+            bar.set_postfix_str(f"best {max(t['score'] for t in trials):.4f}")
+            return score
+
+        level = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            sampler = optuna.samplers.TPESampler(seed=seed % 2**32,
+                                                 n_startup_trials=min(10, n_trials))
+            study = optuna.create_study(direction="maximize", sampler=sampler)
+            study.enqueue_trial(_params_of(template_choice(spec)))
+            remaining = budget_s - (time.perf_counter() - t_start)
+            if remaining <= 0:
+                raise InputError(f"tune: the budget ({budget_minutes} minutes) was spent making "
+                                 f"the synthetic data; give more minutes or fewer records")
+            study.optimize(objective, n_trials=int(n_trials), timeout=remaining)
+        finally:
+            optuna.logging.set_verbosity(level)
+        best = _choice_from_params(spec, study.best_trial.params)
+
+        bar.set_postfix_str("held-out sets")
+        val = np.mean([enc.f1_grid(s, best) for s in (2, 3)], axis=0)
+        i = _plateau_middle(_smooth(val))
+        threshold = float(GRID[i])
+        test = enc.f1_grid(4, best)
+        bar.update()
+    finally:
+        bar.close()
     schema = build_schema(spec, best, salt=salt)
     settings = {
         "columns": spec.to_dict(), "overlap": float(overlap), "records": int(records),
