@@ -6,6 +6,7 @@ or a widget is built.
 
 * :mod:`pprl.viz.plots` -- Display objects (``from_...(...)``, ``.plot(ax=None)``).
 * :mod:`pprl.viz.privacy` -- :class:`FrontierDisplay`, the privacy-utility frontier.
+* :mod:`pprl.viz.tuning` -- :class:`TuneSearchDisplay`, the plot of a :func:`pprl.tune` search.
 * :mod:`pprl.viz.widgets` -- the threshold and parameter explorers.
 """
 
@@ -20,6 +21,7 @@ from .plots import (
     ThresholdMetricsDisplay,
 )
 from .privacy import FrontierDisplay
+from .tuning import TuneSearchDisplay
 
 __all__ = [
     "PrecisionRecallDisplay",
@@ -29,4 +31,5 @@ __all__ = [
     "PopcountDisplay",
     "CorruptionRecallDisplay",
     "FrontierDisplay",
+    "TuneSearchDisplay",
 ]
