@@ -38,7 +38,7 @@ import numpy as np
 
 from .._validation import param_error
 from ..encoding.encode import encode
-from ..errors import InputError
+from ..errors import InputError, PPRLError
 from ..evaluation.metrics import threshold_curve
 from ..linkage.similarity import candidate_pairs
 from ..synthetic.columns import ColumnSpec, read_columns
@@ -278,7 +278,11 @@ def tune(
     ...            records=200, n_trials=3, rng=1, progress=False)   # doctest: +SKIP
     >>> res.threshold, res.expected_f1                               # doctest: +SKIP
     """
-    import optuna
+    try:
+        import optuna
+    except ImportError:  # pragma: no cover - exercised without the extra
+        raise PPRLError("pprl.tune needs optuna, which is not installed: "
+                        "pip install 'pprl[tune]'") from None
     from tqdm.auto import tqdm
 
     t_start = time.perf_counter()
