@@ -38,6 +38,10 @@ def kinds(doc) -> dict[str, str]:
     ("address_1", ["stanley street", "pinkerton circuit", "main road"], "street"),
     ("suburb", ["winston hills", "dapto", "richlands"], "place"),
     ("notes", ["", ""], "empty"),
+    ("PatientID", ["P100", "P107", "P114"], "key"),
+    ("soc_sec_id", ["5304218", "4066625", "4365168"], "code"),  # unique, but a person's
+    ("phone", ["(555)123-4567", "555.123.4567x12", "+1-555-987-6543"], "code"),
+    ("age", [str(v) for v in range(20, 40)], "number"),  # consecutive, but named a number
 ])
 def test_guess_column_kinds(name, values, kind):
     assert guess_column(name, pd.Series(values)).kind == kind

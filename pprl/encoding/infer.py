@@ -48,6 +48,12 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m
 
 _KEY_WORDS = {"id", "rec", "record", "row", "key", "uid", "uuid", "guid", "pk", "idx", "index",
               "no", "num", "number", "nr", "seq"}
+#: Words naming identifiers a person carries everywhere: hashed, never taken for record keys.
+_PERSONAL_ID_WORDS = {"ssn", "soc", "social", "sec", "security", "nhs", "medicare", "passport",
+                      "license", "licence", "tax", "tfn", "national", "insurance", "sin", "nin",
+                      "bsn", "pesel", "aadhaar", "driver", "drivers"}
+_KEY_TAILS = {"id", "key", "uid", "uuid", "guid", "pk", "idx"}
+_PHONE_WORDS = {"phone", "tel", "telephone", "mobile", "cell", "fax"}
 _DATE_WORDS = {"date", "dob", "birth", "birthday", "born", "dt", "bday"}
 _POSTCODE_WORDS = {"postcode", "post", "postal", "zip", "zipcode", "plz", "postcodes"}
 _NUMBER_WORDS = {"age", "height", "weight", "income", "amount", "salary", "count", "score",
@@ -113,7 +119,11 @@ def looks_like_record_key(name: str) -> bool:
     (True, False)
     """
     words = _words(name)
-    return bool(words) and words <= _KEY_WORDS
+    if not words or words & _PERSONAL_ID_WORDS:
+        return False
+    last = re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower().strip(
+        " _-"))[-1]
+    return words <= _KEY_WORDS or last in _KEY_TAILS
 
 
 def _log_odds(values: pd.Series) -> float:
@@ -177,7 +187,8 @@ def guess_column(name: str, values: pd.Series) -> ColumnGuess:
     lengths = filled.str.len().to_numpy()
     digits = bool(filled.str.fullmatch(r"\d+").all())
     # digit codes may carry spaces or dashes (phone numbers) and a few typos (OCR)
-    digitish = float(filled.str.replace(r"[\s().+-]", "", regex=True)
+    digitish = float(filled.str.replace(r"\s*(x|ext\.?)\s*\d+$", "", regex=True)
+                     .str.replace(r"[\s().+/.-]", "", regex=True)
                      .str.fullmatch(r"\d+").mean())
     numeric = bool(filled.str.fullmatch(_NUMBER.pattern).all())
     share = f"{fill:.0%} filled"
@@ -188,7 +199,7 @@ def guess_column(name: str, values: pd.Series) -> ColumnGuess:
     # record keys: unique, and named like a key, or row numbers / UUIDs
     keyish = looks_like_record_key(name)
     if unique and (keyish or bool(filled.str.fullmatch(_UUID.pattern).all())
-                   or (digits and _consecutive(filled))):
+                   or (digits and not words & _NUMBER_WORDS and _consecutive(filled))):
         return ColumnGuess("key", 0.0, 0.0, None, None,
                            "ignored: a record key (unique in the sample); it differs between "
                            "custodians. pprl encode keeps it as the record ID")
@@ -214,7 +225,7 @@ def guess_column(name: str, values: pd.Series) -> ColumnGuess:
                       float(np.mean(lengths)), why)
     if numeric and not digits or (numeric and words & _NUMBER_WORDS):
         return _number(filled, hashed)
-    if digitish >= 0.9 or (words & _POSTCODE_WORDS and digitish >= 0.5):
+    if digitish >= 0.9 or (words & (_POSTCODE_WORDS | _PHONE_WORDS) and digitish >= 0.5):
         width, common = np.unique(lengths, return_counts=True)
         fixed = common.max() >= 0.95 * m
         kind = "postcode" if words & _POSTCODE_WORDS else "code"
