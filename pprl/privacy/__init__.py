@@ -16,6 +16,7 @@ from .frequency import frequency_attack
 from .graph import graph_attack
 from .guesses import AttackScore, Guesses, score_guesses
 from .pattern import pattern_attack
+from .report import privacy_report
 
 __all__ = [
     "AttackScore",
@@ -23,5 +24,6 @@ __all__ = [
     "frequency_attack",
     "graph_attack",
     "pattern_attack",
+    "privacy_report",
     "score_guesses",
 ]
