@@ -148,3 +148,15 @@ def test_febrl4_inferred_schema_links_at_f1_098(tmp_path, capsys):
     f1 = {t: pprl.evaluate_links(pprl.greedy_match(cands.above(t)), truth).f1
           for t in (0.6, 0.65, 0.7, 0.75, 0.8, 0.85)}
     assert max(f1.values()) >= 0.98, f1
+
+
+def test_docs_schema_example_is_a_valid_schema():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "schema.md").read_text("utf-8")
+    doc = json.loads(re.search(r"```json\n(.*?)```", text, re.S).group(1))
+    schema = pprl.load_schema(doc)
+    assert schema.identifiers == ("rec_id", "given_name", "surname", "dob", "postcode", "sex")
+    row = ["r-001", "anna", "smith", "1980-01-02", "2000", "f"]
+    assert pprl.encode([row], schema, b"0123456789abcdef", progress=False).any()
