@@ -19,7 +19,7 @@ from ._common import run_command
 __all__ = ["main", "build_parser"]
 
 # Order shown in ``pprl --help``.
-_COMMANDS = ("synth", "encode", "schema", "link", "evaluate", "attack", "tune", "demo")
+_COMMANDS = ("synth", "encode", "schema", "link", "evaluate", "attack", "privacy", "tune", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
