@@ -22,6 +22,7 @@ from .bits import (
     write_clks,
 )
 from .encoding.encode import EncodeResult, encode, encode_with_mask
+from .encoding.infer import infer_schema
 from .encoding.schema import Schema, load_schema, person_schema
 from .errors import (
     FieldError,
@@ -80,6 +81,7 @@ __all__ = [
     "encode_with_mask",
     "load_schema",
     "person_schema",
+    "infer_schema",
     # data and analysis
     "LinkageMetrics",
     "ThresholdCurve",
