@@ -43,6 +43,17 @@ def test_tune_gives_a_valid_schema_over_the_users_columns(result):
     assert result.choice == best["params"]
 
 
+def test_clkhash_reads_the_tuned_schema_and_encodes_the_same_bytes(result):
+    clk = pytest.importorskip("clkhash.clk")
+    from clkhash.schema import from_json_dict
+
+    ds = pprl.make_dataset(20, columns=COLUMNS, rng=3)
+    rows = ds.parties[0].to_numpy().tolist()
+    ref = clk.generate_clks(rows, from_json_dict(result.schema), "secret")
+    ours = pprl.encode(ds.parties[0], result.schema, b"secret", progress=False)
+    assert [r.tobytes() for r in ref] == [bytes(o) for o in ours]
+
+
 def test_the_tuned_choice_links_fresh_synthetic_data_well(result):
     """On a set the tuner never saw (another seed), F1 at the tuned threshold is near expected."""
     ds = pprl.make_dataset(150, overlap=0.5, columns=COLUMNS, rng=999)
