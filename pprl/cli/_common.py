@@ -66,6 +66,13 @@ def run_command(args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"pprl {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader went away (`pprl evaluate ... | head`): not an error
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
     except (PPRLError, OSError) as exc:
         print(f"pprl {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_FAILURE
