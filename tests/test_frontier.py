@@ -156,3 +156,24 @@ def test_explorer_reads_out_the_attack_once_per_setting(data):
     assert ExplorerModel(a, b, data.truth, rng=0).evaluate().reidentification is None
     with pytest.raises(InputError, match="attack_records"):
         ExplorerModel(a, b, data.truth, attack_records=0)
+
+
+def test_parameter_explorer_widget_shows_the_attack_beside_f1(data):
+    pytest.importorskip("ipywidgets")
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from pprl.viz.widgets import ParameterExplorer
+
+    a, b = data.parties
+    calls: list[str] = []
+    model = ExplorerModel(a, b, data.truth, secret=b"frontier-secret", floor=0.3,
+                          attack=nearest_attack(calls), attack_records=30)
+    ex = ParameterExplorer(model, EncodingParams(l=512))
+    assert "re-identified by the attack" in ex.status.value and "best F1" in ex.status.value
+    ex.controls["hardening"].value = json.dumps([{"kind": "balance"}])
+    assert json.loads(ex.params.hardening) == [{"kind": "balance"}]
+    assert ex.result.clks_a.shape[1] == 128
+    ex.controls["hardening"].value = None
+    assert len(calls) == 2  # back to a cached setting: no new attack

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from typing import Any
@@ -179,8 +180,11 @@ class ParameterExplorer(_Explorer):
     Attributes
     ----------
     controls : dict of str to ipywidgets widget
-        ``l``, ``xor_folds``, ``strategy``, ``k``, ``q``, ``positional`` and
-        one checkbox per feature under ``"include:<name>"``.
+        ``l``, ``xor_folds``, ``strategy``, ``k``, ``q``, ``positional``,
+        ``hardening`` (a setting of :data:`pprl.privacy.frontier.DEFAULT_SETTINGS`)
+        and one checkbox per feature under ``"include:<name>"``.  With a
+        model that has an ``attack``, the status line reads out its
+        re-identification rate beside F1 (computed once per setting, then cached).
     params : EncodingParams
         The knobs shown now.
     result : pprl.evaluation.explore.ExplorerResult
@@ -191,9 +195,15 @@ class ParameterExplorer(_Explorer):
     """
 
     def __init__(self, model: ExplorerModel, params: EncodingParams | None = None):
+        from ..privacy.frontier import DEFAULT_SETTINGS
+
         w = require_widgets()
         self.model = model
         p = params or EncodingParams()
+        hardening = [("schema", None)] + [(name, json.dumps(steps))
+                                          for name, steps in DEFAULT_SETTINGS.items()]
+        if p.hardening is not None and p.hardening not in {v for _, v in hardening}:
+            hardening.append((p.hardening, p.hardening))
         included = set(p.include) if p.include is not None else set(model.features)
         c: dict[str, Any] = {
             "l": w.SelectionSlider(options=sorted(set(L_CHOICES) | {p.l}), value=p.l,
@@ -208,6 +218,8 @@ class ParameterExplorer(_Explorer):
                             value=p.q, description="q (text)"),
             "positional": w.Dropdown(options=[("schema", None), ("off", False), ("on", True)],
                                      value=p.positional, description="positional"),
+            "hardening": w.Dropdown(options=hardening, value=p.hardening,
+                                    description="hardening"),
         }
         for name in model.features:
             c[f"include:{name}"] = w.Checkbox(value=name in included, description=name,
@@ -223,6 +235,7 @@ class ParameterExplorer(_Explorer):
             w.HBox([c["l"], c["xor_folds"]]),
             w.HBox([c["strategy"], c["k"]]),
             w.HBox([c["q"], c["positional"]]),
+            c["hardening"],
             w.HTML("<b>features hashed</b>"), feature_box,
             self.status, self.output,
         ])
@@ -236,7 +249,8 @@ class ParameterExplorer(_Explorer):
         include = tuple(n for n in self.model.features if c[f"include:{n}"].value)
         return EncodingParams(l=c["l"].value, xor_folds=c["xor_folds"].value,
                               strategy=c["strategy"].value, k=c["k"].value, q=c["q"].value,
-                              positional=c["positional"].value, include=include)
+                              positional=c["positional"].value, include=include,
+                              hardening=c["hardening"].value)
 
     def _on_change(self, change) -> None:
         self.update()
@@ -265,9 +279,13 @@ class ParameterExplorer(_Explorer):
         _show(self.output, self.figure)
         self.seconds = time.perf_counter() - t0
         s = result.seconds
+        attack = ""
+        if result.reidentification is not None:
+            attack = (f"re-identified by the attack <b>{result.reidentification:.1%}</b> "
+                      f"(attack {s.get('attack', 0.0) * 1e3:.0f} ms) &middot; ")
         self.status.value = (
             f"best F1 <b>{best.f1:.3f}</b> at threshold {best.threshold or 0:.3f} "
-            f"(precision {best.precision:.3f}, recall {best.recall:.3f}) &middot; "
+            f"(precision {best.precision:.3f}, recall {best.recall:.3f}) &middot; {attack}"
             f"encode {s['encode'] * 1e3:.0f} ms, compare {s['compare'] * 1e3:.0f} ms, "
             f"evaluate {s['evaluate'] * 1e3:.0f} ms; update {self.seconds * 1e3:.0f} ms"
         )
