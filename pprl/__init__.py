@@ -43,6 +43,7 @@ from .evaluation.diagnostics import (
     score_histogram,
 )
 from .evaluation.metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
+from .linkage.blocking import LSHParams, lsh_candidate_pairs
 from .linkage.candidates import Candidates
 from .linkage.matching import greedy_match, optimal_match
 from .linkage.similarity import available_backends, candidate_pairs, dice_matrix
@@ -74,6 +75,8 @@ __all__ = [
     "available_backends",
     "candidate_pairs",
     "dice_matrix",
+    "LSHParams",
+    "lsh_candidate_pairs",
     # encoding
     "EncodeResult",
     "Schema",

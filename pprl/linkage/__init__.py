@@ -7,20 +7,26 @@ library, :mod:`._numpy` is the reference); :mod:`._plan` plans a scan (tiles,
 early exit, instruction-set path) and :mod:`._scan` runs it.
 :mod:`.candidates` holds the result type and its packed sort, :mod:`.chunks`
 candidate pairs streamed to disk, and :mod:`.matching` solves one-to-one
-mappings.
+mappings.  :mod:`.blocking` is Hamming LSH on CLKs (:mod:`._lsh` does its
+work) and :mod:`.distributed` runs candidate generation on Dask.
 """
 
 from __future__ import annotations
 
+from .blocking import BlockingReport, LSHParams, choose_lsh, lsh_candidate_pairs
 from .candidates import Candidates
 from .matching import greedy_match, optimal_match
 from .similarity import available_backends, candidate_pairs, dice_matrix
 
 __all__ = [
+    "BlockingReport",
     "Candidates",
+    "LSHParams",
     "available_backends",
     "candidate_pairs",
+    "choose_lsh",
     "dice_matrix",
     "greedy_match",
+    "lsh_candidate_pairs",
     "optimal_match",
 ]
