@@ -119,6 +119,17 @@ def test_many_tables_give_the_exhaustive_result(backend):
     assert report.pc_bound > 1 - 1e-9
 
 
+@pytest.mark.parametrize("nbytes", [1, 8, 72, 128, 136, 200])
+def test_scores_are_the_kernels_at_every_row_width(nbytes):
+    """One word, several, and the two-stage read of rows of 16 words or more."""
+    rng = np.random.default_rng(nbytes)
+    a, b = _clks(rng, 120, nbytes=nbytes, flip=0.1)
+    want = candidate_pairs(a, b, 0.6)
+    got, _ = lsh_candidate_pairs(a, b, 0.6, params=LSHParams(tables=60, bits=1, seed=1))
+    assert len(want) > 50
+    assert _as_dict(got) == _as_dict(want)
+
+
 @pytest.mark.parametrize("k", [1, 3])
 def test_top_k_among_blocked_pairs(k):
     rng = np.random.default_rng(4)
