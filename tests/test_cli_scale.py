@@ -97,3 +97,9 @@ def test_link_on_a_local_dask_cluster_matches_the_single_machine_run(tmp_path, p
     assert main([*base, "-o", str(one)]) == 0
     assert main([*base, "--dask", "local:2", "-o", str(two)]) == 0
     assert one.read_bytes() == two.read_bytes()
+    blocked = [*base, "--blocking", "lsh", "--blocking-seed", "3"]
+    assert main([*blocked, "-o", str(one)]) == 0
+    assert main([*blocked, "--dask", "local:2", "-o", str(two)]) == 0
+    assert one.read_bytes() == two.read_bytes()
+    side = [json.loads((tmp_path / f"{x}.blocking.json").read_text()) for x in ("one", "two")]
+    assert side[0] == side[1]
