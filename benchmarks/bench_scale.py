@@ -115,6 +115,8 @@ def main() -> None:
     p.add_argument("--estimates", default="worst-case,sample",
                    help="LSH parameter choices to run (comma-separated)")
     p.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temp dir)")
+    p.add_argument("--steps", default="encode,exhaustive,lsh,greedy",
+                   help="steps to run; with --keep, later runs can skip encode and exhaustive")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -138,13 +140,15 @@ def main() -> None:
                             "--no-progress"], check=True, capture_output=True)
             rows.append(("synth (not a target)", {"seconds": time.perf_counter() - t0}))
         (d / "key.txt").write_text(os.urandom(24).hex())
-        for party in "ab":
+        steps = set(args.steps.split(","))
+        for party in "ab" if "encode" in steps else "":
             rows.append((f"encode {party}", _run_child(f"encode:{party}", d, args)))
-        rows.append(("exhaustive", _run_child("exhaustive", d, args)))
-        estimates = [e for e in args.estimates.split(",") if e]
-        for est in estimates:
+        if "exhaustive" in steps:
+            rows.append(("exhaustive", _run_child("exhaustive", d, args)))
+        for est in [e for e in args.estimates.split(",") if e] if "lsh" in steps else []:
             rows.append((f"LSH ({est})", _run_child(f"lsh:{est}", d, args)))
-        rows.append(("greedy (exhaustive)", _run_child("greedy", d, args)))
+        if "greedy" in steps:
+            rows.append(("greedy (exhaustive)", _run_child("greedy", d, args)))
 
         import pandas as pd
 
