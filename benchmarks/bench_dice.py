@@ -13,7 +13,9 @@ Two data sets of 1,024-bit CLKs:
 * ``uniform``: every bit set with probability 1/2 (popcount ~ 512 +- 16, so
   the popcount window prunes nothing);
 * ``spread``: popcounts ~ N(300, 60) like real Bloom filter encodings, B half
-  noisy copies of A (true matches) and half fresh records.
+  noisy copies of A (true matches) and half fresh records;
+* ``person`` (``--data person`` or ``all``): ``pprl.make_dataset`` people
+  encoded with ``person_schema`` (1,024 bits whatever ``--bits`` says).
 
 Usage::
 
@@ -57,6 +59,15 @@ def spread_pair(rng, n, nbits):
     flips = np.packbits(rng.random((half, nbits), dtype=np.float32) < 0.03, axis=1)
     b = np.concatenate([a[:half] ^ flips, spread_clks(rng, n - half, nbits)])
     return a, b[rng.permutation(n)]
+
+
+def person_pair(n, seed):
+    """pprl's person CLKs: make_dataset people encoded with person_schema (1,024 bits)."""
+    from pprl import encode, make_dataset, person_schema
+
+    ds = make_dataset(n, rng=seed)
+    secret = b"bench: a fixed made-up secret"
+    return tuple(encode(p, person_schema(), secret, progress=False) for p in ds.parties[:2])
 
 
 def measure(fn, repeat):
@@ -108,7 +119,8 @@ def main(argv=None):
     p.add_argument("--numpy-rows", type=int, default=1000,
                    help="rows of A given to the numpy backend; its rate is scaled (default 1000)")
     p.add_argument("--threads", type=int, default=None, help="'all threads' (default: all cores)")
-    p.add_argument("--data", choices=["uniform", "spread", "both"], default="both")
+    p.add_argument("--data", choices=["uniform", "spread", "person", "both", "all"],
+                   default="both", help="both = uniform and spread; all adds person")
     p.add_argument("--no-anonlink", action="store_true")
     p.add_argument("--seed", type=int, default=2026)
     args = p.parse_args(argv)
@@ -133,13 +145,17 @@ def main(argv=None):
               "dice_coefficient_accelerated (single-threaded)")
 
     rng = np.random.default_rng(args.seed)
-    datasets = ["uniform", "spread"] if args.data == "both" else [args.data]
+    datasets = {"both": ["uniform", "spread"], "all": ["uniform", "spread", "person"]}.get(
+        args.data, [args.data])
     header = (f"{'data':8} {'method':26} {'threads':>7} {'seconds':>8} {'comparisons/s':>14} "
               f"{'x anonlink':>10} {'cpu s':>8} {'x cpu':>10} {'candidates':>10} "
               f"{'peak MiB':>9} {'maxrss MiB':>10}")
     for name in datasets:
         if name == "uniform":
             a, b = uniform_clks(rng, args.n, args.bits), uniform_clks(rng, args.n, args.bits)
+        elif name == "person":
+            a, b = person_pair(args.n, args.seed)
+            a, b = a[:args.n], b[:args.n]
         else:
             a, b = spread_pair(rng, args.n, args.bits)
         pcs = similarity.popcounts(a)

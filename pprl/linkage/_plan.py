@@ -4,8 +4,9 @@ Pure decisions from the shapes, a small sample of the data, or timings the
 scan measured; nothing here runs the scan (:mod:`._scan` does) or knows that
 C exists.  Which path is fastest depends on the CPU *and* the data (the early
 exit changes how many words a pair costs), so a large scan first runs a few
-blocks of rows spread over A on each path in turn -- real work, kept -- and
-runs the rest on the path whose best block was fastest.
+blocks of rows spread over A on every path in turn -- the first run of each
+block is kept as real work -- and the rest on the path that took least CPU
+time over those blocks.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ EARLY_EXIT = True
 EXIT_COST_WORDS = {1: 0.5, 2: 3.0}
 #: early-exit points with unrolled code for 16-word rows (PPRL_DEFINE_HITS in dice.c)
 UNROLLED = {1: (8,), 2: (4, 6, 8)}
-#: share of the rows of A that a large scan runs first, in blocks spread over A, timing
-#: each instruction-set path on some of them and counting pairs (their results are kept)
-EXPLORE_FRACTION = 0.03
-#: blocks per path (the best of them counts)
+#: share of the rows of A that a large scan runs first, in blocks spread over A, on every
+#: instruction-set path in turn (the first run's pairs are kept: (paths - 1) x this is spent)
+EXPLORE_FRACTION = 0.01
+#: blocks (rounds): each path runs the same rows in each round, in a rotating order
 EXPLORE_ROUNDS = 3
 #: below this many pairs in all, a scan is not explored (timing would cost more than it saves)
 TIME_PATHS_ABOVE = 1 << 24
@@ -55,20 +56,22 @@ def tiles(n: int, m: int, threads: int, max_rows: int | None = None,
     return out
 
 
-def explore_blocks(n: int, paths: Sequence[str]) -> list[tuple[int, int, str]]:
-    """``(i0, i1, path)`` blocks spread evenly over A, each path in turn, EXPLORE_ROUNDS each.
+def explore_blocks(n: int, paths: Sequence[str]) -> list[tuple[int, int, list[str]]]:
+    """``(i0, i1, paths in this round's order)``: EXPLORE_ROUNDS blocks spread evenly over A.
 
-    Together about EXPLORE_FRACTION of the rows; the order of the paths
-    rotates from round to round, so that cache warm-up and frequency changes
-    fall on every path alike.  Empty when A is too short to explore.
+    Together about EXPLORE_FRACTION of the rows.  Every path runs the same
+    rows of a block, so their times compare like with like however much the
+    rows of A differ; the order rotates from block to block, so that cache
+    warm-up and frequency changes fall on every path alike.  Empty when A is
+    too short to explore.
     """
-    k = len(paths) * EXPLORE_ROUNDS
+    k = EXPLORE_ROUNDS
     rows = int(n * EXPLORE_FRACTION / k)
     if rows < 1:
         return []
     starts = np.linspace(0, n - rows, k).astype(np.int64).tolist()
-    return [(s, s + rows, paths[(j % len(paths) + j // len(paths)) % len(paths)])
-            for j, s in enumerate(starts)]
+    p = len(paths)
+    return [(s, s + rows, [paths[(i + j) % p] for i in range(p)]) for j, s in enumerate(starts)]
 
 
 def gaps(n: int, blocks: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]]:
@@ -84,9 +87,9 @@ def gaps(n: int, blocks: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]
 
 
 def fastest(times: dict[str, list[float]]) -> str:
-    """The path whose best block was fastest (ties: the earlier path)."""
+    """The path with the least total time over the blocks (ties: the earlier path)."""
     order = list(times)
-    return min(order, key=lambda p: (min(times[p]), order.index(p)))
+    return min(order, key=lambda p: (sum(times[p]), order.index(p)))
 
 
 def word_counts(words: np.ndarray) -> np.ndarray:

@@ -168,38 +168,33 @@ def _numpy_tile_fn(mod, aw, bw, pa, pb, threshold, k):
     return run
 
 
-def _run_tiles(run, tiles, threads, progress, n, sink, isa):
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+def _timed(run, i0: int, i1: int, path):
+    """``run`` on rows i0..i1 and the CPU time it took this thread (others' load does not count)."""
+    t0 = time.thread_time()
+    out = run(i0, i1, path)
+    return time.thread_time() - t0, out
 
-        bar = tqdm(total=n, unit="row", desc="candidate pairs")
+
+def _in_pool(pool, calls, on_done) -> None:
+    """Run ``(fn, args, tag)`` calls on ``pool`` (inline when None).
+
+    ``on_done(tag, result)`` runs in the calling thread, in completion order;
+    on any error the calls not yet started are cancelled (stop early).
+    """
+    if pool is None:
+        for fn, args, tag in calls:
+            on_done(tag, fn(*args))
+        return
+    pending = {pool.submit(fn, *args): tag for fn, args, tag in calls}
     try:
-        if threads == 1 or len(tiles) == 1:
-            for i0, i1 in tiles:
-                for chunk in run(i0, i1, isa):
-                    sink(*chunk)
-                if bar is not None:
-                    bar.update(i1 - i0)
-            return
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            pending = {pool.submit(run, i0, i1, isa): i1 - i0 for i0, i1 in tiles}
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        rows = pending.pop(fut)
-                        for chunk in fut.result():
-                            sink(*chunk)
-                        if bar is not None:
-                            bar.update(rows)
-            except BaseException:
-                for fut in pending:
-                    fut.cancel()  # stop early: do not run the tiles left
-                raise
-    finally:
-        if bar is not None:
-            bar.close()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                on_done(pending.pop(fut), fut.result())
+    except BaseException:
+        for fut in pending:
+            fut.cancel()
+        raise
 
 
 def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress: bool, *,
@@ -209,9 +204,9 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
 
     ``paths``: instruction-set paths, the process-wide one first.  A scan of
     at least ``_plan.TIME_PATHS_ABOVE`` pairs first runs the blocks of
-    :func:`._plan.explore_blocks`, each path in turn, keeping their pairs;
-    the rest runs on the path whose best block was fastest (``info`` says
-    which, with the timings).  ``max_pairs``: raise :class:`TooManyPairs`
+    :func:`._plan.explore_blocks` on every path, keeping the first run's
+    pairs; the rest runs on the path that took least CPU time there
+    (``info`` says which, with the timings).  ``max_pairs``: raise :class:`TooManyPairs`
     past that many pairs -- from the explored blocks' count before the rest
     runs, then for real; ``flush``/``chunk_pairs``: stream sorted chunks of
     that many pairs to ``flush`` instead (returns None).
@@ -233,25 +228,49 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
                if n * m >= _plan.TIME_PATHS_ABOVE and (len(paths) > 1 or budget is not None)
                else [])
     times: dict = {p: [] for p in paths}
-    found = 0
-    for i0, i1, path in explore:  # real work: the pairs are kept
-        t0 = time.perf_counter()
-        out = run(i0, i1, path)
-        times[path].append(time.perf_counter() - t0)
-        for chunk in out:
-            found += len(chunk[0])
-            collector.add(*chunk)
-    isa = _plan.fastest(times) if explore and len(paths) > 1 else paths[0]
-    info.isa = isa
-    info.timings = {p: min(t) for p, t in times.items() if t} if len(paths) > 1 else {}
-    max_rows = None
-    if explore:
-        per_row = found / sum(i1 - i0 for i0, i1, _ in explore)
-        if flush is None and budget is not None and per_row * n > 1.25 * budget:
-            raise TooManyPairs(found, int(per_row * n))
-        if budget is not None and per_row > 0:  # keep the tiles in flight a small share
-            max_rows = max(1, int(budget / (4 * threads * per_row)))
-    tiles = _plan.tiles(n, m, threads, max_rows, _plan.gaps(n, explore))
-    _run_tiles(run, tiles, threads, progress, sum(i1 - i0 for i0, i1 in tiles), collector.add,
-               isa)
+    found = [0]
+
+    def explored(tag, result) -> None:
+        path, keep = tag
+        times[path].append(result[0])
+        if keep:  # real work: each block's first run is kept
+            for chunk in result[1]:
+                found[0] += len(chunk[0])
+                collector.add(*chunk)
+
+    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+    bar = None
+    try:
+        _in_pool(pool, [(_timed, (run, i0, i1, path), (path, j == 0))
+                        for i0, i1, order in explore for j, path in enumerate(order)], explored)
+        isa = _plan.fastest(times) if explore and len(paths) > 1 else paths[0]
+        info.isa = isa
+        info.timings = {p: sum(t) for p, t in times.items() if t} if len(paths) > 1 else {}
+        max_rows = None
+        if explore:
+            per_row = found[0] / sum(i1 - i0 for i0, i1, _ in explore)
+            if flush is None and budget is not None and per_row * n > 1.25 * budget:
+                raise TooManyPairs(found[0], int(per_row * n))
+            if budget is not None and per_row > 0:  # keep the tiles in flight a small share
+                max_rows = max(1, int(budget / (4 * threads * per_row)))
+        tiles = _plan.tiles(n, m, threads, max_rows, _plan.gaps(n, explore))
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=sum(i1 - i0 for i0, i1 in tiles), unit="row",
+                       desc="candidate pairs")
+
+        def tiled(rows, chunks) -> None:
+            for chunk in chunks:
+                collector.add(*chunk)
+            if bar is not None:
+                bar.update(rows)
+
+        _in_pool(pool if len(tiles) > 1 else None,
+                 [(run, (i0, i1, isa), i1 - i0) for i0, i1 in tiles], tiled)
+    finally:
+        if bar is not None:
+            bar.close()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return collector.close()
