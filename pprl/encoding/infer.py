@@ -21,11 +21,12 @@ names, streets, places    bigrams
 
 Every hashed feature treats an empty cell as missing (no bits), and no
 string limits are imposed, so values unseen in the sample never make a row
-invalid.  Each feature's weight (bits it sets) grows with how much an
-agreement on it says: the log-odds ``-log2(sum(p_i ** 2))`` of two random
-sampled values agreeing, estimated from the sample, times the share of
-filled cells.  The ``description`` of every feature explains the choice; it
-never quotes a value from the data (schemas are shared between parties).
+invalid -- except a cell that is not a number in a numeric column.  Each
+feature's weight (bits it sets) grows with how much an agreement on it
+says: the log-odds ``-log2(sum(p_i ** 2))`` of two random sampled values
+agreeing, estimated from the sample, times the share of filled cells.  The
+``description`` of every feature explains the choice; it never quotes a
+value from the data (schemas are shared between parties).
 """
 
 from __future__ import annotations
@@ -279,7 +280,8 @@ def _number(filled: pd.Series, hashed) -> ColumnGuess:
     return hashed("number", {"type": "string", "encoding": "utf-8"}, comp,
                   float(2 * resolution + 1),
                   f"number; values within about {comp['thresholdDistance']} share tokens "
-                  "(numeric neighbourhood)")
+                  "(numeric neighbourhood); a cell that is not a number is invalid (encode "
+                  "with --invalid missing to leave such cells out)")
 
 
 def infer_schema(records: pd.DataFrame, *, l: int = 1024,  # noqa: E741
