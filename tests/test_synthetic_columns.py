@@ -73,7 +73,6 @@ def test_dates_are_rewritten_in_the_log_too():
     ({"x": "date_of_birth:%H:%M"}, ["'x'", "date format"]),
     ({"x": "id_number:0"}, ["'x'", "length"]),
     ({"x": "sex:3"}, ["'x'", "no ':' argument"]),
-    ({"x": "first_name", "y": "first_name"}, ["'y'", "already describes"]),
     ({"x": "ignore"}, ["every column is 'ignore'"]),
     ({}, ["at least one column"]),
     ({"x": 3}, ["'x'", "kind as a string"]),
@@ -117,3 +116,25 @@ def test_cli_synth_bad_description_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "'when'" in err and "columns.json" in err
     assert not out.exists()
+
+
+def test_a_kind_may_describe_several_columns():
+    desc = {"first": "first_name", "middle": "first_name", "last": "last_name",
+            "home": "phone", "mobile": "phone", "old_id": "id_number:5", "new_id": "id_number:8"}
+    spec = ColumnSpec.from_dict(desc)
+    assert spec.slots["middle"] == "given_name#2" and spec.slots["first"] == "given_name"
+    cfg = CorruptionConfig({"given_name": {"missing": 0.3}, "phone": {"missing": 0.3}},
+                           max_per_record=None)
+    ds = make_dataset(400, rng=6, columns=spec, config=cfg)
+    a = ds.parties[0]
+    assert list(a.columns) == list(desc)
+    # independent draws, not copies
+    assert (a["first"] != a["middle"]).mean() > 0.8
+    assert (a["home"] != a["mobile"]).mean() > 0.8
+    assert (a["old_id"].str.len() == 5).mean() > 0.6 and (a["new_id"].str.len() == 8).mean() > 0.6
+    # the further columns are corrupted at the first one's rates, and logged under their names
+    for col in ("first", "middle", "home", "mobile"):
+        assert 0.2 < (a[col] == "").mean() < 0.4, col
+    assert {"first", "middle", "home", "mobile"} <= set(ds.corruptions["field"])
+    changed = {f for t in ds.truth["fields_changed"] for f in t.split(";") if f}
+    assert {"middle", "mobile"} <= changed

@@ -15,9 +15,12 @@ property names), ``locality``, ``postcode``, ``state``, ``phone``, ``email``,
 ``id_number[:LENGTH]`` (digit strings, default 9 digits) and ``ignore`` (a
 column the linkage does not use; generated as random identifiers).
 
-Each kind but ``ignore`` may describe one column.  Values are generated
-under the kind's *field* (:data:`KIND_FIELDS`; the names the corruption
-configuration uses) and written under the user's column name.
+Values are generated under the kind's *field* (:data:`KIND_FIELDS`; the
+names the corruption configuration uses) and written under the user's
+column name.  A kind may describe several columns (a middle name as a second
+``first_name``, two phone numbers): each further column gets values drawn
+independently of the first, corrupted with the same kinds and rates (field
+corruptions only; a move changes the first address columns).
 """
 
 from __future__ import annotations
@@ -29,7 +32,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ..errors import FileFormatError, InputError
+from .generate import _rec_ids
 
 __all__ = ["COLUMN_KINDS", "KIND_FIELDS", "EXTRA_PROBABILITIES", "Column", "ColumnSpec",
            "read_columns"]
@@ -160,18 +167,11 @@ class ColumnSpec:
         if not self.columns:
             raise InputError("column description: expected at least one column")
         seen_name: set[str] = set()
-        seen_kind: dict[str, str] = {}
         for c in self.columns:
             if c.name in seen_name:
                 raise InputError(f"column {c.name!r}: described twice")
             seen_name.add(c.name)
-            if c.kind != "ignore":
-                if c.kind in seen_kind:
-                    raise InputError(f"column {c.name!r}: kind {c.kind!r} already describes "
-                                     f"column {seen_kind[c.kind]!r}; each kind but 'ignore' "
-                                     f"may describe one column")
-                seen_kind[c.kind] = c.name
-        if not seen_kind:
+        if not self.linked:
             raise InputError("column description: every column is 'ignore'; "
                              "describe at least one column to link on")
 
@@ -231,6 +231,17 @@ class ColumnSpec:
         """The columns that are not ``ignore``."""
         return tuple(c for c in self.columns if c.kind != "ignore")
 
+    @property
+    def slots(self) -> dict[str, str]:
+        """Linked column -> where the generator keeps its values: the field for the
+        first column of a kind, ``field#2``, ``field#3``, ... for further ones."""
+        count: dict[str, int] = {}
+        out = {}
+        for c in self.linked:
+            count[c.field] = count.get(c.field, 0) + 1
+            out[c.name] = c.field if count[c.field] == 1 else f"{c.field}#{count[c.field]}"
+        return out
+
     def __getitem__(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -249,3 +260,45 @@ def read_columns(columns: object) -> ColumnSpec:
     if isinstance(columns, (str, os.PathLike)):
         return ColumnSpec.from_json(columns)
     return ColumnSpec.from_dict(columns)
+
+
+def _format_dates(values: np.ndarray, fmt: str) -> np.ndarray:
+    if fmt == "%Y-%m-%d":
+        return values
+    import datetime as dt
+
+    memo: dict[str, str] = {"": ""}
+    out = []
+    for v in values.tolist():
+        if v not in memo:
+            memo[v] = dt.date.fromisoformat(v).strftime(fmt)
+        out.append(memo[v])
+    return np.array(out, dtype=object)
+
+
+def _render(cols: dict, spec: ColumnSpec, rng, n: int) -> pd.DataFrame:
+    """The party's table under the user's column names, in the description's order."""
+    data = {}
+    for c in spec.columns:
+        if c.kind == "ignore":
+            data[c.name] = _rec_ids(rng, n)
+        elif c.kind == "date_of_birth":
+            data[c.name] = _format_dates(cols[spec.slots[c.name]], c.date_format)
+        else:
+            data[c.name] = cols[spec.slots[c.name]]
+    return pd.DataFrame(data)
+
+
+def _rename_log(log: dict[str, list], name: dict) -> dict[str, list]:
+    """Keep the changes to the fields in ``name`` (field -> Column), under the user's
+    column names; dates reformatted."""
+    keep = [i for i, f in enumerate(log["field"]) if f in name]
+    out = {k: [v[i] for i in keep] for k, v in log.items()}
+    out["field"] = [name[f].name for f in out["field"]]
+    for key in ("before", "after"):
+        out[key] = [
+            _format_dates(np.array([v], dtype=object), name[f].date_format)[0]
+            if name[f].kind == "date_of_birth" else v
+            for f, v in zip((log["field"][i] for i in keep), out[key], strict=True)
+        ]
+    return out

@@ -29,7 +29,13 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_rng, param_error
-from .columns import EXTRA_PROBABILITIES, ColumnSpec, read_columns
+from .columns import (
+    EXTRA_PROBABILITIES,
+    ColumnSpec,
+    _rename_log,
+    _render,
+    read_columns,
+)
 from .config import CorruptionConfig
 from .corrupt import CORRUPTORS, RECORD_KINDS
 from .dataset import FORMAT_VERSION, SyntheticDataset, _party_names
@@ -251,8 +257,12 @@ def make_dataset(
             cols["rec_id"] = _rec_ids(rng, len(people))
             frames.append(pd.DataFrame({c: cols[c] for c in PERSON_COLUMNS}))
         else:
+            repeats = _corrupt_repeats(cols, spec, config, rng)
             frames.append(_render(cols, spec, rng, len(people)))
-            log = _rename_log(log, spec)
+            log = _rename_log(log, {f: spec[n] for n, f in spec.slots.items() if "#" not in f})
+            for column, extra in repeats:
+                for key, values in _rename_log(extra, {column.field: column}).items():
+                    log[key].extend(values)
         ent_rows.append(pd.DataFrame({"party": name, "row": np.arange(len(people)),
                                       "entity": people}))
         log_p.extend([name] * len(log["row"]))
@@ -311,11 +321,26 @@ def config_for_columns(config: CorruptionConfig | None, spec: ColumnSpec) -> Cor
 def _add_extra_fields(clean: dict, spec: ColumnSpec, pools, rng) -> None:
     """Generate the fields only a column description asks for (in place)."""
     n = len(clean["given_name"])
-    for c in spec.linked:
+    for c, slot in zip(spec.linked, spec.slots.values(), strict=True):
         if c.kind == "address_extra":
-            clean["address_extra"] = _address_extra(pools, rng, n)
+            clean[slot] = _address_extra(pools, rng, n)
         elif c.kind == "id_number":
-            clean["id_number"] = _id_numbers(rng, n, c.length)
+            clean[slot] = _id_numbers(rng, n, c.length)
+        elif slot != c.field:  # a further column of a kind: independent values
+            clean[slot] = _people_columns(pools, rng, n)[c.field]
+
+
+def _corrupt_repeats(cols: dict, spec: ColumnSpec, config: CorruptionConfig, rng) -> list:
+    """Field corruptions of the further columns of a kind, with the first one's rates."""
+    out = []
+    for c, slot in zip(spec.linked, spec.slots.values(), strict=True):
+        if slot == c.field or not config.fields.get(c.field):
+            continue
+        sub = CorruptionConfig({c.field: config.fields[c.field]}, {}, config.max_per_record)
+        done, log = _corrupt_columns({c.field: cols[slot]}, sub, rng, None)
+        cols[slot] = done[c.field]
+        out.append((c, log))
+    return out
 
 
 def _mover(pools, rng, spec: ColumnSpec | None):
@@ -328,48 +353,6 @@ def _mover(pools, rng, spec: ColumnSpec | None):
             block["address_extra"] = _address_extra(pools, rng, m)
         return block
     return new_addresses
-
-
-def _format_dates(values: np.ndarray, fmt: str) -> np.ndarray:
-    if fmt == "%Y-%m-%d":
-        return values
-    import datetime as dt
-
-    memo: dict[str, str] = {"": ""}
-    out = []
-    for v in values.tolist():
-        if v not in memo:
-            memo[v] = dt.date.fromisoformat(v).strftime(fmt)
-        out.append(memo[v])
-    return np.array(out, dtype=object)
-
-
-def _render(cols: dict, spec: ColumnSpec, rng, n: int) -> pd.DataFrame:
-    """The party's table under the user's column names, in the description's order."""
-    data = {}
-    for c in spec.columns:
-        if c.kind == "ignore":
-            data[c.name] = _rec_ids(rng, n)
-        elif c.kind == "date_of_birth":
-            data[c.name] = _format_dates(cols[c.field], c.date_format)
-        else:
-            data[c.name] = cols[c.field]
-    return pd.DataFrame(data)
-
-
-def _rename_log(log: dict[str, list], spec: ColumnSpec) -> dict[str, list]:
-    """Keep the changes to described columns, under the user's names; dates reformatted."""
-    name = {c.field: c for c in spec.linked}
-    keep = [i for i, f in enumerate(log["field"]) if f in name]
-    out = {k: [v[i] for i in keep] for k, v in log.items()}
-    out["field"] = [name[f].name for f in out["field"]]
-    for key in ("before", "after"):
-        out[key] = [
-            _format_dates(np.array([v], dtype=object), name[f].date_format)[0]
-            if name[f].kind == "date_of_birth" else v
-            for f, v in zip((log["field"][i] for i in keep), out[key], strict=True)
-        ]
-    return out
 
 
 def _manifest(seed, n, k, overlap, locale, config, duplicates) -> dict:

@@ -144,6 +144,8 @@ class CorruptionProfile:
                                  f"in the column description")
         fields: dict[str, dict[str, float]] = {}
         for c in spec.linked:
+            if c.field in fields:  # a further column of a kind: the first one's rates
+                continue
             kinds = FIELD_KINDS[c.field]
             typo_kinds = [k for k in kinds if k in _TYPO_SHARE]
             total = sum(_TYPO_SHARE[k] for k in typo_kinds) or 1.0
