@@ -18,7 +18,8 @@ from pprl.encoding import csv_stream
 from pprl.encoding.clk_stream import base64_rows, clk_writer
 from pprl.encoding.csv_stream import CsvChunks, read_csv_rows
 from pprl.encoding.schema import PERSON_SCHEMA_PATH
-from pprl.errors import FileFormatError
+from pprl.encoding.workers import ordered_map
+from pprl.errors import FileFormatError, InvalidRecordError
 
 SECRET = "stream-test-secret-0123456789abcdef"
 
@@ -207,3 +208,66 @@ def test_cli_many_chunks_same_clks_and_lines(tmp_path, capsys, monkeypatch):
     res = encode_with_mask(rows, person_schema(), SECRET, progress=False)
     assert np.array_equal(read_clks(out), res.clks) and res.n_invalid == 1
     assert SECRET not in capsys.readouterr().err
+
+
+def _square_or_fail(x, state):
+    if x == state:
+        raise InvalidRecordError("bad", row=x, column="c")
+    return x * x
+
+
+@pytest.mark.parametrize("workers,share", [(1, True), (2, True), (3, False)])
+def test_ordered_map_keeps_order_and_errors(workers, share):
+    got = []
+    for item, out in ordered_map(_square_or_fail, iter(range(9)), workers=workers, state=5,
+                                 share=share):
+        try:
+            got.append(out.get())
+        except InvalidRecordError as exc:  # raised here, at its item, with its fields
+            got.append((exc.row, exc.column))
+        assert item == len(got) - 1
+    assert got == [0, 1, 4, 9, 16, (5, "c"), 36, 49, 64]
+
+
+def test_cli_workers_same_bytes_and_lines(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(csv_stream, "_BLOCK_BYTES", 400)
+    monkeypatch.setenv("PPRL_SECRET", SECRET)
+    rows = _people(50)
+    data = _csv(tmp_path / "p.csv", rows)
+    outs = []
+    for w in ("1", "2", "3"):
+        out = tmp_path / f"c{w}.json"
+        assert main(["encode", data, str(PERSON_SCHEMA_PATH), "-o", str(out), "--no-progress",
+                     "--workers", w]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] == outs[2]
+    rows[33][4] = "1980-02-30"
+    data = _csv(tmp_path / "p.csv", rows)
+    capsys.readouterr()
+    out = tmp_path / "bad.json"
+    assert main(["encode", data, str(PERSON_SCHEMA_PATH), "-o", str(out), "--no-progress",
+                 "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "row 33, column 'date_of_birth'" in err and "(line 35)" in err and not out.exists()
+
+
+@pytest.mark.parametrize("chunk_size", [7, 100_000])
+def test_categorical_columns_encode_like_strings(chunk_size):
+    import pandas as pd
+
+    df = pd.DataFrame(_people(40), columns=person_schema().identifiers)
+    df.loc[::5, "surname"] = ""
+    cat = df.astype("category")
+    # unused categories, missing values (-> ""), a category never seen in a slice
+    cat["given_name"] = pd.Categorical(df["given_name"].where(df.index % 3 != 0),
+                                       categories=["zz-unused", *sorted(set(df["given_name"]))])
+    strings = df.copy()
+    strings.loc[df.index % 3 == 0, "given_name"] = ""
+    schema = person_schema()
+    assert np.array_equal(encode(cat, schema, SECRET, progress=False, chunk_size=chunk_size),
+                          encode(strings, schema, SECRET, progress=False))
+    bad = cat.copy()
+    bad["sex"] = bad["sex"].cat.add_categories(["male"])
+    bad.loc[23, "sex"] = "male"
+    with pytest.raises(InvalidRecordError, match="row 23, column 'sex'"):
+        encode(bad, schema, SECRET, progress=False, chunk_size=chunk_size)

@@ -117,7 +117,7 @@ class ClkWriter:
             self._fh.write(flat[:-2].data)
         if self._ids is not None:  # one C-level dumps per chunk, not one per ID
             vals = ids.tolist() if isinstance(ids, np.ndarray) else list(ids)
-            if not all(type(v) is str for v in vals):
+            if set(map(type, vals)) - {str}:
                 vals = [str(v) for v in vals]
             text = json.dumps(vals, ensure_ascii=False)[1:-1]
             self._ids.write(((", " if self.n else "") + text).encode("utf-8"))

@@ -109,8 +109,10 @@ class _Factorized:
         codes = self.codes[rows]
         if len(codes) == len(self.codes):
             return self
-        used, inverse = np.unique(codes, return_inverse=True)
-        return _Factorized(inverse.reshape(-1), [self.uniques[i] for i in used.tolist()])
+        present = np.zeros(len(self.uniques), dtype=bool)  # keep only values in the slice
+        present[codes] = True
+        keep = [u for u, p in zip(self.uniques, present.tolist(), strict=True) if p]
+        return _Factorized((np.cumsum(present) - 1)[codes], keep)
 
 
 def _column(series: pd.Series) -> np.ndarray | _Factorized:
