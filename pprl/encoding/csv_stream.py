@@ -261,7 +261,7 @@ class CsvChunks:
     def _blocks(self) -> Iterator[tuple[bytes, bool]]:
         """Blocks of at most ``block_bytes`` whole lines (or one longer line), and
         whether the block reaches the end of the file."""
-        size = self._block
+        size = min(self._block, 1 << 20)  # a small first block: encoding starts sooner
         buf, self._rest = self._rest, b""
         eof = False
         while True:
@@ -285,6 +285,7 @@ class CsvChunks:
                 continue
             yield buf[:cut], False
             buf = buf[cut:]
+            size = self._block
 
     def _parsed(self) -> Iterator[tuple[bytes, bool, object, bool]]:
         """Blocks with their fast parse, each read and parsed on a helper thread.
