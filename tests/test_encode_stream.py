@@ -271,3 +271,20 @@ def test_categorical_columns_encode_like_strings(chunk_size):
     bad.loc[23, "sex"] = "male"
     with pytest.raises(InvalidRecordError, match="row 23, column 'sex'"):
         encode(bad, schema, SECRET, progress=False, chunk_size=chunk_size)
+
+
+def test_gzip_input_reads_the_same(tmp_path):
+    import gzip
+
+    text = "a,b\n" + "".join(f"{i},\"x{i}\"\n" if i % 7 == 0 else f"{i},y\n" for i in range(500))
+    plain = tmp_path / "p.csv"
+    plain.write_text(text, encoding="utf-8")
+    packed = tmp_path / "p.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode("utf-8")))
+    assert chunked(packed, 300) == chunked(plain, 300) == reference_rows(text)
+    with CsvChunks(packed, block_bytes=300) as chunks:
+        ends = [c.end_offset for c in chunks]
+    assert ends == sorted(ends) and ends[-1] == packed.stat().st_size
+    packed.write_bytes(gzip.compress(text.encode("utf-8"))[:-30])  # truncated
+    with pytest.raises(FileFormatError, match="damaged gzip"):
+        chunked(packed, 300)

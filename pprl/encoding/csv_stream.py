@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +169,8 @@ def _parse_fast(block: bytes, width: int, want: Sequence[bool], arrow):
 class CsvChunks:
     """A UTF-8 CSV file with a header row, read as chunks of records.
 
+    A gzip-compressed file (``pprl synth --gzip``) is read as well.
+
     Parameters
     ----------
     path : path-like
@@ -200,29 +203,43 @@ class CsvChunks:
         self._block = max(1, int(_BLOCK_BYTES if block_bytes is None else block_bytes))
         p = Path(path)
         try:
-            self._fh = open(p, "rb")  # noqa: SIM115 - closed by close() / the iterator
+            self._raw = open(p, "rb")  # noqa: SIM115 - closed by close() / the iterator
         except FileNotFoundError:
             raise FileFormatError(self.path, "no such file") from None
         except IsADirectoryError:
             raise FileFormatError(self.path, "is a folder, not a CSV file") from None
+        self._fh = self._raw
         try:
             self.size = p.stat().st_size
+            self._gzip = self._raw.peek(2)[:2] == b"\x1f\x8b"  # pprl synth --gzip
+            if self._gzip:
+                import gzip
+
+                self._fh = gzip.GzipFile(fileobj=self._raw, mode="rb")
             self.header, self._rest, self._offset = self._read_header()
         except BaseException:
-            self._fh.close()
+            self.close()
             raise
         self._want = [True] * len(self.header)
         if columns is not None:
             try:
                 self.use_columns(columns)
             except ValueError:
-                self._fh.close()
+                self.close()
                 raise
+
+    def _read(self, size: int) -> bytes:
+        try:
+            return self._fh.read(size)
+        except (OSError, EOFError, zlib.error) as exc:
+            if not self._gzip:
+                raise
+            raise FileFormatError(self.path, f"damaged gzip file ({exc})") from None
 
     def _read_header(self):
         buf = b""
         while True:
-            more = self._fh.read(1 << 16)
+            more = self._read(1 << 16)
             buf += more
             if b"\n" in buf or not more:
                 break
@@ -251,6 +268,7 @@ class CsvChunks:
     def close(self) -> None:
         """Close the file (iterating to the end also closes it)."""
         self._fh.close()
+        self._raw.close()
 
     def __enter__(self) -> CsvChunks:
         return self
@@ -266,7 +284,7 @@ class CsvChunks:
         eof = False
         while True:
             while not eof and len(buf) <= size:
-                more = self._fh.read(size)
+                more = self._read(size)
                 eof = not more
                 buf += more
             if not buf:
@@ -279,7 +297,7 @@ class CsvChunks:
                 if eof:
                     yield buf, True
                     return
-                more = self._fh.read(size)
+                more = self._read(size)
                 eof = not more
                 buf += more
                 continue
@@ -354,7 +372,10 @@ class CsvChunks:
                             col[:] = [r[j] for r in rows]
                         cols.append(col)
                 if n:
-                    yield CsvChunk(cols, n, row, self._offset, line, lines)
+                    done = self._offset
+                    if self._gzip:  # progress in compressed bytes, as self.size is
+                        done = min(self.size, self._raw.tell())
+                    yield CsvChunk(cols, n, row, done, line, lines)
                 row += n
                 line += nlines
             if pending:  # only if the last block ended inside quotes: raise its error
