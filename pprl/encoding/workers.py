@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -110,7 +111,10 @@ def ordered_map(fn: Callable[[Any, Any], Any], items: Iterable, *, workers: int 
     try:
         with ProcessPoolExecutor(workers - 1 if share else workers,
                                  mp_context=multiprocessing.get_context("fork")) as pool:
-            pool.submit(_noop).result()  # fork now, before iter(items) starts any thread
+            with warnings.catch_warnings():  # Python >= 3.12 warns when a progress
+                warnings.filterwarnings(      # bar's monitor thread exists; it stays
+                    "ignore", message=".*fork.*", category=DeprecationWarning)  # here
+                pool.submit(_noop).result()  # fork now, before iter(items) starts threads
             window: deque = deque()
             it = iter(items)
             k = 0
