@@ -106,21 +106,22 @@ def _feature_start(d: np.ndarray, p: np.ndarray, size: int) -> np.ndarray:
 
 
 def _graph_match(d, p, size, n_init, max_iter, rng, bar) -> np.ndarray:
-    """FAQ from a feature-based start and ``n_init - 1`` random ones; the best objective."""
+    """FAQ from a feature-based start and ``n_init - 1`` random ones; the best objective.
+
+    Returns, for each node of ``d``, its node of ``p`` (``>= len(p)``: none).
+    """
     a, b = _padded(_centred(d), size), _padded(_centred(p), size)
     best, best_obj = None, -np.inf
     for i in range(n_init):
-        options = {"maximize": True, "maxiter": max(1, int(max_iter)), "tol": 1e-3}
-        if i == 0:
-            options["P0"] = _feature_start(d, p, size)
-        else:
-            options.update(P0="randomized", rng=rng)
+        options = {"maximize": True, "maxiter": max(1, int(max_iter)), "tol": 1e-3,
+                   "rng": rng}
+        options["P0"] = _feature_start(d, p, size) if i == 0 else "randomized"
         res = quadratic_assignment(a, b, method="faq", options=options)
         if res.fun > best_obj:
-            best, best_obj = res.col_ind, res.fun
+            best, best_obj = np.asarray(res.col_ind, dtype=np.int64), res.fun
         if bar is not None:
             bar.update(1)
-    return np.asarray(best[:d.shape[0]], dtype=np.int64)
+    return best[:d.shape[0]]
 
 
 def graph_attack(
