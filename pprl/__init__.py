@@ -47,6 +47,14 @@ from .linkage.blocking import LSHParams, lsh_candidate_pairs
 from .linkage.candidates import Candidates
 from .linkage.matching import greedy_match, optimal_match
 from .linkage.similarity import available_backends, candidate_pairs, dice_matrix
+from .privacy import (
+    Guesses,
+    frequency_attack,
+    graph_attack,
+    pattern_attack,
+    privacy_report,
+    score_guesses,
+)
 from .synthetic import make_dataset
 from .tune import TuneResult, tune
 
@@ -97,6 +105,13 @@ __all__ = [
     "CorruptionRecall",
     "recall_by_corruption",
     "make_dataset",
+    # privacy (known attacks; not a guarantee)
+    "Guesses",
+    "frequency_attack",
+    "graph_attack",
+    "pattern_attack",
+    "privacy_report",
+    "score_guesses",
     # tuning
     "TuneResult",
     "tune",

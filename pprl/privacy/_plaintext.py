@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from ..encoding.formats import check_and_format
 from ..encoding.model import BitsPerFeature, Schema
@@ -79,6 +78,8 @@ def plaintext_view(df: pd.DataFrame, schema, *, func: str = "attack",
     InputError
         If ``df`` is not a DataFrame or lacks a column the schema hashes.
     """
+    import scipy.sparse as sp  # imported here: ``import pprl`` stays light
+
     schema = load_schema(schema) if not isinstance(schema, Schema) else schema
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"The 'plaintext' parameter of {func} must be a pandas DataFrame. "

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from .._validation import check_bits_array
 from ..encoding.schema import load_schema
@@ -91,6 +90,8 @@ def frequency_attack(
     >>> bool(len(g) > 0)
     True
     """
+    from scipy.optimize import linear_sum_assignment
+
     f = "frequency_attack"
     clks = check_bits_array(clks, "clks", f)
     top = _check_count(top, "top", f, 1)

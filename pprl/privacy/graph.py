@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment, quadratic_assignment
 
 from .._validation import check_bits_array, check_rng
 from ..encoding.schema import load_schema
@@ -73,6 +72,8 @@ def _zrows(m: np.ndarray) -> np.ndarray:
 
 def _match_profiles(d, p, anchors_c, anchors_p):
     """Correlate similarity profiles over the anchors; assign one to one."""
+    from scipy.optimize import linear_sum_assignment
+
     s = _zrows(d[:, anchors_c]) @ _zrows(p[:, anchors_p]).T
     rows, cols = linear_sum_assignment(s, maximize=True)
     assigned = s[rows, cols]
@@ -86,6 +87,8 @@ def _match_profiles(d, p, anchors_c, anchors_p):
 
 def _feature_start(d: np.ndarray, p: np.ndarray, size: int) -> np.ndarray:
     """A starting mapping from node features: each node's strongest similarities."""
+    from scipy.optimize import linear_sum_assignment
+
     k = min(20, d.shape[0] - 1, p.shape[0] - 1)
     if k < 1:
         return np.eye(size)
@@ -110,6 +113,8 @@ def _graph_match(d, p, size, n_init, max_iter, rng, bar) -> np.ndarray:
 
     Returns, for each node of ``d``, its node of ``p`` (``>= len(p)``: none).
     """
+    from scipy.optimize import quadratic_assignment
+
     a, b = _padded(_centred(d), size), _padded(_centred(p), size)
     best, best_obj = None, -np.inf
     for i in range(n_init):

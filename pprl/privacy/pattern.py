@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from .._validation import check_bits_array
 from ..bits import pack_bits, unpack_bits
@@ -121,6 +120,8 @@ def pattern_attack(
     >>> bool(len(g) > 0)
     True
     """
+    from scipy.optimize import linear_sum_assignment
+
     f = "pattern_attack"
     clks = check_bits_array(clks, "clks", f)
     if isinstance(min_support, bool) or not isinstance(min_support, (int, np.integer)) \
