@@ -249,7 +249,7 @@ def choose_lsh(
     estimate: str = "worst-case",
     max_tables: int = 1000,
     rng=None,
-    sample_rows: int = 500,
+    sample_rows: int = 1000,
 ) -> BlockingReport:
     """Choose LSH parameters reaching ``target_pc`` with the least expected work.
 
@@ -272,7 +272,7 @@ def choose_lsh(
     max_tables : int, default=1000
     rng : None, int or numpy.random.Generator
         Seeds the sampling of pairs and the tables.
-    sample_rows : int, default=500
+    sample_rows : int, default=1000
 
     Returns
     -------
