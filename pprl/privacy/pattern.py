@@ -8,8 +8,9 @@ values behind some filters, it can mine that evidence and then encode any
 value itself, without the secret.
 
 1. **Seeds.**  Encoded records whose value the attacker believes it knows:
-   by default the frequency attack's alignments
-   (:func:`pprl.privacy.frequency_attack`); any attack's :class:`Guesses`
+   by default the frequency attack's alignments of patterns shared by at
+   least 0.5 % of the records (:func:`pprl.privacy.frequency_attack`); any
+   attack's :class:`Guesses`
    can be passed instead (e.g. the graph attack's most confident ones).
 2. **Mining.**  For each token ``t`` of the seeds' plaintext values and each
    bit position ``j``: the fraction of seed filters whose value contains
@@ -92,7 +93,9 @@ def pattern_attack(
         The linkage schema, without the secret.
     seeds : Guesses, optional
         Encoded records with a believed plaintext row; default: the
-        frequency attack's guesses.
+        frequency attack's guesses for bit patterns shared by at least 0.5 %
+        of the records (rarer patterns are too often misaligned to teach
+        anything).
     min_support : int, default=2
         Seeds containing a token needed to learn its positions.
     min_agreement : float in [0, 1], default=0.6
@@ -137,8 +140,8 @@ def pattern_attack(
     view = plaintext_view(plaintext, schema, func=f)
     n, m = clks.shape[0], view.tokens.shape[0]
     empty = np.zeros(0, dtype=np.int64)
-    if seeds is None:
-        seeds = frequency_attack(clks, plaintext, schema)
+    if seeds is None:  # only patterns seen in >= 0.5 % of records: rarer ones misalign often
+        seeds = frequency_attack(clks, plaintext, schema, min_count=max(2, -(-n // 200)))
     ok = (seeds.clk_row < n) & (seeds.plaintext_row < m)
     if n == 0 or m == 0 or not ok.any():
         return Guesses.from_arrays(empty, empty, np.zeros(0), n)
