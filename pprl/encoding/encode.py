@@ -271,6 +271,8 @@ class _FeatureEncoder:
         L = self.hash_l
         block = max(1, (1 << 24) // L)
         bounds = np.searchsorted(rows, np.arange(0, m + block, block))
+        if k_occ is None:  # the same k for every token: gather from a contiguous table
+            table_k = np.ascontiguousarray(table[:, :strat.k])
         for b in range(len(bounds) - 1):
             lo, hi = int(bounds[b]), int(bounds[b + 1])
             if lo == hi:
@@ -279,9 +281,9 @@ class _FeatureEncoder:
             nrows = min(block, m - r0)
             bits = np.zeros(nrows * L, dtype=bool)
             local = (rows[lo:hi] - r0) * L
-            if k_occ is None:  # the same k for every token: a plain gather
-                k = strat.k
-                flat = local[:, None] + table[tids[lo:hi], :k]
+            if k_occ is None:
+                flat = np.take(table_k, tids[lo:hi], axis=0)
+                flat += local[:, None]
             else:
                 kk = k_occ[lo:hi]
                 occ = np.repeat(np.arange(hi - lo), kk)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -159,22 +160,34 @@ class TokenHasher:
         self.encoding = encoding
         self.max_k = max_k
         self.prevent_singularity = prevent_singularity
-        self._cache: dict[str, np.ndarray] = {}
+        self._index: dict[str, int] = {}  # token -> its row in self._rows
+        self._rows = np.empty((0, max_k), dtype=np.int64)
 
     def positions(self, tokens: Sequence[str]) -> np.ndarray:
-        """Positions of each token, shape ``(len(tokens), max_k)``, int64."""
-        out = np.empty((len(tokens), self.max_k), dtype=np.int64)
-        todo = [j for j, t in enumerate(tokens) if t not in self._cache]
-        if todo:
-            fresh = [tokens[j] for j in todo]
+        """Positions of each token, shape ``(len(tokens), max_k)``, int64.
+
+        Each distinct token is hashed once per hasher; the cache is a table
+        of rows and a dict from token to row, so a lookup is one gather.
+        """
+        index = self._index
+        idx = np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int64,
+                          count=len(tokens))
+        missing = np.flatnonzero(idx < 0)
+        if missing.size:
+            fresh = list(dict.fromkeys(tokens[j] for j in missing.tolist()))
             raw = [t.encode(self.encoding) for t in fresh]
             if self.hash_type == "doubleHash":
                 pos = double_hash_positions(raw, self.keys[0], self.keys[1], self.max_k,
                                             self.l, self.prevent_singularity)
             else:
                 pos = blake_positions(raw, self.keys[0], self.max_k, self.l)
-            for t, row in zip(fresh, pos, strict=True):
-                self._cache[t] = row
-        for j, t in enumerate(tokens):
-            out[j] = self._cache[t]
-        return out
+            start = len(index)
+            stop = start + len(fresh)
+            if stop > len(self._rows):  # grow by doubling
+                grown = np.empty((max(stop, 2 * len(self._rows)), self.max_k), dtype=np.int64)
+                grown[:start] = self._rows[:start]
+                self._rows = grown
+            self._rows[start:stop] = pos
+            index.update(zip(fresh, range(start, stop), strict=True))
+            idx[missing] = [index[tokens[j]] for j in missing.tolist()]
+        return self._rows[idx]
