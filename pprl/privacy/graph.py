@@ -19,14 +19,18 @@ Our version, in three steps (all dense ``n x n`` matrices; no loops over pairs):
    Frank-Wolfe method FAQ (Vogelstein et al. 2015,
    :func:`scipy.optimize.quadratic_assignment`) on the mean-centred graphs,
    started from a node-feature mapping (each node's strongest
-   similarities, as in the paper's node features) and from random
-   mappings; the start that ends with the best edge agreement wins.
+   similarities, as in the paper's node features).
 3. **Refinement from confident anchors.**  Each node is described by its
    similarities to anchor nodes (matched pairs); node descriptions are
    compared by correlation and re-matched with
    :func:`scipy.optimize.linear_sum_assignment`.  The anchors are the pairs
    with the largest margin over the next-best candidate, a growing fraction
    each round.
+
+A start can end in a poor optimum; then fewer than half of the guesses
+are their record's first choice after refinement, and the attack tries a
+random start (up to ``n_init`` starts), keeping the result with the most
+first choices.
 
 The score of a guess is that margin: how much better its plaintext record
 fits than any other (negative when the assignment gave a record its
@@ -48,6 +52,8 @@ from .guesses import Guesses
 __all__ = ["graph_attack"]
 
 _ANCHOR_FRACTIONS = (1.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.9)
+#: Stop trying starts once this share of guesses is each record's first choice.
+_SETTLED = 0.5
 
 
 def _centred(m: np.ndarray) -> np.ndarray:
@@ -108,25 +114,27 @@ def _feature_start(d: np.ndarray, p: np.ndarray, size: int) -> np.ndarray:
     return start
 
 
-def _graph_match(d, p, size, n_init, max_iter, rng, bar) -> np.ndarray:
-    """FAQ from a feature-based start and ``n_init - 1`` random ones; the best objective.
-
-    Returns, for each node of ``d``, its node of ``p`` (``>= len(p)``: none).
-    """
+def _faq(a: np.ndarray, b: np.ndarray, start, max_iter: int, rng) -> np.ndarray:
+    """One FAQ run (maximising edge agreement) from ``start``; the node mapping."""
     from scipy.optimize import quadratic_assignment
 
-    a, b = _padded(_centred(d), size), _padded(_centred(p), size)
-    best, best_obj = None, -np.inf
-    for i in range(n_init):
-        options = {"maximize": True, "maxiter": max(1, int(max_iter)), "tol": 1e-3,
-                   "rng": rng}
-        options["P0"] = _feature_start(d, p, size) if i == 0 else "randomized"
-        res = quadratic_assignment(a, b, method="faq", options=options)
-        if res.fun > best_obj:
-            best, best_obj = np.asarray(res.col_ind, dtype=np.int64), res.fun
+    options = {"maximize": True, "maxiter": max_iter, "tol": 1e-3, "rng": rng, "P0": start}
+    res = quadratic_assignment(a, b, method="faq", options=options)
+    return np.asarray(res.col_ind, dtype=np.int64)
+
+
+def _refine(d, p, col, m, refine, bar):
+    """Rounds of anchor-profile matching from the mapping ``col`` (d's node -> p's node)."""
+    rows = np.flatnonzero(col < m)
+    cols = col[rows]
+    margin = np.zeros(rows.size)
+    fractions = (_ANCHOR_FRACTIONS + (_ANCHOR_FRACTIONS[-1],) * refine)[:refine + 1]
+    for fraction in fractions:
+        keep = np.argsort(-margin, kind="stable")[:max(2, int(fraction * rows.size))]
+        rows, cols, margin = _match_profiles(d, p, rows[keep], cols[keep])
         if bar is not None:
             bar.update(1)
-    return best[:d.shape[0]]
+    return rows, cols, margin
 
 
 def graph_attack(
@@ -135,7 +143,7 @@ def graph_attack(
     schema,
     *,
     refine: int = 6,
-    n_init: int = 2,
+    n_init: int = 3,
     max_iter: int = 30,
     rng=None,
     progress: bool = False,
@@ -153,10 +161,12 @@ def graph_attack(
         The linkage schema, without the secret.
     refine : int, default=6
         Rounds of anchor-based refinement after the graph matching.
-    n_init : int, default=2
-        Starts of the graph matching: one from node features (each node's
-        strongest similarities), the others random; the mapping with the
-        best edge agreement is kept.
+    n_init : int, default=3
+        Starts of the graph matching at most: the first from node features
+        (each node's strongest similarities), the others random.  Each start
+        is refined; the attack stops at the first result in which at least
+        half of the guesses are their record's first choice (positive
+        score), and otherwise keeps the result with the most such guesses.
     max_iter : int, default=30
         Frank-Wolfe iterations of each start.
     rng : None, int or numpy.random.Generator
@@ -208,27 +218,29 @@ def graph_attack(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=1 + n_init + refine + 1, desc="graph attack", unit="step", leave=False)
+        bar = tqdm(total=1 + n_init * (refine + 2), desc="graph attack", unit="step", leave=False)
     try:
         d = dice_matrix(clks, clks)
         p = expected_dice(view)
         if bar is not None:
             bar.update(1)
         size = max(n, m)
-        col = np.arange(n)
-        if size > 1:
-            col = _graph_match(d, p, size, n_init, max_iter, rng, bar)
+        a, b = _padded(_centred(d), size), _padded(_centred(p), size)
+        starts = [_feature_start(d, p, size)] + ["randomized"] * (n_init - 1)
         np.fill_diagonal(d, d.mean())  # a node's own similarity says nothing about it
         np.fill_diagonal(p, p.mean())
-        rows = np.flatnonzero(col < m)
-        cols = col[rows]
-        margin = np.zeros(rows.size)
-        fractions = (_ANCHOR_FRACTIONS + (_ANCHOR_FRACTIONS[-1],) * refine)[:refine + 1]
-        for fraction in fractions:
-            keep = np.argsort(-margin, kind="stable")[:max(2, int(fraction * rows.size))]
-            rows, cols, margin = _match_profiles(d, p, rows[keep], cols[keep])
+        best, best_agree = None, -1.0
+        for start in starts:
+            col = _faq(a, b, start, int(max_iter), rng)[:n] if size > 1 else np.zeros(1, int)
             if bar is not None:
                 bar.update(1)
+            rows, cols, margin = _refine(d, p, col, m, refine, bar)
+            agree = float(np.mean(margin > 0)) if margin.size else 0.0
+            if agree > best_agree:
+                best, best_agree = (rows, cols, margin), agree
+            if agree >= _SETTLED:
+                break
+        rows, cols, margin = best
     finally:
         if bar is not None:
             bar.close()
