@@ -33,6 +33,12 @@ def test_tiles_and_explored_blocks_cover_every_row_once(n):
     assert all(i1 - i0 <= 3 for i0, i1 in _plan.tiles(n, 500, 2, 3))
 
 
+def test_clear_losers_drop_out_of_the_race():
+    times = {"a": [1.0, 1.0], "b": [1.2, 1.2], "c": [1.3, 1.3]}
+    assert _plan.still_in_the_race(times) == ["a", "b"]
+    assert _plan.still_in_the_race({"a": [0.0]}) == ["a"]
+
+
 def test_fastest_takes_the_least_total_time():
     assert _plan.fastest({"a": [3.0, 1.0], "b": [1.5, 1.2]}) == "b"
     assert _plan.fastest({"a": [2.0], "b": [2.0]}) == "a"  # ties: the earlier (default) path
@@ -49,6 +55,7 @@ def test_the_fastest_path_runs_the_rest_and_is_reported(rng, monkeypatch):
     monkeypatch.setattr(_plan, "EXPLORE_FRACTION", 0.3)
     chosen = paths[-1]  # not the default path
     monkeypatch.setattr(_plan, "fastest", lambda times: chosen)
+    monkeypatch.setattr(_plan, "still_in_the_race", lambda times: list(times))
     seen = []
     real = _native.scan
 

@@ -5,8 +5,9 @@ scan measured; nothing here runs the scan (:mod:`._scan` does) or knows that
 C exists.  Which path is fastest depends on the CPU *and* the data (the early
 exit changes how many words a pair costs), so a large scan first runs a few
 blocks of rows spread over A on every path in turn -- the first run of each
-block is kept as real work -- and the rest on the path that took least CPU
-time over those blocks.
+block is kept as real work, and a path clearly slower than the best drops
+out after each block -- and the rest on the path that took least CPU time
+over those blocks.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = ["TILE_PAIRS", "SCAN_CAPACITY", "tiles", "word_counts", "early_exit",
-           "explore_blocks", "gaps", "fastest", "available_memory"]
+           "explore_blocks", "gaps", "still_in_the_race", "fastest", "available_memory"]
 
 #: pairs per tile of the candidate scan (a tile is a block of rows of A)
 TILE_PAIRS = 1 << 24
@@ -84,6 +85,19 @@ def gaps(n: int, blocks: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]
     if at < n:
         out.append((at, n))
     return out
+
+
+#: after each explored block, a path slower than the best by more than this factor drops out
+DROP_FACTOR = 1.25
+
+
+def still_in_the_race(times: dict[str, list[float]]) -> list[str]:
+    """The paths whose total time so far is within DROP_FACTOR of the best (order kept).
+
+    Every path in ``times`` ran the same blocks, so totals compare like with like.
+    """
+    best = min(sum(t) for t in times.values())
+    return [p for p, t in times.items() if sum(t) <= DROP_FACTOR * best]
 
 
 def fastest(times: dict[str, list[float]]) -> str:

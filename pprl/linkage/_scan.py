@@ -204,9 +204,9 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
 
     ``paths``: instruction-set paths, the process-wide one first.  A scan of
     at least ``_plan.TIME_PATHS_ABOVE`` pairs first runs the blocks of
-    :func:`._plan.explore_blocks` on every path, keeping the first run's
-    pairs; the rest runs on the path that took least CPU time there
-    (``info`` says which, with the timings).  ``max_pairs``: raise :class:`TooManyPairs`
+    :func:`._plan.explore_blocks` on every path still in the race, keeping
+    the first run's pairs; the rest runs on the path that took least CPU time
+    there (``info`` says which, with the timings).  ``max_pairs``: raise :class:`TooManyPairs`
     past that many pairs -- from the explored blocks' count before the rest
     runs, then for real; ``flush``/``chunk_pairs``: stream sorted chunks of
     that many pairs to ``flush`` instead (returns None).
@@ -241,9 +241,14 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
     pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
     bar = None
     try:
-        _in_pool(pool, [(_timed, (run, i0, i1, path), (path, j == 0))
-                        for i0, i1, order in explore for j, path in enumerate(order)], explored)
-        isa = _plan.fastest(times) if explore and len(paths) > 1 else paths[0]
+        alive = list(paths)
+        for i0, i1, order in explore:  # one round per block; clear losers drop out
+            order = [p for p in order if p in alive]
+            _in_pool(pool, [(_timed, (run, i0, i1, path), (path, j == 0))
+                            for j, path in enumerate(order)], explored)
+            alive = _plan.still_in_the_race({p: times[p] for p in alive})
+        isa = _plan.fastest({p: times[p] for p in alive}) if explore and len(paths) > 1 \
+            else paths[0]
         info.isa = isa
         info.timings = {p: sum(t) for p, t in times.items() if t} if len(paths) > 1 else {}
         max_rows = None
