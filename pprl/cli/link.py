@@ -43,6 +43,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--backend", choices=("auto", "native", "numpy"), default="auto",
         help="similarity kernel (default: auto)",
     )
+    p.add_argument(
+        "--max-memory", metavar="SIZE", default=None,
+        help="stop early, with an error, when the candidate pairs of the exhaustive comparison "
+             "would take more than SIZE (bytes, or with a K, M or G suffix; 24 bytes per "
+             "pair; default: the memory available)",
+    )
     _scale.add_arguments(p)
     p.add_argument("-o", "--output", required=True, metavar="MATCHES.csv")
     add_progress_flag(p)
@@ -64,6 +70,27 @@ def write_matches(matches, path, ids_a=None, ids_b=None) -> None:
         frame["b_id"] = np.asarray(ids_b, dtype=object)[frame["b"].to_numpy()]
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
         frame.to_csv(fh, index=False, lineterminator="\n")
+
+
+def _memory_arg(text: str | None) -> int | None:
+    """``--max-memory``: bytes, or a number with a K, M or G suffix (powers of 1024)."""
+    from ..linkage.similarity import least_max_bytes
+
+    if text is None:
+        return None
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1:] if t[-1:] in "KMG" else ""
+    try:
+        size = int(float(t[:len(t) - len(unit)]) * units[unit])
+    except (ValueError, OverflowError):
+        raise InputError(f"--max-memory must be a size such as 4G, 500M or 1048576; "
+                         f"got {text!r}") from None
+    least = least_max_bytes()
+    if size < least:
+        raise InputError(f"--max-memory {text} is too small for even one tile of the scan: "
+                         f"give at least {least} bytes ({least / 2**20:.1f}M)")
+    return size
 
 
 #: Warn when the candidates exceed this share of all n x m pairs.
@@ -93,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--k must be a positive integer; got {args.k}")
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads must be a positive integer; got {args.threads}")
+    max_bytes = _memory_arg(args.max_memory)
     t0 = time.perf_counter()
     a, ids_a = read_clks(args.clks_a, with_ids=True)
     b, ids_b = read_clks(args.clks_b, with_ids=True)
@@ -110,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     if scaled is None:
         cands, report = candidate_pairs(
             a, b, args.threshold, k=args.k, backend=args.backend, threads=args.threads,
-            progress=show_progress(args),
+            progress=show_progress(args), max_bytes=max_bytes,
         ), None
     else:
         cands, report = scaled
@@ -128,10 +156,14 @@ def run(args: argparse.Namespace) -> int:
         _scale.write_sidecar(report, out, args.clks_a, args.clks_b)
         print(_scale.describe(report), file=sys.stderr)
     t4 = time.perf_counter()
+    from ..linkage.similarity import available_backends
+
+    isa = available_backends()["last_isa"] or "numpy"
+    kernel = f" on {isa}" if scaled is None else ""
     print(
         f"pprl link: {a.shape[0]} x {b.shape[0]} records, {len(cands)} candidates "
         f">= {args.threshold:g}, {len(matches)} matches ({args.solver}) -> {out} "
-        f"[read {t1 - t0:.2f}s, compare {t2 - t1:.2f}s, solve {t3 - t2:.2f}s, "
+        f"[read {t1 - t0:.2f}s, compare {t2 - t1:.2f}s{kernel}, solve {t3 - t2:.2f}s, "
         f"write {t4 - t3:.2f}s]",
         file=sys.stderr,
     )

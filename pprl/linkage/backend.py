@@ -117,7 +117,7 @@ def scan_paths(name: str) -> list[str] | None:
 
 
 def note_scan(info: _scan.ScanInfo) -> None:
-    """Remember the path the last native scan ran on (for :func:`available_backends`)."""
+    """Remember the path the last scan ran on (for :func:`available_backends`)."""
     global _last_scan
     _last_scan = info
 
@@ -218,9 +218,10 @@ def available_backends() -> dict:
         path this build and CPU can run, the default first), ``forced`` (the
         value of ``PPRL_DICE_ISA`` or None), ``error`` (why native is missing
         or unusable, or None), ``threads`` (cores used by ``threads=None``),
-        ``last_isa`` (the path the last native candidate scan ran on, chosen
-        by timing each path on a sample of its data; None before the first)
-        and ``last_timings`` (those timings in seconds, empty when not timed).
+        ``last_isa`` (the path the last candidate scan ran on, chosen by
+        timing each path on a sample of its data; None before the first scan
+        or when it ran on numpy) and ``last_timings`` (those timings: CPU
+        seconds per path; empty when not timed).
 
     Examples
     --------

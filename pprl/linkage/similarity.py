@@ -27,7 +27,8 @@ from .backend import BACKENDS, available_backends
 from .candidates import Candidates
 from .chunks import CandidateChunks, ChunkWriter
 
-__all__ = ["candidate_pairs", "dice_matrix", "popcounts", "available_backends", "BACKENDS"]
+__all__ = ["candidate_pairs", "dice_matrix", "popcounts", "available_backends", "BACKENDS",
+           "least_max_bytes"]
 
 
 def _check_clks_pair(a: object, b: object, func: str) -> tuple[np.ndarray, np.ndarray]:
@@ -114,10 +115,15 @@ def dice_matrix(a: np.ndarray, b: np.ndarray, backend: str = "auto") -> np.ndarr
     return mod.dice_matrix(aw, mod.popcounts(aw), bw, mod.popcounts(bw))
 
 
+def least_max_bytes() -> int:
+    """The least ``max_bytes`` that :func:`candidate_pairs` accepts: one tile of the scan."""
+    return _scan.BYTES_PER_PAIR * _plan.SCAN_CAPACITY
+
+
 def _check_max_bytes(max_bytes: object, func: str) -> int | None:
     if max_bytes is None:
         return None
-    least = _scan.BYTES_PER_PAIR * _plan.SCAN_CAPACITY
+    least = least_max_bytes()
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral) \
             or max_bytes < least:
         raise param_error("max_bytes", func, f"None or an integer >= {least} (one tile of "
@@ -248,6 +254,5 @@ def candidate_pairs(
         if writer is not None:
             writer.abort()
         raise
-    if name == "native":
-        _backend.note_scan(info)
+    _backend.note_scan(info)  # numpy scans report no path
     return result
