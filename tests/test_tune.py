@@ -12,7 +12,7 @@ from pprl.cli import main
 from pprl.errors import InputError
 from pprl.synthetic import ColumnSpec
 from pprl.tune import CorruptionProfile, tune
-from pprl.tune.search import GRID, _plateau_middle, _smooth
+from pprl.tune.search import GRID, _plateau_point, _smooth
 
 COLUMNS = {"id": "ignore", "given": "first_name", "family": "last_name",
            "born": "date_of_birth:%Y%m%d", "zip": "postcode", "town": "locality"}
@@ -49,7 +49,8 @@ def test_clkhash_reads_the_tuned_schema_and_encodes_the_same_bytes(result):
 
     ds = pprl.make_dataset(20, columns=COLUMNS, rng=3)
     rows = ds.parties[0].to_numpy().tolist()
-    ref = clk.generate_clks(rows, from_json_dict(result.schema), "secret")
+    schema = json.loads(json.dumps(result.schema))  # clkhash fills defaults into its input
+    ref = clk.generate_clks(rows, from_json_dict(schema), "secret")
     ours = pprl.encode(ds.parties[0], result.schema, b"secret", progress=False)
     assert [r.tobytes() for r in ref] == [bytes(o) for o in ours]
 
@@ -96,8 +97,11 @@ def test_smooth_and_plateau_by_hand():
     f1 = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0] + [0.0] * 20)
     s = _smooth(f1)
     assert s.shape == f1.shape and np.all(s <= 1.0)
-    assert _plateau_middle(np.array([0.1, 0.9, 0.9, 0.9, 0.2])) == 2
-    assert _plateau_middle(np.array([0.9, 0.1, 0.9, 0.9, 0.9])) == 3  # the widest run wins
+    assert _plateau_point(np.array([0.1, 0.9, 0.9, 0.9, 0.2])) == 2
+    assert _plateau_point(np.array([0.9, 0.1, 0.9, 0.9, 0.9])) == 3  # the widest run wins
+    flat = np.array([0.5] + [0.9] * 10 + [0.5])
+    assert _plateau_point(flat) == 1 + 3  # a third of the way in: toward the strangers' side
+    assert _plateau_point(flat, frac=1.0) == 10  # the right end
 
 
 def test_profile_shapes_the_corruption():

@@ -23,7 +23,7 @@ Definitions
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -236,6 +236,8 @@ def make_dataset(
     bar = tqdm(total=k + 2, desc="synth", unit="step", disable=not progress)
     bar.set_postfix_str("people")
     pools = _pools_for(locale, rng)
+    if spec is not None:
+        pools = _flatter_places(pools)
     clean = _people_columns(pools, rng, n_entities)
     if spec is not None:
         _add_extra_fields(clean, spec, pools, rng)
@@ -316,6 +318,23 @@ def config_for_columns(config: CorruptionConfig | None, spec: ColumnSpec) -> Cor
                    "state"}:
         record.pop("moved", None)
     return CorruptionConfig(fields, record, cap)
+
+
+#: Zipf exponent of places (suburb, postcode, state together) with a column description.
+PLACE_ZIPF_COLUMNS = 0.5
+
+
+def _flatter_places(pools):
+    """The pools with places drawn less skewed (same ranking, Zipf ``PLACE_ZIPF_COLUMNS``).
+
+    The default sets keep the steeper exponent they were built with (byte for
+    byte); with a column description -- the data the tuner learns from -- two
+    random people share a postcode about 0.2% of the time (Zipf 0.5 over the
+    pool's places), near a real population's, instead of about 2%.
+    """
+    n = len(pools.place.values)
+    w = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** PLACE_ZIPF_COLUMNS
+    return replace(pools, place=type(pools.place)(pools.place.values, w / w.sum()))
 
 
 def _add_extra_fields(clean: dict, spec: ColumnSpec, pools, rng) -> None:
