@@ -157,3 +157,19 @@ def test_a_sample_predicts_an_oversized_result_before_the_scan(data, small_tiles
         with pytest.raises(InputError, match="would hold about"):
             similarity.candidate_pairs(a, b, 0.0, backend=be, max_bytes=2000 * 24)
     assert not tiles  # the scan stopped after the explored blocks
+
+
+def test_without_packing_the_three_arrays_are_sorted_alike(backend, data, monkeypatch):
+    # past ~2**20 rows a side of 1,024-bit CLKs the key does not fit in 63 bits
+    from pprl.linkage import candidates
+
+    a, b = data
+    want = similarity.candidate_pairs(a, b, 0.2, backend=backend)
+    real = candidates.PairPacking.__init__
+
+    def too_wide(self, *args):
+        real(self, *args)
+        self.fits = False
+
+    monkeypatch.setattr(candidates.PairPacking, "__init__", too_wide)
+    assert_same(similarity.candidate_pairs(a, b, 0.2, backend=backend), want)
