@@ -135,12 +135,13 @@ def test_base64_rows_is_per_row_base64(n, w, seed):
     assert got == [base64.b64encode(r.tobytes()).decode("ascii") for r in x]
 
 
+@pytest.mark.parametrize("width", [15, 16, 17])  # no, two and one padding bytes
 @pytest.mark.parametrize("fmt", ["json", "npy"])
-def test_writer_matches_write_clks(tmp_path, fmt):
-    x = np.random.default_rng(0).integers(0, 256, size=(11, 16), dtype=np.uint8)
+def test_writer_matches_write_clks(tmp_path, fmt, width):
+    x = np.random.default_rng(0).integers(0, 256, size=(11, width), dtype=np.uint8)
     ref, got = tmp_path / f"ref.{fmt}", tmp_path / f"got.{fmt}"
     write_clks(x, ref)
-    with clk_writer(got, 16) as w:
+    with clk_writer(got, width) as w:
         for lo in range(0, 11, 4):
             w.write(x[lo:lo + 4])
     assert got.read_bytes() == ref.read_bytes()

@@ -66,6 +66,28 @@ def base64_rows(clks: np.ndarray) -> np.ndarray:
     return out
 
 
+def _quoted_base64(clks: np.ndarray) -> np.ndarray:
+    """``"<base64>", `` for each row, shape ``(n, k + 4)``: base64 straight into place."""
+    clks = np.ascontiguousarray(clks, dtype=np.uint8)
+    n, w = clks.shape
+    pad = -w % 3
+    if pad:
+        padded = np.zeros((n, w + pad), dtype=np.uint8)
+        padded[:, :w] = clks
+    else:
+        padded = clks
+    k = (w + pad) // 3 * 4
+    out = np.empty((n, k + 4), dtype=np.uint8)
+    text = binascii.b2a_base64(padded.data, newline=False)
+    out[:, 1:k + 1] = np.frombuffer(text, dtype=np.uint8).reshape(n, k)
+    if pad:
+        out[:, k + 1 - pad:k + 1] = ord("=")
+    out[:, 0] = out[:, k + 1] = ord('"')
+    out[:, k + 2] = ord(",")
+    out[:, k + 3] = ord(" ")
+    return out
+
+
 class ClkWriter:
     """Appends CLKs (and optionally IDs) to an open output; see :func:`clk_writer`."""
 
@@ -103,15 +125,7 @@ class ClkWriter:
         if self._kind == "npy":
             self._fh.write(np.ascontiguousarray(clks).data)
         else:
-            b64 = base64_rows(clks)
-            k = b64.shape[1]
-            out = np.empty((m, k + 4), dtype=np.uint8)
-            out[:, 0] = ord('"')
-            out[:, 1:k + 1] = b64
-            out[:, k + 1] = ord('"')
-            out[:, k + 2] = ord(",")
-            out[:, k + 3] = ord(" ")
-            flat = out.reshape(-1)
+            flat = _quoted_base64(clks).reshape(-1)
             if self.n:
                 self._fh.write(b", ")
             self._fh.write(flat[:-2].data)
