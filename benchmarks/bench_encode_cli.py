@@ -3,6 +3,7 @@
     python benchmarks/bench_encode_cli.py                     # 200,000 rows, pprl x3, clkhash x1
     python benchmarks/bench_encode_cli.py --rss-records 1000000   # also: peak RSS on 1M rows
     python benchmarks/bench_encode_cli.py --records 20000 --clkhash-workers 2
+    python benchmarks/bench_encode_cli.py --no-clkhash --pprl-workers 2   # pprl alone
 
 Generates FEBRL-like people with ``pprl synth`` (party ``a.csv``, the
 person schema's columns) in a temporary folder, then times each command as a
@@ -109,6 +110,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3, help="pprl runs (best and all shown)")
     ap.add_argument("--clkhash-workers", type=int, default=1,
                     help="clkhash max_workers: 1 (default, one process) or 0 (every core)")
+    ap.add_argument("--pprl-workers", type=int, default=1,
+                    help="pprl encode --workers (default 1: one process)")
     ap.add_argument("--no-clkhash", action="store_true", help="time pprl only")
     ap.add_argument("--rss-records", type=int, default=0,
                     help="also encode this many rows (e.g. 1000000) for peak RSS")
@@ -130,13 +133,14 @@ def main(argv=None) -> int:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
         cmd = pprl + ["encode", str(data), str(schema), "--secret-file", str(key), "-o",
-                      str(out), "--no-progress"]
+                      str(out), "--no-progress", "--workers", str(args.pprl_workers)]
         warm = _run(cmd, env)
         print(f"  warm-up run (fills the bytecode cache): {warm[0]:.2f} s")
         runs = [_run(cmd, env) for _ in range(args.repeats)]
         best = min(runs)
         walls = ", ".join(f"{w:.2f}" for w, _, _ in runs)
-        print(f"pprl encode   : {best[0]:7.2f} s wall (runs: {walls}), {best[1]:6.2f} s CPU, "
+        who = "" if args.pprl_workers == 1 else f" --workers {args.pprl_workers}"
+        print(f"pprl encode{who}: {best[0]:7.2f} s wall (runs: {walls}), {best[1]:6.2f} s CPU, "
               f"peak RSS {max(r for _, _, r in runs):6.0f} MiB")
         if not args.no_clkhash:
             ref = tmp / "clkhash.json"
