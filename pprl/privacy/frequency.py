@@ -17,8 +17,10 @@ expected popcount ``e_u``) is::
 
 and the one-to-one alignment of least total cost is found with
 :func:`scipy.optimize.linear_sum_assignment`.  Every encoded record whose
-pattern is aligned gets the first plaintext row with the aligned value;
-the score is minus the cost.
+pattern is aligned gets the first plaintext row with the aligned value.
+The score is the number of encoded records that share the pattern, plus
+``1 / (1 + cost)`` to break ties: frequent patterns are aligned far more
+reliably than rare ones, so the most frequent come first.
 
 The attack needs repeated encodings: against filters of several fields,
 where almost every record is unique, it finds next to nothing.
@@ -122,7 +124,7 @@ def frequency_attack(
     guess_of_pattern = np.full(len(patterns), -1, dtype=np.int64)
     score_of_pattern = np.zeros(len(patterns))
     guess_of_pattern[pi[r]] = first_row[vi[c]]
-    score_of_pattern[pi[r]] = -cost[r, c]
+    score_of_pattern[pi[r]] = p_count[pi[r]] + 1.0 / (1.0 + cost[r, c])
     rows = np.flatnonzero(guess_of_pattern[p_of_row] >= 0)
     return Guesses.from_arrays(rows, guess_of_pattern[p_of_row[rows]],
                                score_of_pattern[p_of_row[rows]], n)
