@@ -1,4 +1,6 @@
-"""Regenerate the attack golden files (run by hand only: ``python tests/data/attack/make_golden.py``).
+"""Regenerate the attack golden files.
+
+Run by hand only: ``python tests/data/attack/make_golden.py``.
 
 ``encoded.csv`` is encoded with ``schema.json`` and the test secret into
 ``clks.json``; ``pprl attack frequency`` against ``plaintext.csv`` gives
