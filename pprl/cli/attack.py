@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, InputError
 from ._common import add_progress_flag, check_output_path, require_file, show_progress, warn
 
 __all__ = ["add_parser", "run", "read_plaintext", "write_guesses"]
@@ -32,6 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("plaintext", metavar="PLAINTEXT.csv", help="the attacker's database")
     p.add_argument("--schema", required=True, metavar="SCHEMA.json",
                    help="the linkage schema (no secret)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the graph attack's random restarts (default 0)")
     p.add_argument("-o", "--output", required=True, metavar="GUESSES.csv")
     add_progress_flag(p)
     p.set_defaults(func=run)
@@ -79,12 +81,15 @@ def run(args: argparse.Namespace) -> int:
     from ..privacy import frequency_attack, graph_attack, pattern_attack
 
     out = check_output_path(args.output)
+    if args.seed < 0:
+        raise InputError(f"--seed must be a non-negative integer; got {args.seed}")
     schema = load_schema(str(require_file(args.schema)))
     t0 = time.perf_counter()
     clks = read_clks(args.clks)
     plaintext = read_plaintext(args.plaintext, schema)
     if args.kind == "graph":
-        guesses = graph_attack(clks, plaintext, schema, progress=show_progress(args))
+        guesses = graph_attack(clks, plaintext, schema, rng=args.seed,
+                               progress=show_progress(args))
     elif args.kind == "frequency":
         guesses = frequency_attack(clks, plaintext, schema)
     else:
