@@ -230,3 +230,14 @@ def test_privacy_report_refuses_non_person_columns():
     doc["features"][0]["identifier"] = "nickname"
     with pytest.raises(InputError, match="nickname"):
         privacy_report(doc, n_records=10, seed=1)
+
+
+def test_graph_attack_warns_before_a_large_run(monkeypatch):
+    import pprl.privacy.graph as graph
+
+    monkeypatch.setattr(graph, "_LARGE", 10)
+    ds = pprl.make_dataset(20, overlap=1.0, rng=1)
+    schema = pprl.person_schema()
+    clks = pprl.encode(ds.parties[0], schema, SECRET, progress=False)
+    with pytest.warns(UserWarning, match="attack a sample"):
+        graph_attack(clks, ds.parties[1], schema, rng=0)

@@ -39,6 +39,8 @@ second choice).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -52,6 +54,8 @@ from .guesses import Guesses
 __all__ = ["graph_attack"]
 
 _ANCHOR_FRACTIONS = (1.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.9)
+#: Above this many records the attack warns about memory and time.
+_LARGE = 5000
 #: Stop trying starts once this share of guesses is each record's first choice.
 _SETTLED = 0.5
 
@@ -214,6 +218,12 @@ def graph_attack(
     empty = np.zeros(0, dtype=np.int64)
     if n == 0 or m == 0:
         return Guesses.from_arrays(empty, empty, np.zeros(0), n)
+    size = max(n, m)
+    if size > _LARGE:
+        warnings.warn(f"graph_attack on {size} records holds several {size} x {size} matrices "
+                      f"(about {6 * 8 * size * size / 1e9:.0f} GB) and its time grows as the "
+                      "cube of the size; attack a sample of a few thousand records instead",
+                      stacklevel=2)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -224,7 +234,6 @@ def graph_attack(
         p = expected_dice(view)
         if bar is not None:
             bar.update(1)
-        size = max(n, m)
         a, b = _padded(_centred(d), size), _padded(_centred(p), size)
         starts = [_feature_start(d, p, size)] + ["randomized"] * (n_init - 1)
         np.fill_diagonal(d, d.mean())  # a node's own similarity says nothing about it
