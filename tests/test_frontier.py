@@ -177,3 +177,14 @@ def test_parameter_explorer_widget_shows_the_attack_beside_f1(data):
     assert ex.result.clks_a.shape[1] == 128
     ex.controls["hardening"].value = None
     assert len(calls) == 2  # back to a cached setting: no new attack
+
+
+def test_explorer_runs_the_attack_once_per_distinct_encoding(data):
+    a, b = data.parties
+    calls: list[str] = []
+    model = ExplorerModel(a, b, data.truth, secret=b"frontier-secret",
+                          attack=nearest_attack(calls), attack_records=20)
+    first = model.evaluate(EncodingParams(k=15))
+    same = model.evaluate(EncodingParams(k=25))  # the schema's own strategy ignores k
+    assert same is not first and np.array_equal(same.clks_a, first.clks_a)
+    assert same.reidentification == first.reidentification and len(calls) == 1
