@@ -48,8 +48,10 @@ from .linkage.candidates import Candidates
 from .linkage.matching import greedy_match, optimal_match
 from .linkage.similarity import available_backends, candidate_pairs, dice_matrix
 from .privacy import (
+    FrontierResult,
     Guesses,
     frequency_attack,
+    frontier,
     graph_attack,
     pattern_attack,
     privacy_report,
@@ -107,7 +109,9 @@ __all__ = [
     "make_dataset",
     # privacy (known attacks; not a guarantee)
     "Guesses",
+    "FrontierResult",
     "frequency_attack",
+    "frontier",
     "graph_attack",
     "pattern_attack",
     "privacy_report",

@@ -13,6 +13,7 @@ counts the correct ones.
 from __future__ import annotations
 
 from .frequency import frequency_attack
+from .frontier import DEFAULT_SETTINGS, FrontierResult, frontier
 from .graph import graph_attack
 from .guesses import AttackScore, Guesses, score_guesses
 from .pattern import pattern_attack
@@ -20,6 +21,9 @@ from .report import privacy_report
 
 __all__ = [
     "AttackScore",
+    "DEFAULT_SETTINGS",
+    "FrontierResult",
+    "frontier",
     "Guesses",
     "frequency_attack",
     "graph_attack",
