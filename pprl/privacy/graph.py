@@ -14,7 +14,7 @@ Our version, in three steps (all dense ``n x n`` matrices; no loops over pairs):
    can compute from the schema alone (tokens, bits per token, filter length;
    :func:`pprl.privacy._plaintext.expected_dice`), so both graphs are on the
    same scale.
-2. **Graph matching.**  A one-to-one node mapping that maximises edge
+2. **Graph matching** (when needed, see below).  A one-to-one node mapping that maximises edge
    agreement (a quadratic assignment problem), solved approximately by the
    Frank-Wolfe method FAQ (Vogelstein et al. 2015,
    :func:`scipy.optimize.quadratic_assignment`) on the mean-centred graphs,
@@ -27,10 +27,11 @@ Our version, in three steps (all dense ``n x n`` matrices; no loops over pairs):
    with the largest margin over the next-best candidate, a growing fraction
    each round.
 
-A start can end in a poor optimum; then fewer than half of the guesses
-are their record's first choice after refinement, and the attack tries a
-random start (up to ``n_init`` starts), keeping the result with the most
-first choices.
+Refinement alone, from the node-feature mapping, often suffices; when it
+does not, or a graph matching ends in a poor optimum, fewer than half of
+the guesses are their record's first choice, and the attack moves on to
+graph matching, then to random starts (up to ``n_init`` matchings),
+keeping the result with the most first choices.
 
 The score of a guess is that margin: how much better its plaintext record
 fits than any other (negative when the assignment gave a record its
@@ -166,11 +167,12 @@ def graph_attack(
     refine : int, default=6
         Rounds of anchor-based refinement after the graph matching.
     n_init : int, default=3
-        Starts of the graph matching at most: the first from node features
-        (each node's strongest similarities), the others random.  Each start
-        is refined; the attack stops at the first result in which at least
-        half of the guesses are their record's first choice (positive
-        score), and otherwise keeps the result with the most such guesses.
+        Graph matchings tried at most: the first from the node-feature
+        mapping, the others from random ones.  Every mapping (the
+        node-feature mapping itself first) is refined; the attack stops at
+        the first result in which at least half of the guesses are their
+        record's first choice (positive score), and otherwise keeps the
+        result with the most such guesses.
     max_iter : int, default=30
         Frank-Wolfe iterations of each start.
     rng : None, int or numpy.random.Generator
@@ -228,19 +230,25 @@ def graph_attack(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=1 + n_init * (refine + 2), desc="graph attack", unit="step", leave=False)
+        bar = tqdm(total=1 + (n_init + 1) * (refine + 2), desc="graph attack", unit="step",
+                   leave=False)
     try:
         d = dice_matrix(clks, clks)
         p = expected_dice(view)
         if bar is not None:
             bar.update(1)
         a, b = _padded(_centred(d), size), _padded(_centred(p), size)
-        starts = [_feature_start(d, p, size)] + ["randomized"] * (n_init - 1)
+        features = _feature_start(d, p, size)
+        # first the node-feature mapping alone, then graph matching from it, then random
+        starts = [None, features] + ["randomized"] * (n_init - 1)
         np.fill_diagonal(d, d.mean())  # a node's own similarity says nothing about it
         np.fill_diagonal(p, p.mean())
         best, best_agree = None, -1.0
         for start in starts:
-            col = _faq(a, b, start, int(max_iter), rng)[:n] if size > 1 else np.zeros(1, int)
+            if start is None or size < 2:
+                col = features.argmax(axis=1)[:n]
+            else:
+                col = _faq(a, b, start, int(max_iter), rng)[:n]
             if bar is not None:
                 bar.update(1)
             rows, cols, margin = _refine(d, p, col, m, refine, bar)
