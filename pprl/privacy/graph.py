@@ -6,7 +6,7 @@ builds two similarity graphs over the same people, one from the encodings
 and matches their nodes so that edges agree.  No secret is needed: the
 similarity structure of the people survives the keyed hashing.
 
-Our version, in three steps (all dense ``n x n`` matrices; no loops over pairs):
+Our version (all dense ``n x n`` matrices; no loops over pairs):
 
 1. **Calibrated graphs.**  The encoding graph is the CLKs' Dice matrix
    (:func:`pprl.dice_matrix`, the native kernel).  The plaintext graph is the
@@ -14,24 +14,23 @@ Our version, in three steps (all dense ``n x n`` matrices; no loops over pairs):
    can compute from the schema alone (tokens, bits per token, filter length;
    :func:`pprl.privacy._plaintext.expected_dice`), so both graphs are on the
    same scale.
-2. **Graph matching** (when needed, see below).  A one-to-one node mapping that maximises edge
-   agreement (a quadratic assignment problem), solved approximately by the
-   Frank-Wolfe method FAQ (Vogelstein et al. 2015,
-   :func:`scipy.optimize.quadratic_assignment`) on the mean-centred graphs,
-   started from a node-feature mapping (each node's strongest
-   similarities, as in the paper's node features).
+2. **A first mapping from node features:** each node's strongest
+   similarities, sorted (a node's "neighbourhood signature", as in the
+   paper's node features), matched one to one with
+   :func:`scipy.optimize.linear_sum_assignment`.
 3. **Refinement from confident anchors.**  Each node is described by its
    similarities to anchor nodes (matched pairs); node descriptions are
-   compared by correlation and re-matched with
-   :func:`scipy.optimize.linear_sum_assignment`.  The anchors are the pairs
-   with the largest margin over the next-best candidate, a growing fraction
-   each round.
-
-Refinement alone, from the node-feature mapping, often suffices; when it
-does not, or a graph matching ends in a poor optimum, fewer than half of
-the guesses are their record's first choice, and the attack moves on to
-graph matching, then to random starts (up to ``n_init`` matchings),
-keeping the result with the most first choices.
+   compared by correlation and re-matched one to one.  The anchors are the
+   pairs with the largest margin over the next-best candidate, a growing
+   fraction each round.
+4. **Graph matching, when refinement does not settle.**  If fewer than half
+   of the guesses are their record's first choice, the attack solves the
+   graph matching itself, a quadratic assignment problem, approximately
+   with the Frank-Wolfe method FAQ (Vogelstein et al. 2015,
+   :func:`scipy.optimize.quadratic_assignment`) on the mean-centred graphs,
+   from the node-feature mapping, then from random mappings (up to
+   ``n_init`` matchings), refining each, and keeps the result with the most
+   first choices.
 
 The score of a guess is that margin: how much better its plaintext record
 fits than any other (negative when the assignment gave a record its
