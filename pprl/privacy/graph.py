@@ -147,7 +147,7 @@ def graph_attack(
     schema,
     *,
     refine: int = 6,
-    n_init: int = 3,
+    n_init: int = 2,
     max_iter: int = 30,
     rng=None,
     progress: bool = False,
@@ -165,7 +165,7 @@ def graph_attack(
         The linkage schema, without the secret.
     refine : int, default=6
         Rounds of anchor-based refinement after the graph matching.
-    n_init : int, default=3
+    n_init : int, default=2
         Graph matchings tried at most: the first from the node-feature
         mapping, the others from random ones.  Every mapping (the
         node-feature mapping itself first) is refined; the attack stops at
