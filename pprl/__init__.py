@@ -45,6 +45,7 @@ from .evaluation.diagnostics import (
 from .evaluation.metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
 from .linkage.blocking import LSHParams, lsh_candidate_pairs
 from .linkage.candidates import Candidates
+from .linkage.chunks import CandidateChunks
 from .linkage.matching import greedy_match, optimal_match
 from .linkage.similarity import available_backends, candidate_pairs, dice_matrix
 from .privacy import (
@@ -85,6 +86,7 @@ __all__ = [
     "available_backends",
     "candidate_pairs",
     "dice_matrix",
+    "CandidateChunks",
     "LSHParams",
     "lsh_candidate_pairs",
     # encoding

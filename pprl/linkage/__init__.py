@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from .blocking import BlockingReport, LSHParams, choose_lsh, lsh_candidate_pairs
 from .candidates import Candidates
+from .chunks import CandidateChunks
 from .matching import greedy_match, optimal_match
 from .similarity import available_backends, candidate_pairs, dice_matrix
 
 __all__ = [
     "BlockingReport",
     "Candidates",
+    "CandidateChunks",
     "LSHParams",
     "available_backends",
     "candidate_pairs",
