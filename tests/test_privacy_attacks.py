@@ -2,7 +2,6 @@
 
 import base64
 import json
-import os
 from importlib.resources import files
 
 import numpy as np
@@ -110,17 +109,17 @@ def test_plaintext_without_a_hashed_column_is_refused():
 # --- the attacks -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed, locale", [(21, "en_AU"), (22, "de_DE")])
-def test_graph_attack_reidentifies_unhardened_person_clks(seed, locale):
-    """Full overlap, corrupted plaintext copy, 400 people: >= 80 % (the published 87.8 %
-    is at 1,000; benchmarks/bench_attacks.py measures that size)."""
-    ds = pprl.make_dataset(400, overlap=1.0, locale=locale, rng=seed)
+@pytest.mark.parametrize("n, seed, locale", [(1000, 21, "en_AU"), (400, 22, "de_DE")])
+def test_graph_attack_reidentifies_unhardened_person_clks(n, seed, locale):
+    """Full overlap, corrupted plaintext copy: >= 80 % (published: 87.8 % at 1,000;
+    benchmarks/bench_attacks.py runs more seeds and locales)."""
+    ds = pprl.make_dataset(n, overlap=1.0, locale=locale, rng=seed)
     a, b = ds.parties
     schema = pprl.person_schema()
     clks = pprl.encode(a, schema, SECRET, progress=False)
     g = graph_attack(clks, b, schema, rng=0)
-    assert len(g) == 400
-    assert np.unique(g.clk_row).size == 400
+    assert len(g) == n
+    assert np.unique(g.clk_row).size == n
     s = score_guesses(g, ds.truth[["a", "b"]])
     assert s.reidentification_rate >= 0.8
 
@@ -150,16 +149,6 @@ def test_graph_attack_guesses_are_valid_under_partial_overlap():
     assert np.unique(g.clk_row).size == 100 and g.clk_row.max() < 120
     assert np.unique(g.plaintext_row).size == 100 and g.plaintext_row.max() < 100
     assert (np.diff(g.score) <= 0).all()
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("PPRL_RUN_SLOW"), reason="set PPRL_RUN_SLOW=1")
-def test_graph_attack_at_the_published_size():
-    ds = pprl.make_dataset(1000, overlap=1.0, rng=1)
-    a, b = ds.parties
-    schema = pprl.person_schema()
-    g = graph_attack(pprl.encode(a, schema, SECRET, progress=False), b, schema, rng=0)
-    assert score_guesses(g, ds.truth[["a", "b"]]).reidentification_rate >= 0.8
 
 
 def test_frequency_attack_breaks_a_first_name_bloom_filter(first_names):
