@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 
@@ -211,6 +212,17 @@ def _workers(args: argparse.Namespace) -> tuple[int, int | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The objects that exist now (every import) outlive the encoding: frozen, the
+    # cyclic collector stops re-scanning them each time encoding allocates (about
+    # 15% of the command's CPU); unfrozen after, for callers in a long process.
+    gc.freeze()
+    try:
+        return _encode_file(args)
+    finally:
+        gc.unfreeze()
+
+
+def _encode_file(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
