@@ -139,8 +139,8 @@ def main(argv=None) -> int:
         runs = [_run(cmd, env) for _ in range(args.repeats)]
         best = min(runs)
         walls = ", ".join(f"{w:.2f}" for w, _, _ in runs)
-        who = "" if args.pprl_workers == 1 else f" --workers {args.pprl_workers}"
-        print(f"pprl encode{who}: {best[0]:7.2f} s wall (runs: {walls}), {best[1]:6.2f} s CPU, "
+        who = "pprl encode" + ("" if args.pprl_workers == 1 else f" -w {args.pprl_workers}")
+        print(f"{who:14s}: {best[0]:7.2f} s wall (runs: {walls}), {best[1]:6.2f} s CPU, "
               f"peak RSS {max(r for _, _, r in runs):6.0f} MiB")
         if not args.no_clkhash:
             ref = tmp / "clkhash.json"

@@ -289,3 +289,15 @@ def test_gzip_input_reads_the_same(tmp_path):
     packed.write_bytes(gzip.compress(text.encode("utf-8"))[:-30])  # truncated
     with pytest.raises(FileFormatError, match="damaged gzip"):
         chunked(packed, 300)
+
+
+def test_cli_progress_bar_on_and_off(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(csv_stream, "_BLOCK_BYTES", 400)
+    monkeypatch.setenv("PPRL_SECRET", SECRET)
+    data = _csv(tmp_path / "p.csv", _people(30))
+    out = str(tmp_path / "c.json")
+    base = ["encode", data, str(PERSON_SCHEMA_PATH), "-o", out]
+    assert main(base + ["--progress"]) == 0
+    assert "encoding" in capsys.readouterr().err  # tqdm's bar, by bytes read
+    assert main(base + ["--no-progress"]) == 0
+    assert "encoding" not in capsys.readouterr().err
