@@ -187,13 +187,16 @@ def check_and_format(feature: Feature, values: Sequence[str]) -> tuple[list, dic
             else:
                 out[i] = values[i]
         return out, problems
-    ok = []
-    for i in todo:
-        msg = _encodable(enc, values[i])
-        if msg:
-            problems[i] = msg
-        else:
-            ok.append(i)
+    if "".join(values).isascii():  # the common case: every value encodes
+        ok = list(todo)
+    else:
+        ok = []
+        for i in todo:
+            msg = _encodable(enc, values[i])
+            if msg:
+                problems[i] = msg
+            else:
+                ok.append(i)
     if isinstance(fmt, IntegerFormat):
         for i in ok:
             out[i], msg = _integer(fmt, values[i])

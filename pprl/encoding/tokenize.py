@@ -168,13 +168,24 @@ def _ngram_vector_batch(values: Sequence[str], idx: np.ndarray, lens: np.ndarray
     valid = np.arange(T)[None, :] < counts[:, None]
     rows_local, pos = np.nonzero(valid)
     codes_flat, uniques = pd.factorize(key[valid])
-    mask = (1 << _CODE_BITS) - 1
-    tokens = []
-    for u in uniques.tolist():
-        s = "".join(chr((u >> (_CODE_BITS * (n - 1 - r))) & mask) for r in range(n))
-        tokens.append(f"{u >> (_CODE_BITS * n)} {s}" if positional else s)
-    return (tokens, codes_flat.astype(np.int64), idx[rows_local], pos.astype(np.int64),
-            counts)
+    return (_token_strings(uniques, n, positional), codes_flat.astype(np.int64),
+            idx[rows_local], pos.astype(np.int64), counts)
+
+
+def _token_strings(uniques: np.ndarray, n: int, positional: bool) -> list[str]:
+    """The n-gram (and position) packed in each key, as the token string."""
+    mask = np.uint64((1 << _CODE_BITS) - 1)
+    chars = np.empty((len(uniques), n), dtype=np.uint32)
+    for r in range(n):
+        chars[:, r] = (uniques >> np.uint64(_CODE_BITS * (n - 1 - r))) & mask
+    if chars.size and chars.min() > 0:  # no NUL: numpy's fixed-width str would drop it
+        grams = chars.view(f"<U{n}").ravel().tolist()
+    else:
+        grams = ["".join(map(chr, row)) for row in chars.tolist()]
+    if not positional:
+        return grams
+    where = (uniques >> np.uint64(_CODE_BITS * n)).tolist()
+    return [f"{p} {g}" for p, g in zip(where, grams, strict=True)]
 
 
 def tokenize_batch(values: Sequence[str], comparison) -> TokenBatch:
