@@ -104,9 +104,15 @@ def double_hash_positions(
     """
     h1 = np.empty(len(tokens), dtype=np.int64)
     h2 = np.empty(len(tokens), dtype=np.int64)
+    sha1 = hmac.new(key_sha1, digestmod=hashlib.sha1)  # keyed once, copied per token
+    md5 = hmac.new(key_md5, digestmod=hashlib.md5)
     for j, t in enumerate(tokens):
-        h1[j] = int.from_bytes(hmac.new(key_sha1, t, hashlib.sha1).digest(), "big") % l
-        b = int.from_bytes(hmac.new(key_md5, t, hashlib.md5).digest(), "big") % l
+        h = sha1.copy()
+        h.update(t)
+        h1[j] = int.from_bytes(h.digest(), "big") % l
+        h = md5.copy()
+        h.update(t)
+        b = int.from_bytes(h.digest(), "big") % l
         if prevent_singularity:
             i = 0
             while b == 0:
@@ -126,12 +132,15 @@ def blake_positions(tokens: Sequence[bytes], key: bytes, k: int, l: int) -> np.n
     ndarray of int64, shape (len(tokens), k)
     """
     n_macs = (k + 31) // 32
-    salts = [str(i).encode("ascii") for i in range(n_macs)]
-    out = np.empty((len(tokens), 32 * n_macs), dtype=np.int64)
-    for j, t in enumerate(tokens):
-        raw = b"".join(hashlib.blake2b(t, key=key, salt=s).digest() for s in salts)
-        out[j] = np.frombuffer(raw, dtype="<u2")
-    return out[:, :k] % l
+    bases = [hashlib.blake2b(key=key, salt=str(i).encode("ascii")) for i in range(n_macs)]
+    digests = []  # keyed once per salt, copied per token; one buffer for all digests
+    for t in tokens:
+        for base in bases:
+            h = base.copy()
+            h.update(t)
+            digests.append(h.digest())
+    out = np.frombuffer(b"".join(digests), dtype="<u2").reshape(len(tokens), 32 * n_macs)
+    return out[:, :k].astype(np.int64) % l
 
 
 class TokenHasher:
