@@ -116,6 +116,82 @@ PPRL_INLINE int32_t rest_bound_portable(const uint8_t *xw, const uint8_t *yw, in
         return h;                                                                  \
     }
 
+/*
+ * Given-pairs kernel (pprl_score_pairs): pairs (ia[p], ib[p]) in any order.
+ * A pair is read only when its popcounts allow the threshold
+ * (min(pa, pb) >= cmin[pa + pb], or both rows empty), and kept when its
+ * common bits reach cmin[pa + pb] -- the scan's exact test.  Rows of later
+ * pairs are prefetched: the rows are gathered at random, so memory latency,
+ * not popcounts, bounds the rate.  Returns pairs kept, or PPRL_E_INDEX /
+ * PPRL_E_ARG on a row or popcount out of range.
+ */
+typedef int64_t (*pprl_pairs_fn)(const pprl_pairs_args *s, int64_t *compared);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PPRL_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 1)
+#else
+#define PPRL_PREFETCH(p) ((void)0)
+#endif
+
+/* pairs ahead whose rows are prefetched */
+#ifndef PPRL_PAIRS_AHEAD
+#define PPRL_PAIRS_AHEAD 12
+#endif
+
+#define PPRL_PAIRS_BODY(PAIR, NW)                                                  \
+    for (p = 0; p < n; p++) {                                                      \
+        int64_t i = ia[p], j = ib[p], tot;                                         \
+        int32_t qa, qb, c, need;                                                   \
+        if (p + PPRL_PAIRS_AHEAD < n) {                                            \
+            uint64_t fi = (uint64_t)ia[p + PPRL_PAIRS_AHEAD];                      \
+            uint64_t fj = (uint64_t)ib[p + PPRL_PAIRS_AHEAD];                      \
+            if (fi < (uint64_t)na && fj < (uint64_t)nb) {                          \
+                PPRL_PREFETCH(a + fi * (NW));                                      \
+                PPRL_PREFETCH(b + fj * (NW));                                      \
+                if ((NW) > 8) {                                                    \
+                    PPRL_PREFETCH(a + fi * (NW) + 8);                              \
+                    PPRL_PREFETCH(b + fj * (NW) + 8);                              \
+                }                                                                  \
+                PPRL_PREFETCH(pa + fi);                                            \
+                PPRL_PREFETCH(pb + fj);                                            \
+            }                                                                      \
+        }                                                                          \
+        if ((uint64_t)i >= (uint64_t)na || (uint64_t)j >= (uint64_t)nb)            \
+            return PPRL_E_INDEX;                                                   \
+        qa = pa[i];                                                                \
+        qb = pb[j];                                                                \
+        if (qa < 0 || qa > nbits || qb < 0 || qb > nbits) return PPRL_E_ARG;       \
+        tot = (int64_t)qa + qb;                                                    \
+        need = cmin[tot];                                                          \
+        if (tot != 0 && (qa < qb ? qa : qb) < need) continue;                      \
+        cnt++;                                                                     \
+        c = PAIR(a + i * (NW), b + j * (NW), (NW));                                \
+        if (c >= need) {                                                           \
+            out_a[h] = i;                                                          \
+            out_b[h] = j;                                                          \
+            out_s[h] = tot ? 2.0 * (double)c / (double)tot : 0.0;                  \
+            h++;                                                                   \
+        }                                                                          \
+    }
+
+#define PPRL_DEFINE_PAIRS(NAME, ATTR, PAIR)                                        \
+    static ATTR int64_t NAME(const pprl_pairs_args *s, int64_t *compared) {        \
+        const uint64_t *a = s->a, *b = s->b;                                       \
+        const int32_t *pa = s->pa, *pb = s->pb, *cmin = s->cmin;                   \
+        const int64_t *ia = s->ia, *ib = s->ib;                                    \
+        int64_t na = s->na, nb = s->nb, nw = s->nw, nbits = s->nbits, n = s->n;    \
+        int64_t *out_a = s->out_a, *out_b = s->out_b;                              \
+        double *out_s = s->out_s;                                                  \
+        int64_t p, h = 0, cnt = 0;                                                 \
+        if (nw == 16) {                                                            \
+            PPRL_PAIRS_BODY(PAIR, 16)                                              \
+        } else {                                                                   \
+            PPRL_PAIRS_BODY(PAIR, nw)                                              \
+        }                                                                          \
+        *compared = cnt;                                                           \
+        return h;                                                                  \
+    }
+
 /* ------------------------------------------------------------------------ */
 /* 1a. portable: SWAR popcount, any C99 compiler, any architecture           */
 /* ------------------------------------------------------------------------ */
@@ -153,6 +229,7 @@ static void common_portable(const uint64_t *x, const uint64_t *ys, int64_t ny, i
 }
 
 PPRL_DEFINE_HITS(hits_portable, , portable_pair, rest_bound_portable)
+PPRL_DEFINE_PAIRS(pairs_portable, , portable_pair)
 
 #if PPRL_HAVE_X86
 
@@ -208,6 +285,7 @@ static PPRL_T_POPCNT void common_popcnt(const uint64_t *x, const uint64_t *ys, i
 }
 
 PPRL_DEFINE_HITS(hits_popcnt, PPRL_T_POPCNT, popcnt_pair, rest_bound_sse2)
+PPRL_DEFINE_PAIRS(pairs_popcnt, PPRL_T_POPCNT, popcnt_pair)
 
 /* ------------------------------------------------------------------------ */
 /* 1c. AVX2: nibble lookup with vpshufb, byte sums folded with vpsadbw        */
@@ -260,6 +338,7 @@ static PPRL_T_AVX2 void common_avx2(const uint64_t *x, const uint64_t *ys, int64
 }
 
 PPRL_DEFINE_HITS(hits_avx2, PPRL_T_AVX2, avx2_pair, rest_bound_sse2)
+PPRL_DEFINE_PAIRS(pairs_avx2, PPRL_T_AVX2, avx2_pair)
 
 /* ------------------------------------------------------------------------ */
 /* 1d. AVX-512 VPOPCNTDQ                                                      */
@@ -296,6 +375,7 @@ static PPRL_T_AVX512 void common_avx512(const uint64_t *x, const uint64_t *ys, i
 }
 
 PPRL_DEFINE_HITS(hits_avx512, PPRL_T_AVX512, avx512_pair, rest_bound_sse2)
+PPRL_DEFINE_PAIRS(pairs_avx512, PPRL_T_AVX512, avx512_pair)
 
 #endif /* PPRL_HAVE_X86 */
 
@@ -795,6 +875,53 @@ int pprl_dice_scan(pprl_scan_args *args) {
     }
     *n_out = count;
     *next_row = na;
+    return PPRL_OK;
+}
+
+/* the given-pairs kernel of path `isa` (-1: the process-wide path) */
+static int pairs_for(int64_t isa, pprl_pairs_fn *out) {
+    if (isa < 0) isa = g_isa;
+    if (isa < PPRL_ISA_PORTABLE || isa > PPRL_ISA_AVX512) return PPRL_E_ARG;
+    if (!pprl_isa_compiled((int)isa)) return PPRL_E_NOBUILD;
+    if (!pprl_isa_cpu((int)isa)) return PPRL_E_NOCPU;
+    switch (isa) {
+#if PPRL_HAVE_X86
+    case PPRL_ISA_AVX512: *out = pairs_avx512; break;
+    case PPRL_ISA_AVX2: *out = pairs_avx2; break;
+    case PPRL_ISA_POPCNT: *out = pairs_popcnt; break;
+#endif
+    default: *out = pairs_portable; break;
+    }
+    return PPRL_OK;
+}
+
+int pprl_score_pairs(pprl_pairs_args *args) {
+    /*
+     * Score the n given pairs (see pprl_pairs_args in dice.h; args is never
+     * NULL): the pairs at Dice >= threshold (exactly as the candidate scan
+     * decides, through cmin) go to out_a / out_b / out_s in input order,
+     * n_out says how many, compared how many pairs were read at all.  The
+     * output needs room for n pairs.  On a bad row index (PPRL_E_INDEX) or
+     * popcount (PPRL_E_ARG) the output is partly written and n_out is 0.
+     */
+    pprl_pairs_fn fn;
+    int64_t got, compared = 0;
+    int rc;
+    args->n_out = 0;
+    args->compared = 0;
+    rc = pairs_for(args->isa, &fn);
+    if (rc != PPRL_OK) return rc;
+    if (args->n < 0 || args->na < 0 || args->nb < 0 || args->nw < 0 || args->nbits < 0)
+        return PPRL_E_ARG;
+    if (args->n == 0) return PPRL_OK;
+    if (!args->ia || !args->ib || !args->out_a || !args->out_b || !args->out_s || !args->cmin ||
+        (args->na > 0 && (!args->pa || (args->nw > 0 && !args->a))) ||
+        (args->nb > 0 && (!args->pb || (args->nw > 0 && !args->b))))
+        return PPRL_E_ARG;
+    got = fn(args, &compared);
+    if (got < 0) return (int)got;
+    args->n_out = got;
+    args->compared = compared;
     return PPRL_OK;
 }
 

@@ -100,6 +100,39 @@ typedef struct pprl_scan_args {
 
 int pprl_dice_scan(pprl_scan_args *args);
 
+/*
+ * Arguments of one batch of given pairs (pprl_score_pairs), e.g. the pairs
+ * that share an LSH bucket.  The caller owns every buffer.
+ */
+typedef struct pprl_pairs_args {
+    /* all rows of A and B (nw words each) and their popcounts (0..nbits) */
+    const uint64_t *a;
+    int64_t na;
+    const int32_t *pa;
+    const uint64_t *b;
+    int64_t nb;
+    const int32_t *pb;
+    int64_t nw;
+    int64_t nbits;
+    /* pprl_threshold_tables: cmin[pa + pb], 2 * nbits + 1 entries */
+    const int32_t *cmin;
+    /* the pairs: rows ia[p] of A and ib[p] of B, p in 0..n */
+    const int64_t *ia;
+    const int64_t *ib;
+    int64_t n;
+    /* instruction-set path of this call (PPRL_ISA_*), or -1 for pprl_get_isa() */
+    int64_t isa;
+    /* output: room for n pairs; the kept pairs in input order */
+    int64_t *out_a;
+    int64_t *out_b;
+    double *out_s;
+    /* results: pairs kept; pairs whose bits were read (not ruled out by popcounts) */
+    int64_t n_out;
+    int64_t compared;
+} pprl_pairs_args;
+
+int pprl_score_pairs(pprl_pairs_args *args);
+
 int pprl_greedy_mask(const int64_t *a, const int64_t *b, int64_t n,
                      uint8_t *used_a, int64_t n_a, uint8_t *used_b, int64_t n_b,
                      uint8_t *keep);

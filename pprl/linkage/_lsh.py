@@ -1,8 +1,10 @@
 """The work of Hamming LSH on CLKs: table keys, buckets, pairs and their scores.
 
 :mod:`.blocking` chooses the parameters and is the public face; this module
-does the bulk work with numpy only, table by table, so memory stays bounded
-by one table's pairs (in batches) plus the pairs that reach the threshold.
+does the bulk work table by table with numpy (the pairs that share a bucket
+are scored by :func:`pprl.linkage.backend.pair_scorer`: the native kernel, or
+numpy), so memory stays bounded by one table's pairs (in batches) plus the
+pairs that reach the threshold.
 """
 
 from __future__ import annotations
@@ -110,82 +112,6 @@ def bucket_pairs(ka: np.ndarray, kb: np.ndarray, max_bucket_pairs: int):
     yield ("skipped", *skipped)
 
 
-class _Scorer:
-    """Dice of gathered pairs in small batches, through reused buffers.
-
-    ``aw``, ``bw`` are rows as ``uint64`` words, zero-padded to a multiple of
-    8 words.  The score is computed as the kernels compute it, ``2.0 *
-    common / (pa + pb)`` in float64, so it is bit-identical to
-    :func:`pprl.candidate_pairs`'s.  Batches of a few thousand pairs keep
-    the temporaries in cache (about 3x faster than one big gather).  Rows of
-    16 words or more are read in two halves: after the first, a pair whose
-    common bits so far plus the smaller popcount of the rest cannot reach
-    the threshold is dropped (exact; most pairs that share a bucket by chance
-    go here, which halves the time on person CLKs).
-    """
-
-    step = 4096
-
-    def __init__(self, aw, bw, pa, pb, threshold):
-        self.pa, self.pb, self.t = pa, pb, threshold
-        nw = aw.shape[1]
-        h = (nw // 2) // 8 * 8 if nw >= 16 else nw
-        self.halves = [(np.ascontiguousarray(aw[:, :h]), np.ascontiguousarray(bw[:, :h]))]
-        if h < nw:
-            lo_a, lo_b = np.ascontiguousarray(aw[:, h:]), np.ascontiguousarray(bw[:, h:])
-            self.halves.append((lo_a, lo_b))
-            self.rest = (np.bitwise_count(lo_a).sum(axis=1, dtype=np.int32),
-                         np.bitwise_count(lo_b).sum(axis=1, dtype=np.int32))
-        self.buffers = {}  # width -> (x, y, z), contiguous
-        for xa, _ in self.halves:
-            w = xa.shape[1]
-            self.buffers[w] = (np.empty((self.step, w), np.uint64),
-                               np.empty((self.step, w), np.uint64),
-                               np.empty((self.step, w), np.uint8))
-
-    def _common(self, xa, xb, ra, rb) -> np.ndarray:
-        out = np.empty(len(ra), np.int64)
-        m8, m16 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0001000100010001)
-        bx, by, bz = self.buffers[xa.shape[1]]
-        for i in range(0, len(ra), self.step):
-            j = min(len(ra), i + self.step)
-            x, y, z = bx[:j - i], by[:j - i], bz[:j - i]
-            np.take(xa, ra[i:j], axis=0, out=x)
-            np.take(xb, rb[i:j], axis=0, out=y)
-            np.bitwise_and(x, y, out=x)
-            np.bitwise_count(x, out=z)
-            zz = z.view(np.uint64)  # 8 byte counts per word, each <= 64
-            lanes = (zz & m8) + ((zz >> np.uint64(8)) & m8)  # 4 lanes of 16 bits
-            lanes = lanes.sum(axis=1, dtype=np.uint64)
-            out[i:j] = ((lanes * m16) >> np.uint64(48)).astype(np.int64)
-        return out
-
-    def __call__(self, rows_a, rows_b):
-        """Pairs ``>= threshold`` as ``(rows_a, rows_b, scores, compared)``.
-
-        Pairs whose popcounts alone rule them out are dropped first;
-        ``compared`` counts the pairs whose words were read.
-        """
-        qa, qb = self.pa[rows_a], self.pb[rows_b]
-        tot = (qa + qb).astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            possible = (2.0 * np.minimum(qa, qb) / tot >= self.t) | (tot == 0)
-        rows_a, rows_b, tot = rows_a[possible], rows_b[possible], tot[possible]
-        compared = len(rows_a)
-        common = self._common(*self.halves[0], rows_a, rows_b)
-        if len(self.halves) > 1:
-            bound = common + np.minimum(self.rest[0][rows_a], self.rest[1][rows_b])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ok = (2.0 * bound / tot >= self.t) | (tot == 0)
-            rows_a, rows_b, tot, common = rows_a[ok], rows_b[ok], tot[ok], common[ok]
-            common += self._common(*self.halves[1], rows_a, rows_b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s = 2.0 * common.astype(np.float64) / tot
-        s[tot == 0] = 0.0
-        keep = s >= self.t
-        return rows_a[keep], rows_b[keep], s[keep], compared
-
-
 def words(x: np.ndarray) -> np.ndarray:
     """Rows as ``uint64`` words, zero-padded to a multiple of 8 words."""
     nw = -(-x.shape[1] // 64) * 8
@@ -220,8 +146,12 @@ class _PairSet:
             self.scores = scores[first]
 
 
-def run_tables(a, b, aw, bw, pa, pb, threshold, positions, max_bucket_pairs, on_table=None):
+def run_tables(a, b, make_scorer, positions, max_bucket_pairs, on_table=None):
     """Candidates of the tables given by ``positions`` (shape ``(g, bits)``).
+
+    ``make_scorer()`` gives this call its pair scorer (see
+    :func:`pprl.linkage.backend.pair_scorer`): ``(rows_a, rows_b) -> (rows_a,
+    rows_b, scores, compared)``.
 
     Returns a dict with the surviving pairs (``a``, ``b``, ``score``, each
     pair once, in (a, b) order), ``generated`` (pairs that shared a bucket,
@@ -230,7 +160,7 @@ def run_tables(a, b, aw, bw, pa, pb, threshold, positions, max_bucket_pairs, on_
     ``(table index within positions, buckets, pairs, largest)``).
     """
     found = _PairSet(b.shape[0])
-    score = _Scorer(aw, bw, pa, pb, threshold)
+    score = make_scorer()
     at, bt = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)
     generated = compared = 0
     skipped = []
@@ -257,7 +187,7 @@ def run_tables(a, b, aw, bw, pa, pb, threshold, positions, max_bucket_pairs, on_
             "generated": generated, "compared": compared, "skipped": skipped}
 
 
-def run_table_groups(a, b, aw, bw, pa, pb, threshold, positions, max_bucket_pairs,
+def run_table_groups(a, b, make_scorer, positions, max_bucket_pairs,
                      threads=1, progress=False) -> list[dict]:
     """Run the tables in ``threads`` groups (each a :func:`run_tables` dict)."""
     bar = None
@@ -269,12 +199,11 @@ def run_table_groups(a, b, aw, bw, pa, pb, threshold, positions, max_bucket_pair
     groups = np.array_split(np.arange(positions.shape[0]), min(threads, positions.shape[0]))
     try:
         if len(groups) == 1:
-            parts = [run_tables(a, b, aw, bw, pa, pb, threshold, positions,
-                                     max_bucket_pairs, tick)]
+            parts = [run_tables(a, b, make_scorer, positions, max_bucket_pairs, tick)]
         else:
             with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-                futs = [pool.submit(run_tables, a, b, aw, bw, pa, pb, threshold,
-                                    positions[g], max_bucket_pairs, tick) for g in groups]
+                futs = [pool.submit(run_tables, a, b, make_scorer, positions[g],
+                                    max_bucket_pairs, tick) for g in groups]
                 parts = [f.result() for f in futs]
     finally:
         if bar is not None:

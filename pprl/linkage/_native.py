@@ -32,6 +32,7 @@ __all__ = [
     "threshold_tables",
     "dice_matrix",
     "scan",
+    "score_pairs",
     "greedy_mask",
 ]
 
@@ -222,6 +223,37 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
         if rc == E_FULL:
             cap *= 2  # not even one row fitted: try again with twice the room
     return
+
+
+def score_pairs(a, pa, b, pb, nbits, cmin, rows_a, rows_b, isa=None):
+    """The given pairs ``(rows_a[p], rows_b[p])`` at Dice >= threshold, in input order.
+
+    ``a``, ``b``: all rows as ``uint64`` words; ``pa``, ``pb`` int32
+    popcounts; ``cmin`` from :func:`threshold_tables` (its threshold decides);
+    ``rows_a``, ``rows_b`` int64.  ``isa`` names the path of this call (None:
+    the process-wide one).  Returns ``(rows_a, rows_b, scores, compared)``:
+    the kept pairs and how many pairs were read at all (the rest were ruled
+    out by their popcounts).  One C call; cffi releases the GIL during it.
+    """
+    n = len(rows_a)
+    out_a = np.empty(n, dtype=np.int64)
+    out_b = np.empty(n, dtype=np.int64)
+    out_s = np.empty(n, dtype=np.float64)
+    args = ffi.new("pprl_pairs_args *")
+    keep = []  # the cffi buffers must outlive the call
+    for field, ctype, arr in (("a", "uint64_t *", a), ("pa", "int32_t *", pa),
+                              ("b", "uint64_t *", b), ("pb", "int32_t *", pb),
+                              ("cmin", "int32_t *", cmin), ("ia", "int64_t *", rows_a),
+                              ("ib", "int64_t *", rows_b), ("out_a", "int64_t *", out_a),
+                              ("out_b", "int64_t *", out_b), ("out_s", "double *", out_s)):
+        view = _ptr(ctype, arr)
+        keep.append(view)
+        setattr(args, field, view)
+    args.na, args.nb, args.nw, args.nbits, args.n = a.shape[0], b.shape[0], a.shape[1], nbits, n
+    args.isa = -1 if isa is None else ISA_NAMES[isa]
+    _check(lib.pprl_score_pairs(args), "pprl_score_pairs")
+    got = args.n_out
+    return out_a[:got].copy(), out_b[:got].copy(), out_s[:got].copy(), int(args.compared)
 
 
 def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int,

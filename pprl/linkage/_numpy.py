@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["popcounts", "dice_matrix", "scan_tile", "greedy_mask"]
+__all__ = ["popcounts", "dice_matrix", "scan_tile", "PairScorer", "greedy_mask"]
 
 # elements of the (rows, m, nw) AND intermediate per step (about 16 MB)
 _STEP_ELEMENTS = 1 << 21
@@ -77,6 +77,88 @@ def scan_tile(a, pa, a_first, b, pb, threshold, k):
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
     return (np.concatenate(parts_a).astype(np.int64), np.concatenate(parts_b).astype(np.int64),
             np.concatenate(parts_s))
+
+
+class PairScorer:
+    """Dice of given pairs in small batches, through reused buffers (not thread-safe).
+
+    The numpy twin of :func:`pprl.linkage._native.score_pairs`, with the same
+    results and the same ``compared`` count.
+
+    ``aw``, ``bw`` are rows as ``uint64`` words (copied with zero padding
+    unless their width is a multiple of 8 words).  The score is computed as
+    the kernels compute it, ``2.0 * common / (pa + pb)`` in float64, so it is bit-identical to
+    :func:`pprl.candidate_pairs`'s.  Batches of a few thousand pairs keep
+    the temporaries in cache (about 3x faster than one big gather).  Rows of
+    16 words or more are read in two halves: after the first, a pair whose
+    common bits so far plus the smaller popcount of the rest cannot reach
+    the threshold is dropped (exact; most pairs that share a bucket by chance
+    go here, which halves the time on person CLKs).
+    """
+
+    step = 4096
+
+    def __init__(self, aw, bw, pa, pb, threshold):
+        self.pa, self.pb, self.t = pa, pb, threshold
+        if aw.shape[1] % 8:  # the byte-lane sums below read 8 words at a time
+            pad = ((0, 0), (0, -aw.shape[1] % 8))
+            aw, bw = np.pad(aw, pad), np.pad(bw, pad)
+        nw = aw.shape[1]
+        h = (nw // 2) // 8 * 8 if nw >= 16 else nw
+        self.halves = [(np.ascontiguousarray(aw[:, :h]), np.ascontiguousarray(bw[:, :h]))]
+        if h < nw:
+            lo_a, lo_b = np.ascontiguousarray(aw[:, h:]), np.ascontiguousarray(bw[:, h:])
+            self.halves.append((lo_a, lo_b))
+            self.rest = (np.bitwise_count(lo_a).sum(axis=1, dtype=np.int32),
+                         np.bitwise_count(lo_b).sum(axis=1, dtype=np.int32))
+        self.buffers = {}  # width -> (x, y, z), contiguous
+        for xa, _ in self.halves:
+            w = xa.shape[1]
+            self.buffers[w] = (np.empty((self.step, w), np.uint64),
+                               np.empty((self.step, w), np.uint64),
+                               np.empty((self.step, w), np.uint8))
+
+    def _common(self, xa, xb, ra, rb) -> np.ndarray:
+        out = np.empty(len(ra), np.int64)
+        m8, m16 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0001000100010001)
+        bx, by, bz = self.buffers[xa.shape[1]]
+        for i in range(0, len(ra), self.step):
+            j = min(len(ra), i + self.step)
+            x, y, z = bx[:j - i], by[:j - i], bz[:j - i]
+            np.take(xa, ra[i:j], axis=0, out=x)
+            np.take(xb, rb[i:j], axis=0, out=y)
+            np.bitwise_and(x, y, out=x)
+            np.bitwise_count(x, out=z)
+            zz = z.view(np.uint64)  # 8 byte counts per word, each <= 64
+            lanes = (zz & m8) + ((zz >> np.uint64(8)) & m8)  # 4 lanes of 16 bits
+            lanes = lanes.sum(axis=1, dtype=np.uint64)
+            out[i:j] = ((lanes * m16) >> np.uint64(48)).astype(np.int64)
+        return out
+
+    def __call__(self, rows_a, rows_b):
+        """Pairs ``>= threshold`` as ``(rows_a, rows_b, scores, compared)``.
+
+        Pairs whose popcounts alone rule them out are dropped first;
+        ``compared`` counts the pairs whose words were read.
+        """
+        qa, qb = self.pa[rows_a], self.pb[rows_b]
+        tot = (qa + qb).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            possible = (2.0 * np.minimum(qa, qb) / tot >= self.t) | (tot == 0)
+        rows_a, rows_b, tot = rows_a[possible], rows_b[possible], tot[possible]
+        compared = len(rows_a)
+        common = self._common(*self.halves[0], rows_a, rows_b)
+        if len(self.halves) > 1:
+            bound = common + np.minimum(self.rest[0][rows_a], self.rest[1][rows_b])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ok = (2.0 * bound / tot >= self.t) | (tot == 0)
+            rows_a, rows_b, tot, common = rows_a[ok], rows_b[ok], tot[ok], common[ok]
+            common += self._common(*self.halves[1], rows_a, rows_b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = 2.0 * common.astype(np.float64) / tot
+        s[tot == 0] = 0.0
+        keep = s >= self.t
+        return rows_a[keep], rows_b[keep], s[keep], compared
 
 
 def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int,

@@ -37,7 +37,8 @@ except ImportError as _exc:  # the C extension was not built
 else:
     _NATIVE_IMPORT_ERROR = None
 
-__all__ = ["BACKENDS", "choose", "available_backends", "scan_paths", "note_scan", "set_isa"]
+__all__ = ["BACKENDS", "choose", "available_backends", "scan_paths", "note_scan", "set_isa",
+           "pair_scorer", "score_pairs"]
 
 _log = logging.getLogger("pprl.linkage.similarity")
 
@@ -130,6 +131,45 @@ def set_isa(path: str) -> None:
         _dice_native.set_isa(path)
 
 
+def pair_scorer(aw: np.ndarray, bw: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+                threshold: float, backend: str = "auto", isa: str | None = None,
+                func: str = "score_pairs"):
+    """A scorer of given pairs of rows: ``(rows_a, rows_b) -> (rows_a, rows_b, scores, compared)``.
+
+    ``aw``, ``bw``: all rows as zero-padded ``uint64`` words; ``pa``, ``pb``
+    their int32 popcounts; ``rows_a``, ``rows_b`` int64 row numbers.  The
+    pairs at Dice ``>= threshold`` come back in input order with the score
+    :func:`pprl.candidate_pairs` gives them (bit for bit); ``compared``
+    counts the pairs whose bits were read (the rest were ruled out by their
+    popcounts).  ``backend`` as in :func:`choose`; ``isa`` picks the native
+    path of each call (None: the process-wide one).  The native scorer is
+    stateless and releases the GIL (share it between threads); the numpy one
+    reuses buffers (one per thread).
+    """
+    name, mod = choose(backend, func)
+    if name == "numpy":
+        return _dice_numpy.PairScorer(aw, bw, pa, pb, threshold)
+    nbits = aw.shape[1] * 64
+    cmin = mod.threshold_tables(threshold, nbits)[0]
+
+    def score(rows_a: np.ndarray, rows_b: np.ndarray):
+        return mod.score_pairs(aw, pa, bw, pb, nbits, cmin, rows_a, rows_b, isa)
+
+    return score
+
+
+def score_pairs(aw: np.ndarray, bw: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+                rows_a: np.ndarray, rows_b: np.ndarray, threshold: float,
+                backend: str = "auto", isa: str | None = None):
+    """The given pairs at Dice ``>= threshold``: ``(rows_a, rows_b, scores, compared)``.
+
+    One batch through :func:`pair_scorer` (same arguments); native and numpy
+    give identical results.
+    """
+    return pair_scorer(aw, bw, pa, pb, threshold, backend, isa)(
+        np.asarray(rows_a, dtype=np.int64), np.asarray(rows_b, dtype=np.int64))
+
+
 def _same(got, want) -> bool:
     return (np.array_equal(got.a, want.a) and np.array_equal(got.b, want.b)
             and np.array_equal(got.score, want.score))
@@ -155,10 +195,18 @@ def _agrees_with_numpy(nat: ModuleType, path: str) -> bool:
                                        _dice_numpy.popcounts(bw))
         if not np.array_equal(got, want):
             return False
+        pa, pb = _dice_numpy.popcounts(aw), _dice_numpy.popcounts(bw)
+        ra, rb = rng.integers(0, len(a), 200), rng.integers(0, len(b), 200)
         for threshold, k in ((0.0, None), (0.5, None), (0.8, 3), (1.0, None)):
             got = _scan.scan(a, b, threshold, k, "native", nat, 1, False, paths=[path])
             want = _scan.scan(a, b, threshold, k, "numpy", _dice_numpy, 1, False)
             if not _same(got, want):
+                return False
+            cmin = nat.threshold_tables(threshold, aw.shape[1] * 64)[0]
+            got = nat.score_pairs(aw, pa, bw, pb, aw.shape[1] * 64, cmin, ra, rb, path)
+            want = _dice_numpy.PairScorer(aw, bw, pa, pb, threshold)(ra, rb)
+            if got[3] != want[3] or not all(np.array_equal(x, y)
+                                            for x, y in zip(got[:3], want[:3], strict=True)):
                 return False
     return True
 

@@ -41,6 +41,7 @@ from ._lsh_bounds import (
     expected_pair_completeness,
     worst_case_distance,
 )
+from .backend import BACKENDS, pair_scorer
 from .candidates import Candidates
 from .similarity import candidate_pairs, popcounts
 
@@ -275,6 +276,7 @@ def lsh_candidate_pairs(
     progress: bool = False,
     rng=None,
     max_bucket_pairs: int = 50_000_000,
+    backend: str = "auto",
 ) -> tuple[Candidates, BlockingReport]:
     """Candidate pairs at Dice ``>= threshold`` among the pairs that share an LSH bucket.
 
@@ -302,6 +304,8 @@ def lsh_candidate_pairs(
     max_bucket_pairs : int, default=50_000_000
         Buckets with more pairs are skipped with a warning naming the table;
         the report lists them.
+    backend : {"auto", "native", "numpy"}, default="auto"
+        Which kernel scores the pairs that share a bucket (same results).
 
     Returns
     -------
@@ -328,6 +332,8 @@ def lsh_candidate_pairs(
     threshold = check_threshold(threshold, func)
     k = check_k(k, func)
     threads = check_threads(threads, func)
+    if backend not in BACKENDS:
+        raise param_error("backend", func, f"one of {BACKENDS}", backend)
     if isinstance(max_bucket_pairs, bool) or not isinstance(max_bucket_pairs, numbers.Integral) \
             or max_bucket_pairs < 1:
         raise param_error("max_bucket_pairs", func, "a positive integer", max_bucket_pairs)
@@ -345,8 +351,11 @@ def lsh_candidate_pairs(
     positions = _lsh.table_positions(params.seed, params.tables, params.bits, nbits)
     aw, bw = _lsh.words(a), _lsh.words(b)
     pa, pb = popcounts(a).astype(np.int32), popcounts(b).astype(np.int32)
-    parts = _lsh.run_table_groups(a, b, aw, bw, pa, pb, threshold, positions, max_bucket_pairs,
-                             threads, progress)
+    def make_scorer():
+        return pair_scorer(aw, bw, pa, pb, threshold, backend, func=func)
+
+    parts = _lsh.run_table_groups(a, b, make_scorer, positions, max_bucket_pairs, threads,
+                                  progress)
     cands, report = _merge(parts, report, k)
     _warn_skipped(report, max_bucket_pairs)
     return cands, report
