@@ -53,7 +53,7 @@ def test_frontier_measures_every_setting(data):
     assert t["setting"].tolist() == list(settings)
     assert calls == [json.dumps(s) for s in settings.values()]
     assert set(t.columns) >= {"f1", "threshold", "reidentification", "guess_precision",
-                              "pareto", "hardening"}
+                              "pareto", "hardening", "graph_signal"}
     assert ((t["f1"] > 0) & (t["f1"] <= 1)).all()
     # heavy bit flipping costs linkage quality and this attack's success
     none, blip = t.iloc[0], t.iloc[2]
@@ -188,3 +188,18 @@ def test_explorer_runs_the_attack_once_per_distinct_encoding(data):
     same = model.evaluate(EncodingParams(k=25))  # the schema's own strategy ignores k
     assert same is not first and np.array_equal(same.clks_a, first.clks_a)
     assert same.reidentification == first.reidentification and len(calls) == 1
+
+
+def test_graph_signal_falls_with_diffusion(data):
+    from pprl.privacy.frontier import graph_signal
+
+    a = data.parties[0]
+    with open(PERSON_SCHEMA_PATH, encoding="utf-8") as fh:
+        base = json.load(fh)
+    signal = {}
+    for name, steps in {"none": [], "diffusion": [{"kind": "diffusion", "taps": 5}]}.items():
+        doc = with_hardening(base, steps)
+        signal[name] = graph_signal(pprl.encode(a, doc, b"s", progress=False), a, doc)
+    assert signal["none"] > 0.6 > 0.3 > signal["diffusion"]
+    clks = pprl.encode(a, base, b"s", progress=False)
+    assert np.isnan(graph_signal(clks[:2], a, base))
