@@ -75,6 +75,16 @@ def _pack(bits: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.packbits(bits, axis=1))
 
 
+def _unpack_t(clks: np.ndarray) -> np.ndarray:
+    """Bits as a ``(l, n)`` array: gathering bit positions is then a gather of
+    contiguous rows, several times faster than fancy indexing along axis 1."""
+    return np.ascontiguousarray(_unpack(clks).T)
+
+
+def _pack_t(bits_t: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.packbits(bits_t, axis=0).T)
+
+
 # --- the steps ----------------------------------------------------------------------
 
 
@@ -120,10 +130,10 @@ def balance(clks: np.ndarray, key: bytes) -> np.ndarray:
     >>> out.shape, int(np.unpackbits(out).sum())
     ((1, 4), 16)
     """
-    bits = _unpack(clks)
-    both = np.concatenate([bits, ~bits], axis=1)
-    perm = _permutation(key, b"balance", both.shape[1])
-    return _pack(both[:, perm])
+    bits = _unpack_t(clks)
+    both = np.concatenate([bits, ~bits], axis=0)
+    perm = _permutation(key, b"balance", both.shape[0])
+    return _pack_t(both[perm])
 
 
 def blip(clks: np.ndarray, key: bytes, probability: float) -> np.ndarray:
@@ -193,15 +203,15 @@ def diffusion(clks: np.ndarray, key: bytes, taps: int) -> np.ndarray:
 
     Linear over XOR, so an all-zero input stays all zero.
     """
-    bits = _unpack(clks)
-    length = bits.shape[1]
+    bits = _unpack_t(clks)
+    length = bits.shape[0]
     if taps > length:
         raise ValueError(f"diffusion needs taps <= l, got {taps} taps for {length} bits")
     table = _taps(key, length, taps)
-    out = np.zeros_like(bits)
-    for s in range(taps):
-        out ^= bits[:, table[:, s]]
-    return _pack(out)
+    out = bits[table[:, 0]]
+    for s in range(1, taps):
+        out ^= bits[table[:, s]]
+    return _pack_t(out)
 
 
 # --- salting ------------------------------------------------------------------------
