@@ -49,7 +49,7 @@ def _save(c, path: Path) -> None:
     np.savez(path, a=c.a, b=c.b, score=c.score)
 
 
-def step(name: str, d: Path, threshold: float, seed: int) -> dict:
+def step(name: str, d: Path, threshold: float, seed: int, backend: str = "auto") -> dict:
     """One step, in this (fresh) process."""
     out: dict = {}
     if name.startswith("encode:"):
@@ -83,7 +83,7 @@ def step(name: str, d: Path, threshold: float, seed: int) -> dict:
             c = pprl.candidate_pairs(a, b, threshold)
         else:
             c, report = lsh_candidate_pairs(a, b, threshold, estimate=name.split(":")[1],
-                                            rng=seed)
+                                            rng=seed, backend=backend)
             out["report"] = report.to_dict()
             out["report"]["params"] = report.params.__dict__
         out["seconds"] = time.perf_counter() - t0
@@ -96,7 +96,7 @@ def step(name: str, d: Path, threshold: float, seed: int) -> dict:
 
 def _run_child(name: str, d: Path, args) -> dict:
     cmd = [sys.executable, __file__, "--child", name, str(d), "--threshold", str(args.threshold),
-           "--seed", str(args.seed)]
+           "--seed", str(args.seed), "--backend", args.backend]
     t0 = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode:
@@ -120,10 +120,13 @@ def main() -> None:
     p.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temp dir)")
     p.add_argument("--steps", default="encode,exhaustive,lsh,greedy",
                    help="steps to run; with --keep, later runs can skip encode and exhaustive")
+    p.add_argument("--backend", default="auto", choices=("auto", "native", "numpy"),
+                   help="kernel scoring the blocked pairs (numpy: the reference)")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        print(json.dumps(step(args.child[0], Path(args.child[1]), args.threshold, args.seed)))
+        print(json.dumps(step(args.child[0], Path(args.child[1]), args.threshold, args.seed,
+                              args.backend)))
         return
 
     from pprl import available_backends
