@@ -174,6 +174,72 @@ typedef int64_t (*pprl_pairs_fn)(const pprl_pairs_args *s, int64_t *compared);
         }                                                                          \
     }
 
+/*
+ * Buckets kernel: the pairs of buckets k0.. (see pprl_buckets_args) tested as
+ * above; stops before a bucket whose kept pairs do not fit in the output
+ * (*next = that bucket, the return value counts the pairs before it).  The
+ * driver has checked every bucket's ranges and rows.
+ */
+typedef int64_t (*pprl_buckets_fn)(const pprl_buckets_args *s, int64_t k0, int64_t *compared,
+                                   int64_t *next);
+
+#define PPRL_BUCKETS_BODY(PAIR, NW)                                                \
+    for (k = k0; k < nbk; k++) {                                                   \
+        const int64_t *ra = oa + sa[k], *rb = ob + sb[k];                          \
+        int64_t r, t, ca = cna[k], cb = cnb[k], h0 = h, c0 = cnt;                  \
+        for (r = 0; r < ca; r++) {                                                 \
+            int64_t i = ra[r];                                                     \
+            const uint64_t *x = a + i * (NW);                                      \
+            int32_t qa = pa[i];                                                    \
+            for (t = 0; t < cb; t++) {                                             \
+                int64_t j = rb[t], tot;                                            \
+                int32_t qb = pb[j], c, need;                                       \
+                if (t + PPRL_PAIRS_AHEAD < cb) {                                   \
+                    const uint64_t *f = b + rb[t + PPRL_PAIRS_AHEAD] * (NW);       \
+                    PPRL_PREFETCH(f);                                              \
+                    if ((NW) > 8) PPRL_PREFETCH(f + 8);                            \
+                }                                                                  \
+                tot = (int64_t)qa + qb;                                            \
+                need = cmin[tot];                                                  \
+                if (tot != 0 && (qa < qb ? qa : qb) < need) continue;              \
+                cnt++;                                                             \
+                c = PAIR(x, b + j * (NW), (NW));                                   \
+                if (c >= need) {                                                   \
+                    if (h >= cap) {                                                \
+                        *compared = c0;                                            \
+                        *next = k;                                                 \
+                        return h0;                                                 \
+                    }                                                              \
+                    out_a[h] = i;                                                  \
+                    out_b[h] = j;                                                  \
+                    out_s[h] = tot ? 2.0 * (double)c / (double)tot : 0.0;          \
+                    h++;                                                           \
+                }                                                                  \
+            }                                                                      \
+        }                                                                          \
+    }
+
+#define PPRL_DEFINE_BUCKETS(NAME, ATTR, PAIR)                                      \
+    static ATTR int64_t NAME(const pprl_buckets_args *s, int64_t k0, int64_t *compared, \
+                             int64_t *next) {                                      \
+        const uint64_t *a = s->a, *b = s->b;                                       \
+        const int32_t *pa = s->pa, *pb = s->pb, *cmin = s->cmin;                   \
+        const int64_t *oa = s->order_a, *ob = s->order_b, *sa = s->start_a;        \
+        const int64_t *sb = s->start_b, *cna = s->count_a, *cnb = s->count_b;      \
+        int64_t nw = s->nw, nbk = s->n_buckets, cap = s->cap;                      \
+        int64_t *out_a = s->out_a, *out_b = s->out_b;                              \
+        double *out_s = s->out_s;                                                  \
+        int64_t k, h = 0, cnt = 0;                                                 \
+        if (nw == 16) {                                                            \
+            PPRL_BUCKETS_BODY(PAIR, 16)                                            \
+        } else {                                                                   \
+            PPRL_BUCKETS_BODY(PAIR, nw)                                            \
+        }                                                                          \
+        *compared = cnt;                                                           \
+        *next = nbk;                                                               \
+        return h;                                                                  \
+    }
+
 #define PPRL_DEFINE_PAIRS(NAME, ATTR, PAIR)                                        \
     static ATTR int64_t NAME(const pprl_pairs_args *s, int64_t *compared) {        \
         const uint64_t *a = s->a, *b = s->b;                                       \
@@ -230,6 +296,7 @@ static void common_portable(const uint64_t *x, const uint64_t *ys, int64_t ny, i
 
 PPRL_DEFINE_HITS(hits_portable, , portable_pair, rest_bound_portable)
 PPRL_DEFINE_PAIRS(pairs_portable, , portable_pair)
+PPRL_DEFINE_BUCKETS(buckets_portable, , portable_pair)
 
 #if PPRL_HAVE_X86
 
@@ -286,6 +353,7 @@ static PPRL_T_POPCNT void common_popcnt(const uint64_t *x, const uint64_t *ys, i
 
 PPRL_DEFINE_HITS(hits_popcnt, PPRL_T_POPCNT, popcnt_pair, rest_bound_sse2)
 PPRL_DEFINE_PAIRS(pairs_popcnt, PPRL_T_POPCNT, popcnt_pair)
+PPRL_DEFINE_BUCKETS(buckets_popcnt, PPRL_T_POPCNT, popcnt_pair)
 
 /* ------------------------------------------------------------------------ */
 /* 1c. AVX2: nibble lookup with vpshufb, byte sums folded with vpsadbw        */
@@ -339,6 +407,7 @@ static PPRL_T_AVX2 void common_avx2(const uint64_t *x, const uint64_t *ys, int64
 
 PPRL_DEFINE_HITS(hits_avx2, PPRL_T_AVX2, avx2_pair, rest_bound_sse2)
 PPRL_DEFINE_PAIRS(pairs_avx2, PPRL_T_AVX2, avx2_pair)
+PPRL_DEFINE_BUCKETS(buckets_avx2, PPRL_T_AVX2, avx2_pair)
 
 /* ------------------------------------------------------------------------ */
 /* 1d. AVX-512 VPOPCNTDQ                                                      */
@@ -376,6 +445,7 @@ static PPRL_T_AVX512 void common_avx512(const uint64_t *x, const uint64_t *ys, i
 
 PPRL_DEFINE_HITS(hits_avx512, PPRL_T_AVX512, avx512_pair, rest_bound_sse2)
 PPRL_DEFINE_PAIRS(pairs_avx512, PPRL_T_AVX512, avx512_pair)
+PPRL_DEFINE_BUCKETS(buckets_avx512, PPRL_T_AVX512, avx512_pair)
 
 #endif /* PPRL_HAVE_X86 */
 
@@ -922,6 +992,103 @@ int pprl_score_pairs(pprl_pairs_args *args) {
     if (got < 0) return (int)got;
     args->n_out = got;
     args->compared = compared;
+    return PPRL_OK;
+}
+
+/* the buckets kernel of path `isa` (-1: the process-wide path) */
+static int buckets_for(int64_t isa, pprl_buckets_fn *out) {
+    if (isa < 0) isa = g_isa;
+    if (isa < PPRL_ISA_PORTABLE || isa > PPRL_ISA_AVX512) return PPRL_E_ARG;
+    if (!pprl_isa_compiled((int)isa)) return PPRL_E_NOBUILD;
+    if (!pprl_isa_cpu((int)isa)) return PPRL_E_NOCPU;
+    switch (isa) {
+#if PPRL_HAVE_X86
+    case PPRL_ISA_AVX512: *out = buckets_avx512; break;
+    case PPRL_ISA_AVX2: *out = buckets_avx2; break;
+    case PPRL_ISA_POPCNT: *out = buckets_popcnt; break;
+#endif
+    default: *out = buckets_portable; break;
+    }
+    return PPRL_OK;
+}
+
+int pprl_score_buckets(pprl_buckets_args *args) {
+    /*
+     * Score every pair of buckets 0..n_buckets (see pprl_buckets_args in
+     * dice.h; args is never NULL) without writing the pairs out: those at
+     * Dice >= threshold (cmin, as pprl_score_pairs) go to out_a / out_b /
+     * out_s in bucket order.  When the kept pairs of a bucket do not fit in
+     * cap, the buckets before it stay written (n_out, compared), next_bucket
+     * is that bucket and PPRL_E_FULL is returned: call again from there
+     * (shifting start_a / ... by next_bucket).  Every range and row is
+     * checked before any pair is read (PPRL_E_INDEX, or PPRL_E_ARG for a
+     * popcount out of 0..nbits).
+     */
+    pprl_buckets_fn fn;
+    int64_t k, got, compared = 0, next = 0;
+    int rc;
+    args->n_out = 0;
+    args->compared = 0;
+    args->next_bucket = 0;
+    rc = buckets_for(args->isa, &fn);
+    if (rc != PPRL_OK) return rc;
+    if (args->n_buckets < 0 || args->na < 0 || args->nb < 0 || args->nw < 0 ||
+        args->nbits < 0 || args->cap < 0 || args->n_order_a < 0 || args->n_order_b < 0)
+        return PPRL_E_ARG;
+    if (args->n_buckets == 0) return PPRL_OK;
+    if (!args->start_a || !args->count_a || !args->start_b || !args->count_b || !args->cmin ||
+        (args->cap > 0 && (!args->out_a || !args->out_b || !args->out_s)))
+        return PPRL_E_ARG;
+    for (k = 0; k < args->n_buckets; k++) {
+        int64_t s0 = args->start_a[k], c0 = args->count_a[k];
+        int64_t s1 = args->start_b[k], c1 = args->count_b[k];
+        if (s0 < 0 || c0 < 0 || s0 > args->n_order_a - c0 || s1 < 0 || c1 < 0 ||
+            s1 > args->n_order_b - c1)
+            return PPRL_E_INDEX;
+    }
+    if (args->n_order_a > 0 && (!args->order_a || !args->pa || (args->nw > 0 && !args->a)))
+        return PPRL_E_ARG;
+    if (args->n_order_b > 0 && (!args->order_b || !args->pb || (args->nw > 0 && !args->b)))
+        return PPRL_E_ARG;
+    for (k = 0; k < args->n_order_a; k++) {
+        int64_t i = args->order_a[k];
+        if (i < 0 || i >= args->na) return PPRL_E_INDEX;
+        if (args->pa[i] < 0 || args->pa[i] > args->nbits) return PPRL_E_ARG;
+    }
+    for (k = 0; k < args->n_order_b; k++) {
+        int64_t j = args->order_b[k];
+        if (j < 0 || j >= args->nb) return PPRL_E_INDEX;
+        if (args->pb[j] < 0 || args->pb[j] > args->nbits) return PPRL_E_ARG;
+    }
+    got = fn(args, 0, &compared, &next);
+    args->n_out = got;
+    args->compared = compared;
+    args->next_bucket = next;
+    return next < args->n_buckets ? PPRL_E_FULL : PPRL_OK;
+}
+
+int pprl_lsh_keys(const uint8_t *x, int64_t n, int64_t nbytes, const int64_t *positions,
+                  int64_t g, int64_t bits, uint64_t *out) {
+    /* row by row (each row is read once, from cache, for all g tables) */
+    int64_t i, t, k;
+    if (n < 0 || nbytes < 0 || g < 0 || bits < 0 || bits > 64) return PPRL_E_ARG;
+    if (n == 0 || g == 0) return PPRL_OK;
+    if (!out || (bits > 0 && (!positions || !x))) return PPRL_E_ARG;
+    for (k = 0; k < g * bits; k++)
+        if (positions[k] < 0 || positions[k] >= 8 * nbytes) return PPRL_E_INDEX;
+    for (i = 0; i < n; i++) {
+        const uint8_t *row = x + i * nbytes;
+        const int64_t *pos = positions;
+        for (t = 0; t < g; t++) {
+            uint64_t key = 0;
+            for (k = 0; k < bits; k++) {
+                int64_t p = pos[k];
+                key |= (uint64_t)((row[p >> 3] >> (7 - (p & 7))) & 1u) << k;
+            }
+            pos += bits;
+            out[t * n + i] = key;
+        }
+    }
     return PPRL_OK;
 }
 

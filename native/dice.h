@@ -133,6 +133,54 @@ typedef struct pprl_pairs_args {
 
 int pprl_score_pairs(pprl_pairs_args *args);
 
+/*
+ * Arguments of one batch of LSH buckets (pprl_score_buckets): bucket k pairs
+ * every row order_a[start_a[k] + r], r < count_a[k], with every row
+ * order_b[start_b[k] + s], s < count_b[k]; each pair is tested as in
+ * pprl_score_pairs, without the pairs ever being written out.
+ */
+typedef struct pprl_buckets_args {
+    const uint64_t *a;
+    int64_t na;
+    const int32_t *pa;
+    const uint64_t *b;
+    int64_t nb;
+    const int32_t *pb;
+    int64_t nw;
+    int64_t nbits;
+    const int32_t *cmin;
+    /* rows grouped by key (n_order_a / n_order_b entries) and the buckets */
+    const int64_t *order_a;
+    int64_t n_order_a;
+    const int64_t *order_b;
+    int64_t n_order_b;
+    const int64_t *start_a;
+    const int64_t *count_a;
+    const int64_t *start_b;
+    const int64_t *count_b;
+    int64_t n_buckets;
+    int64_t isa;
+    /* output: cap pairs at most, in bucket order */
+    int64_t cap;
+    int64_t *out_a;
+    int64_t *out_b;
+    double *out_s;
+    /* results: pairs kept, pairs read, first bucket not written */
+    int64_t n_out;
+    int64_t compared;
+    int64_t next_bucket;
+} pprl_buckets_args;
+
+int pprl_score_buckets(pprl_buckets_args *args);
+
+/*
+ * LSH keys: out[t * n + i] packs bit positions[t * bits + k] of row i of x
+ * (n rows of nbytes bytes, bit p is bit 7 - p % 8 of byte p / 8, as
+ * numpy.packbits) into bit k, for t < g tables, k < bits <= 64.
+ */
+int pprl_lsh_keys(const uint8_t *x, int64_t n, int64_t nbytes, const int64_t *positions,
+                  int64_t g, int64_t bits, uint64_t *out);
+
 int pprl_greedy_mask(const int64_t *a, const int64_t *b, int64_t n,
                      uint8_t *used_a, int64_t n_a, uint8_t *used_b, int64_t n_b,
                      uint8_t *keep);

@@ -33,6 +33,8 @@ __all__ = [
     "dice_matrix",
     "scan",
     "score_pairs",
+    "score_buckets",
+    "lsh_keys",
     "greedy_mask",
 ]
 
@@ -254,6 +256,74 @@ def score_pairs(a, pa, b, pb, nbits, cmin, rows_a, rows_b, isa=None):
     _check(lib.pprl_score_pairs(args), "pprl_score_pairs")
     got = args.n_out
     return out_a[:got].copy(), out_b[:got].copy(), out_s[:got].copy(), int(args.compared)
+
+
+def score_buckets(a, pa, b, pb, nbits, cmin, order_a, order_b, buckets, isa=None,
+                  cap=1 << 16):
+    """The pairs of LSH buckets at Dice >= threshold, without writing the pairs out.
+
+    ``buckets = (start_a, count_a, start_b, count_b)`` (int64): bucket ``k``
+    pairs rows ``order_a[start_a[k]:][:count_a[k]]`` with rows
+    ``order_b[start_b[k]:][:count_b[k]]``.  Otherwise as :func:`score_pairs`:
+    returns ``(rows_a, rows_b, scores, compared)``, the kept pairs in bucket
+    order.  When the output fills, the rest is resumed at the bucket that
+    did not fit, with twice the room.
+    """
+    start_a, count_a, start_b, count_b = buckets
+    args = ffi.new("pprl_buckets_args *")
+    keep = []
+
+    def put(field, ctype, arr):
+        view = _ptr(ctype, arr)
+        keep.append(view)
+        setattr(args, field, view)
+
+    for field, ctype, arr in (("a", "uint64_t *", a), ("pa", "int32_t *", pa),
+                              ("b", "uint64_t *", b), ("pb", "int32_t *", pb),
+                              ("cmin", "int32_t *", cmin), ("order_a", "int64_t *", order_a),
+                              ("order_b", "int64_t *", order_b)):
+        put(field, ctype, arr)
+    args.na, args.nb, args.nw, args.nbits = a.shape[0], b.shape[0], a.shape[1], nbits
+    args.n_order_a, args.n_order_b = len(order_a), len(order_b)
+    args.isa = -1 if isa is None else ISA_NAMES[isa]
+    parts, compared, k0, nbk = [], 0, 0, len(start_a)
+    while True:
+        out_a = np.empty(cap, dtype=np.int64)
+        out_b = np.empty(cap, dtype=np.int64)
+        out_s = np.empty(cap, dtype=np.float64)
+        del keep[7:]
+        for field, ctype, arr in (("start_a", "int64_t *", start_a[k0:]),
+                                  ("count_a", "int64_t *", count_a[k0:]),
+                                  ("start_b", "int64_t *", start_b[k0:]),
+                                  ("count_b", "int64_t *", count_b[k0:]),
+                                  ("out_a", "int64_t *", out_a), ("out_b", "int64_t *", out_b),
+                                  ("out_s", "double *", out_s)):
+            put(field, ctype, arr)
+        args.n_buckets, args.cap = nbk - k0, cap
+        rc = lib.pprl_score_buckets(args)
+        if rc < 0 and rc != E_FULL:
+            _check(rc, "pprl_score_buckets")
+        got = args.n_out
+        compared += args.compared
+        parts.append((out_a[:got].copy(), out_b[:got].copy(), out_s[:got].copy()))
+        if rc != E_FULL:
+            break
+        if args.next_bucket == 0:
+            cap *= 2  # not even one bucket fitted
+        k0 += args.next_bucket
+    if len(parts) == 1:
+        return (*parts[0], compared)
+    return (*(np.concatenate(x) for x in zip(*parts, strict=True)), compared)
+
+
+def lsh_keys(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """LSH keys of rows ``x`` (uint8, C-contiguous): bits ``positions[t]`` packed, ``(g, n)``."""
+    n, nbytes = x.shape
+    g, bits = positions.shape
+    out = np.empty((g, n), dtype=np.uint64)
+    _check(lib.pprl_lsh_keys(_ptr("uint8_t *", x), n, nbytes, _ptr("int64_t *", positions),
+                             g, bits, _ptr("uint64_t *", out)), "pprl_lsh_keys")
+    return out
 
 
 def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int,

@@ -97,6 +97,9 @@ class PairScorer:
     """
 
     step = 4096
+    # the native scorer's extras (see pprl.linkage.backend): none here
+    buckets = None
+    keys = None
 
     def __init__(self, aw, bw, pa, pb, threshold):
         self.pa, self.pb, self.t = pa, pb, threshold

@@ -149,13 +149,34 @@ def pair_scorer(aw: np.ndarray, bw: np.ndarray, pa: np.ndarray, pb: np.ndarray,
     name, mod = choose(backend, func)
     if name == "numpy":
         return _dice_numpy.PairScorer(aw, bw, pa, pb, threshold)
-    nbits = aw.shape[1] * 64
-    cmin = mod.threshold_tables(threshold, nbits)[0]
+    return _NativePairScorer(mod, aw, bw, pa, pb, threshold, isa)
 
-    def score(rows_a: np.ndarray, rows_b: np.ndarray):
-        return mod.score_pairs(aw, pa, bw, pb, nbits, cmin, rows_a, rows_b, isa)
 
-    return score
+class _NativePairScorer:
+    """:func:`pair_scorer` on the native kernel, plus whole LSH buckets and keys.
+
+    ``buckets(order_a, order_b, (start_a, count_a, start_b, count_b))``
+    scores the pairs of buckets without writing them out, and
+    ``keys(side, positions)`` computes the LSH keys of ``aw`` (side 0) or
+    ``bw`` (side 1); the numpy scorer has both set to None.
+    """
+
+    def __init__(self, mod, aw, bw, pa, pb, threshold, isa):
+        self.mod, self.aw, self.bw, self.pa, self.pb, self.isa = mod, aw, bw, pa, pb, isa
+        self.nbits = aw.shape[1] * 64
+        self.cmin = mod.threshold_tables(threshold, self.nbits)[0]
+
+    def __call__(self, rows_a: np.ndarray, rows_b: np.ndarray):
+        return self.mod.score_pairs(self.aw, self.pa, self.bw, self.pb, self.nbits, self.cmin,
+                                    rows_a, rows_b, self.isa)
+
+    def buckets(self, order_a: np.ndarray, order_b: np.ndarray, buckets: tuple):
+        return self.mod.score_buckets(self.aw, self.pa, self.bw, self.pb, self.nbits,
+                                      self.cmin, order_a, order_b, buckets, self.isa)
+
+    def keys(self, side: int, positions: np.ndarray) -> np.ndarray:
+        w = self.bw if side else self.aw
+        return self.mod.lsh_keys(w.view(np.uint8), np.ascontiguousarray(positions, np.int64))
 
 
 def score_pairs(aw: np.ndarray, bw: np.ndarray, pa: np.ndarray, pb: np.ndarray,

@@ -351,11 +351,9 @@ def lsh_candidate_pairs(
     positions = _lsh.table_positions(params.seed, params.tables, params.bits, nbits)
     aw, bw = _lsh.words(a), _lsh.words(b)
     pa, pb = popcounts(a).astype(np.int32), popcounts(b).astype(np.int32)
-    def make_scorer():
-        return pair_scorer(aw, bw, pa, pb, threshold, backend, func=func)
-
-    parts = _lsh.run_table_groups(a, b, make_scorer, positions, max_bucket_pairs, threads,
-                                  progress)
+    pair_scorer(aw, bw, pa, pb, threshold, backend, func=func)  # a missing kernel: raise here
+    parts = _lsh.run_table_groups(a, b, aw, bw, pa, pb, threshold, positions, max_bucket_pairs,
+                                  threads, progress, backend)
     cands, report = _merge(parts, report, k)
     _warn_skipped(report, max_bucket_pairs)
     return cands, report
