@@ -132,3 +132,48 @@ def test_large_batch_agrees_with_numpy():
         got = backend.score_pairs(aw, bw, pa, pb, ia, ib, 0.8, backend="native", isa=path)
         _check(got, ref)
         assert got[3] == ref[3]
+
+
+@needs_native
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 200), st.integers(0, 40), st.integers(1, 64), st.integers(0, 2**32))
+def test_native_lsh_keys_are_the_numpy_keys(nbytes, n, bits, seed):
+    from pprl.linkage._lsh import table_keys, table_positions
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (n, nbytes), dtype=np.uint8)
+    pos = table_positions(seed, 3, min(bits, nbytes * 8), nbytes * 8)
+    want = table_keys(np.ascontiguousarray(x.T), pos)
+    np.testing.assert_array_equal(_native.lsh_keys(x, pos), want)
+    np.testing.assert_array_equal(_native.lsh_keys(words(x).view(np.uint8), pos), want)
+
+
+@needs_native
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("cap", [1, 3, 1 << 16])
+def test_buckets_score_as_their_pairs_and_resume_when_the_output_fills(path, cap):
+    """Every pair of every bucket, scored in place == the pairs written out and scored."""
+    from pprl.linkage._lsh import bucket_pairs, buckets
+
+    rng = np.random.default_rng(11)
+    a = np.packbits(rng.random((200, 256)) < 0.3, axis=1)
+    b = a ^ np.packbits(rng.random((200, 256)) < 0.04, axis=1)
+    a[:3] = 0  # empty rows: their bucket scores 0.0
+    b[:3] = 0
+    aw, bw = words(a), words(b)
+    pa, pb = popcounts(aw), popcounts(bw)
+    ka = (a[:, 0] >> 4).astype(np.uint64)  # 16 buckets
+    kb = (b[:, 0] >> 4).astype(np.uint64)
+    oa, ob, bks, skipped = buckets(ka, kb, 10**9)
+    assert skipped[0] == 0 and len(bks[0]) >= 8 and int((bks[1] * bks[3]).sum()) > 1000
+    rows_a, rows_b = (np.concatenate(x) for x in zip(*bucket_pairs(oa, ob, bks), strict=True))
+    for threshold in (0.0, 0.7, 1.0):
+        cmin = _native.threshold_tables(threshold, aw.shape[1] * 64)[0]
+        want = backend.score_pairs(aw, bw, pa, pb, rows_a, rows_b, threshold, backend="numpy")
+        got = _native.score_buckets(aw, pa, bw, pb, aw.shape[1] * 64, cmin, oa, ob, bks,
+                                    isa=path, cap=cap)
+        _check(got, want)
+        assert got[3] == want[3]
+    bad = (bks[0], bks[1] + 10**6, bks[2], bks[3])
+    with pytest.raises(NativeKernelError, match="out of range"):
+        _native.score_buckets(aw, pa, bw, pb, aw.shape[1] * 64, cmin, oa, ob, bad, isa=path)
