@@ -1,3 +1,5 @@
+"""``python -m pprl.cli``: run the ``pprl`` command line."""
+
 import sys
 
 from . import main

@@ -15,6 +15,7 @@ KINDS = ("graph", "frequency", "pattern")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pprl attack`` sub-command and its options."""
     p = sub.add_parser(
         "attack",
         help="re-identify CLKs with a known attack (graph, frequency, pattern); no secret needed",
@@ -76,6 +77,7 @@ def write_guesses(guesses, path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``pprl attack``: re-identify the CLKs and write the guesses; the exit status."""
     from ..bits import read_clks
     from ..encoding.schema import load_schema
     from ..privacy import frequency_attack, graph_attack, pattern_attack

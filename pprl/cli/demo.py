@@ -23,6 +23,7 @@ _FLOOR = 0.6  # the curve covers thresholds from here (or the chosen one, if low
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pprl demo`` sub-command and its options."""
     p = sub.add_parser(
         "demo",
         help="end to end on synthetic people: synth, encode x2, link, evaluate, plot",
@@ -78,6 +79,7 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``pprl demo``: synthesise, encode, link, evaluate and plot; the exit status."""
     from .._validation import check_threshold
     from ..encoding.encode import encode
     from ..encoding.schema import person_schema

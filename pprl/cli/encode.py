@@ -24,6 +24,7 @@ INVALID_POLICIES = ("error", "skip", "missing")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pprl encode`` sub-command and its options."""
     p = sub.add_parser(
         "encode",
         help="encode a CSV file of records into CLKs with a linkage schema and a secret",
@@ -212,6 +213,7 @@ def _workers(args: argparse.Namespace) -> tuple[int, int | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``pprl encode``: encode the CSV records into CLKs; the exit status."""
     # The objects that exist now (every import) outlive the encoding: frozen, the
     # cyclic collector stops re-scanning them each time encoding allocates (about
     # 15% of the command's CPU); unfrozen after, for callers in a long process.

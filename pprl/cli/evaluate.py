@@ -18,6 +18,7 @@ __all__ = ["add_parser", "run", "read_pairs_csv"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pprl evaluate`` sub-command and its options."""
     p = sub.add_parser(
         "evaluate",
         help="precision, recall and F1 of MATCHES.csv against TRUTH.csv (JSON on stdout)",
@@ -159,6 +160,7 @@ def _no_repeats(out, cols: list[str], path: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``pprl evaluate``: print the quality of the links as JSON; the exit status."""
     from ..evaluation.metrics import evaluate_links
     from ._common import threshold_arg
 

@@ -16,6 +16,7 @@ SOLVERS = ("greedy", "optimal", "none")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pprl link`` sub-command and its options."""
     p = sub.add_parser(
         "link",
         help="link two parties' CLKs: candidate pairs above a threshold, then 1-1 matching",
@@ -110,6 +111,7 @@ def _check_candidates(n_cands: int, n: int, m: int, threshold: float) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``pprl link``: score the candidate pairs, match, write the links; the exit status."""
     from ..bits import read_clks
     from ..linkage.matching import greedy_match, optimal_match
     from ..linkage.similarity import candidate_pairs

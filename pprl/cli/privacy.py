@@ -13,6 +13,7 @@ __all__ = ["add_parser", "run_report"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pprl privacy`` sub-command and its ``report`` action."""
     p = sub.add_parser(
         "privacy",
         help="measure what a schema leaks: pprl privacy report SCHEMA.json -o REPORT.json",
@@ -48,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    """Run ``pprl privacy report``: measure the schema, write the JSON report; the exit status."""
     from .._atomic import atomic_open
     from ..privacy.report import privacy_report
 

@@ -12,6 +12,7 @@ __all__ = ["add_parser", "run", "run_init"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pprl schema`` sub-command and its ``init`` and ``check`` actions."""
     p = sub.add_parser(
         "schema",
         help="work with linkage schemas (init, check)",
@@ -58,6 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    """Run ``pprl schema init``: write a starting schema; the exit status."""
     import json
 
     from .._atomic import atomic_open
@@ -123,6 +125,7 @@ def _read_sample(path: str, nrows: int):
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``pprl schema check``: print the schema's problems, or its summary; the exit status."""
     from ..encoding.schema import load_schema
 
     try:

@@ -34,6 +34,7 @@ def _duplicates(text: str):
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pprl synth`` sub-command and its options."""
     p = sub.add_parser(
         "synth",
         help="generate a synthetic multi-party data set with ground truth",
@@ -71,6 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``pprl synth``: generate the parties' CSV files and their truth; the exit status."""
     from ..synthetic import CorruptionConfig, make_dataset
 
     if args.records < 0:

@@ -14,6 +14,7 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pprl tune`` sub-command and its options."""
     p = sub.add_parser(
         "tune",
         help="choose a linkage schema and threshold on synthetic data (no real records needed)",
@@ -70,6 +71,7 @@ def _write_plot(result, path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``pprl tune``: search a schema and threshold on synthetic data; the exit status."""
     from .._atomic import atomic_open
     from ..synthetic import LOCALES, ColumnSpec
     from ..tune import CorruptionProfile, tune

@@ -167,7 +167,7 @@ def _parse_fast(block: bytes, width: int, want: Sequence[bool], arrow):
 
 
 class CsvChunks:
-    """A UTF-8 CSV file with a header row, read as chunks of records.
+    r"""A UTF-8 CSV file with a header row, read as chunks of records.
 
     A gzip-compressed file (``pprl synth --gzip``) is read as well.
 
@@ -192,10 +192,10 @@ class CsvChunks:
     >>> import tempfile, os
     >>> d = tempfile.mkdtemp()
     >>> p = os.path.join(d, "x.csv")
-    >>> _ = open(p, "w").write('a,b\\n1,2\\n3,"4\\n5"\\n')
+    >>> _ = open(p, "w").write('a,b\n1,2\n3,"4\n5"\n')
     >>> with CsvChunks(p) as chunks:
     ...     [(c.values(1).tolist(), c.line(c.n - 1)) for c in chunks]
-    [(['2', '4\\n5'], 4)]
+    [(['2', '4\n5'], 4)]
     """
 
     def __init__(self, path, *, block_bytes: int | None = None, columns=None):
@@ -277,8 +277,10 @@ class CsvChunks:
         self.close()
 
     def _blocks(self) -> Iterator[tuple[bytes, bool]]:
-        """Blocks of at most ``block_bytes`` whole lines (or one longer line), and
-        whether the block reaches the end of the file."""
+        """Blocks of the file, each with whether it reaches the end of the file.
+
+        A block is at most ``block_bytes`` of whole lines, or one longer line.
+        """
         size = min(self._block, 1 << 20)  # a small first block: encoding starts sooner
         buf, self._rest = self._rest, b""
         eof = False

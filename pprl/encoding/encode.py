@@ -132,10 +132,10 @@ def _column(series: pd.Series) -> np.ndarray | _Factorized:
 
 
 def _factorize(values: np.ndarray | _Factorized) -> tuple[np.ndarray, list[str]]:
-    """Codes and distinct values, in order of first appearance.
+    r"""Codes and distinct values, in order of first appearance.
 
     ``pandas.factorize`` is fast, but its object hashing stops at a NUL
-    character (it would merge "" and "\\x00"), so values with NUL take a dict.
+    character (it would merge "" and "\x00"), so values with NUL take a dict.
     """
     if isinstance(values, _Factorized):
         return values.codes, values.uniques

@@ -76,8 +76,11 @@ def _pack(bits: np.ndarray) -> np.ndarray:
 
 
 def _unpack_t(clks: np.ndarray) -> np.ndarray:
-    """Bits as a ``(l, n)`` array: gathering bit positions is then a gather of
-    contiguous rows, several times faster than fancy indexing along axis 1."""
+    """Bits as a ``(l, n)`` array.
+
+    Gathering bit positions is then a gather of contiguous rows, several times
+    faster than fancy indexing along axis 1.
+    """
     return np.ascontiguousarray(_unpack(clks).T)
 
 
@@ -219,9 +222,9 @@ def diffusion(clks: np.ndarray, key: bytes, taps: int) -> np.ndarray:
 
 def salted_tokens(tokens: Sequence[str], token_id: np.ndarray, salt_of_row: np.ndarray,
                   salts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """Distinct salted tokens and the index of each occurrence's salted token.
+    r"""Distinct salted tokens and the index of each occurrence's salted token.
 
-    A salted token is ``"<len(salt)>\\x1f<salt><token>"``: the length prefix
+    A salted token is ``"<len(salt)>\x1f<salt><token>"``: the length prefix
     keeps it unambiguous whatever the salt and the token contain.
 
     Parameters

@@ -90,7 +90,7 @@ def truth_keys(truth: Any, func: str) -> np.ndarray:
 
 
 def labels(a: np.ndarray, b: np.ndarray, tkeys: np.ndarray) -> np.ndarray:
-    """Boolean array: is pair i a true pair?"""
+    """Boolean array: whether pair i is a true pair."""
     return np.isin(pair_keys(a, b), tkeys)
 
 

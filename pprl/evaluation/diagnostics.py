@@ -49,6 +49,7 @@ class ScoreHistogram:
 
     @property
     def centers(self) -> np.ndarray:
+        """The midpoint of each bin."""
         return (self.edges[:-1] + self.edges[1:]) / 2
 
 

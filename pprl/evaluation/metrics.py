@@ -210,16 +210,19 @@ class ThresholdCurve:
 
     @property
     def fp(self) -> np.ndarray:
+        """False positives: kept pairs that are not true pairs, at each threshold."""
         tp, _ = self._labelled()
         return self.n_pairs - tp
 
     @property
     def fn(self) -> np.ndarray:
+        """False negatives: true pairs not kept, at each threshold."""
         tp, n_true = self._labelled()
         return n_true - tp
 
     @property
     def precision(self) -> np.ndarray:
+        """``tp / n_pairs`` at each threshold (1 where nothing is kept)."""
         tp, _ = self._labelled()
         return _safe_div(tp, self.n_pairs, 1.0)
 
@@ -231,6 +234,7 @@ class ThresholdCurve:
 
     @property
     def f1(self) -> np.ndarray:
+        """Harmonic mean of precision and recall at each threshold (0 where both are 0)."""
         p, r = self.precision, self.recall
         return _safe_div(2 * p * r, p + r, 0.0)
 

@@ -132,8 +132,10 @@ def graph_signal(clks: np.ndarray, plaintext: Any, schema: Any, *, max_records: 
 
 
 def pareto_mask(f1: Sequence[float], reid: Sequence[float]) -> np.ndarray:
-    """True for points no other point dominates (F1 at least as high and re-id at most as low,
-    one of them strictly).
+    """True for points no other point dominates.
+
+    A point dominates another if its F1 is at least as high and its re-id at
+    most as low, one of them strictly.
 
     Examples
     --------

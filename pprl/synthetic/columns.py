@@ -224,6 +224,7 @@ class ColumnSpec:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The user's column names, in file order."""
         return tuple(c.name for c in self.columns)
 
     @property
@@ -233,8 +234,11 @@ class ColumnSpec:
 
     @property
     def slots(self) -> dict[str, str]:
-        """Linked column -> where the generator keeps its values: the field for the
-        first column of a kind, ``field#2``, ``field#3``, ... for further ones."""
+        """Linked column -> where the generator keeps its values.
+
+        The field for the first column of a kind, ``field#2``, ``field#3``, ...
+        for further ones.
+        """
         count: dict[str, int] = {}
         out = {}
         for c in self.linked:
@@ -290,8 +294,10 @@ def _render(cols: dict, spec: ColumnSpec, rng, n: int) -> pd.DataFrame:
 
 
 def _rename_log(log: dict[str, list], name: dict) -> dict[str, list]:
-    """Keep the changes to the fields in ``name`` (field -> Column), under the user's
-    column names; dates reformatted."""
+    """Keep the changes to the fields in ``name`` (field -> Column).
+
+    The changes are kept under the user's column names; dates are reformatted.
+    """
     keep = [i for i, f in enumerate(log["field"]) if f in name]
     out = {k: [v[i] for i in keep] for k, v in log.items()}
     out["field"] = [name[f].name for f in out["field"]]

@@ -69,6 +69,10 @@ class Corruptor:
     description: str = ""
 
     def __call__(self, value: str, u: Sequence[float]) -> str | None:  # pragma: no cover
+        """The changed ``value``, or None where the change does not apply.
+
+        ``u`` holds uniform draws in [0, 1) that choose where and how to change it.
+        """
         raise NotImplementedError
 
     def __repr__(self) -> str:

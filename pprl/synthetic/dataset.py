@@ -75,6 +75,7 @@ class SyntheticDataset:
 
     @property
     def party_names(self) -> list[str]:
+        """The parties' names, in order (``a``, ``b``, ...)."""
         return _party_names(len(self.parties))
 
     def pairs(self, p: int | str = 0, q: int | str = 1) -> pd.DataFrame:

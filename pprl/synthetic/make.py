@@ -109,6 +109,7 @@ class Duplicates:
         return out
 
     def to_dict(self) -> dict:
+        """The JSON object form."""
         return {"rate": float(self.rate), "distribution": self.distribution,
                 "max_per_record": int(self.max_per_record), "param": self.param}
 
@@ -301,8 +302,11 @@ def make_dataset(
 
 
 def config_for_columns(config: CorruptionConfig | None, spec: ColumnSpec) -> CorruptionConfig:
-    """The configuration restricted to the fields ``spec`` uses (default: the defaults
-    plus :data:`~pprl.synthetic.columns.EXTRA_PROBABILITIES`)."""
+    """The configuration restricted to the fields ``spec`` uses.
+
+    ``config`` defaults to the defaults plus
+    :data:`~pprl.synthetic.columns.EXTRA_PROBABILITIES`.
+    """
     if config is None:
         base = CorruptionConfig.default()
         fields = {**base.fields, **EXTRA_PROBABILITIES}

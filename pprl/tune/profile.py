@@ -88,6 +88,13 @@ class CorruptionProfile:
 
     @classmethod
     def from_dict(cls, data: object, source: str | None = None) -> CorruptionProfile:
+        """A profile from its JSON object; keys left out take :data:`DEFAULT_PROFILE`.
+
+        Raises
+        ------
+        InputError
+            If ``data`` is not an object, has an unknown key or a bad value.
+        """
         where = f"{source}: " if source else ""
         if not isinstance(data, Mapping):
             raise InputError(f"{where}corruption profile: expected a JSON object")
@@ -102,6 +109,15 @@ class CorruptionProfile:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> CorruptionProfile:
+        """A profile read from a JSON file (see :meth:`from_dict`).
+
+        Raises
+        ------
+        InputError
+            If the file cannot be read or holds a bad profile.
+        FileFormatError
+            If the file is not valid JSON.
+        """
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
@@ -117,6 +133,7 @@ class CorruptionProfile:
         return cls.from_dict(data, source=str(p))
 
     def to_dict(self) -> dict:
+        """The JSON object form (round-trips through :meth:`from_dict`)."""
         missing = dict(self.missing) if isinstance(self.missing, Mapping) else self.missing
         return {"typo": self.typo, "missing": missing, "date_swap": self.date_swap,
                 "nickname": self.nickname, "moved": self.moved,
@@ -129,8 +146,10 @@ class CorruptionProfile:
         return float(self.missing)
 
     def config(self, spec: ColumnSpec, scale: float = 1.0) -> CorruptionConfig:
-        """The generator's configuration for ``spec``; ``scale`` multiplies every error
-        rate but ``missing`` (the tuner also tries the data a little dirtier).
+        """The generator's configuration for ``spec``.
+
+        ``scale`` multiplies every error rate but ``missing`` (the tuner also
+        tries the data a little dirtier).
 
         Raises
         ------

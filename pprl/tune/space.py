@@ -71,6 +71,7 @@ class Choice:
     l: int  # noqa: E741 -- the schema's name
 
     def to_dict(self) -> dict:
+        """The choice as JSON: ``l`` and each encoded column's comparison and bits."""
         return {"l": self.l, "features": {name: {"comparison": f.comparison, "bitsPerToken": f.bits}
                                           for name, f in self.features}}
 

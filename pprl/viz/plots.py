@@ -48,8 +48,10 @@ def _point_label(m: LinkageMetrics) -> str:
 
 
 def _plain_ticks(axis) -> None:
-    """Label a log axis 1, 10, 1,000, ... in plain text: mathtext labels cost a
-    parse on every redraw, which dominates a widget update."""
+    """Label a log axis 1, 10, 1,000, ... in plain text.
+
+    Mathtext labels cost a parse on every redraw, which dominates a widget update.
+    """
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
@@ -83,8 +85,10 @@ class PrecisionRecallDisplay(_Display):
 
     @classmethod
     def from_curve(cls, curve: ThresholdCurve, *, threshold: float | None = None):
-        """From a labelled :class:`~pprl.evaluation.ThresholdCurve`; marks ``threshold``
-        (default: the best-F1 threshold)."""
+        """From a labelled :class:`~pprl.evaluation.ThresholdCurve`.
+
+        Marks ``threshold`` (default: the best-F1 threshold).
+        """
         return cls(curve.precision, curve.recall, chosen=_chosen(curve, threshold))
 
     @classmethod
@@ -115,8 +119,10 @@ class PrecisionRecallDisplay(_Display):
 
 
 class ThresholdMetricsDisplay(_Display):
-    """Precision, recall and F1 against the threshold, the chosen threshold marked,
-    and (optionally) the number of pairs kept on a log-scale second axis."""
+    """Precision, recall and F1 against the threshold, the chosen threshold marked.
+
+    Optionally the number of pairs kept, on a log-scale second axis.
+    """
 
     def __init__(self, curve: ThresholdCurve, *, threshold: float | None = None):
         curve._labelled()  # raises for a label-free curve
@@ -178,6 +184,7 @@ class ScoreHistogramDisplay(_Display):
 
     @classmethod
     def from_histogram(cls, hist: ScoreHistogram, *, threshold: float | None = None):
+        """From a :class:`~pprl.evaluation.ScoreHistogram`; marks ``threshold`` if given."""
         return cls(hist, threshold=threshold)
 
     @classmethod
@@ -236,6 +243,7 @@ class ParameterHeatmapDisplay(_Display):
                    value_label=value)
 
     def plot(self, ax=None, *, fmt: str = ".3f", cmap: str = "Greys"):
+        """Draw the grid in grey, each cell labelled with its value (``fmt``), and a colour bar."""
         ax = self._axes(ax)
         v = self.values
         finite = v[np.isfinite(v)]
@@ -272,6 +280,7 @@ class PopcountDisplay(_Display):
         return cls([popcount(c) for c in clks], labels, clks[0].shape[1] * 8)
 
     def plot(self, ax=None, *, bins: int = 40):
+        """Draw each party's popcount histogram as an outline, one line style per party."""
         ax = self._axes(ax)
         hi = max((int(c.max()) for c in self.counts if c.size), default=1)
         edges = np.linspace(0, hi + 1, bins + 1)
@@ -293,6 +302,7 @@ class CorruptionRecallDisplay(_Display):
 
     @classmethod
     def from_result(cls, result: CorruptionRecall):
+        """From a :class:`~pprl.evaluation.CorruptionRecall`."""
         return cls(result)
 
     @classmethod
@@ -301,6 +311,7 @@ class CorruptionRecallDisplay(_Display):
         return cls(recall_by_corruption(links, truth, corruptions, parties=parties))
 
     def plot(self, ax=None):
+        """Draw one bar per corruption kind: recall, labelled found/true pairs."""
         r = self.result
         ax = self._axes(ax, figsize=(5.5, 0.5 + 0.35 * max(len(r.kinds), 2)))
         y = np.arange(len(r.kinds))

@@ -50,8 +50,10 @@ def _figure(ncols: int, width: float):
 
 
 def _reset(ax) -> None:
-    """Remove what was drawn but keep the axes (cheaper than ``ax.clear()``,
-    which rebuilds every tick)."""
+    """Remove what was drawn but keep the axes.
+
+    Cheaper than ``ax.clear()``, which rebuilds every tick.
+    """
     for artist in [*ax.lines, *ax.patches, *ax.collections, *ax.texts, *ax.images]:
         artist.remove()
     if ax.legend_ is not None:
@@ -81,8 +83,10 @@ class _Explorer:
 
 
 class ThresholdExplorer(_Explorer):
-    """A threshold slider that redraws the P/R curve, the metric curves, the score
-    histogram, the confusion counts and the candidate-set size.
+    """A threshold slider over the candidate pairs' diagnostics.
+
+    Moving it redraws the P/R curve, the metric curves, the score histogram,
+    the confusion counts and the candidate-set size.
 
     Parameters
     ----------
