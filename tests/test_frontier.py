@@ -171,12 +171,19 @@ def test_parameter_explorer_widget_shows_the_attack_beside_f1(data):
     model = ExplorerModel(a, b, data.truth, secret=b"frontier-secret", floor=0.3,
                           attack=nearest_attack(calls), attack_records=30)
     ex = ParameterExplorer(model, EncodingParams(l=512))
-    assert "re-identified by the attack" in ex.status.value and "best F1" in ex.status.value
+    assert "best F1" in ex.status.value  # drawn before the attack has run
+    ex.attack_thread.join()
+    assert "re-identified by the attack <b>" in ex.status.value
+    assert ex.result.reidentification is not None
     ex.controls["hardening"].value = json.dumps([{"kind": "balance"}])
     assert json.loads(ex.params.hardening) == [{"kind": "balance"}]
     assert ex.result.clks_a.shape[1] == 128
+    ex.attack_thread.join()
+    assert ex.result.reidentification is not None and len(calls) == 2
+    first = ex.attack_thread
     ex.controls["hardening"].value = None
-    assert len(calls) == 2  # back to a cached setting: no new attack
+    assert ex.attack_thread is first  # back to a cached setting: no new attack
+    assert len(calls) == 2 and "re-identified by the attack <b>" in ex.status.value
 
 
 def test_explorer_runs_the_attack_once_per_distinct_encoding(data):

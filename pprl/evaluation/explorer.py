@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -147,6 +148,7 @@ class ExplorerModel:
         self._results: OrderedDict[EncodingParams, ExplorerResult] = OrderedDict()
         self.stats = {"feature_hits": 0, "feature_misses": 0, "result_hits": 0}
         self.attack = attack
+        self._lock = threading.Lock()
         if attack_records is not None and (not isinstance(attack_records, int)
                                            or attack_records < 1):
             raise InputError("The 'attack_records' parameter of ExplorerModel must be a "
@@ -223,9 +225,10 @@ class ExplorerModel:
             return 0.0
         key = (hashlib.blake2b(np.ascontiguousarray(clks_a).tobytes()).hexdigest(),
                clks_a.shape)
-        if key in self._attacks:
-            self._attacks.move_to_end(key)
-            return self._attacks[key]
+        with self._lock:
+            if key in self._attacks:
+                self._attacks.move_to_end(key)
+                return self._attacks[key]
         plaintext = self.records[1].iloc[pairs[:, 1]].reset_index(drop=True)
         guesses = self.attack(clks_a[pairs[:, 0]], plaintext, apply_params(self.schema, params))
         if hasattr(guesses, "columns"):
@@ -234,13 +237,20 @@ class ExplorerModel:
             c, p = guesses.clk_row, guesses.plaintext_row
         c, p = np.asarray(c, dtype=np.int64), np.asarray(p, dtype=np.int64)
         rate = float(np.count_nonzero(c == p)) / len(pairs)  # row i is plaintext row i
-        self._attacks[key] = rate
-        while len(self._attacks) > 64:
-            self._attacks.popitem(last=False)
+        with self._lock:
+            self._attacks[key] = rate
+            while len(self._attacks) > 64:
+                self._attacks.popitem(last=False)
         return rate
 
-    def evaluate(self, params: EncodingParams | None = None, **changes) -> ExplorerResult:
+    def evaluate(self, params: EncodingParams | None = None, *, attack: bool = True,
+                 **changes) -> ExplorerResult:
         """Encode, compare all pairs and evaluate; ``changes`` update ``params``.
+
+        With ``attack=False`` the model's attack is not run (the result's
+        ``reidentification`` is None unless it is cached), so a widget can
+        show F1 at once and ask for the attack afterwards.  Thread-safe: the
+        caches are locked, the work is not.
 
         Examples
         --------
@@ -251,28 +261,34 @@ class ExplorerModel:
         params = replace(params or EncodingParams(), **changes)
         if params.include is not None:
             params = replace(params, include=tuple(sorted(params.include)))
-        cached = self._results.get(params)
-        if cached is not None:
-            self._results.move_to_end(params)
-            self.stats["result_hits"] += 1
-            return cached
-        t0 = time.perf_counter()
-        clks_a, clks_b = self.encode(params)
-        t1 = time.perf_counter()
-        mat = dice_matrix(clks_a, clks_b)
-        t2 = time.perf_counter()
-        hist = score_histogram(mat, self.truth, bins=self.bins)
-        curve = matrix_curve(mat, self.truth, self.floor)
-        t3 = time.perf_counter()
-        reid = None if self.attack is None else self._reidentification(clks_a, params)
-        t4 = time.perf_counter()
-        seconds = {"encode": t1 - t0, "compare": t2 - t1, "evaluate": t3 - t2}
-        if self.attack is not None:
-            seconds["attack"] = t4 - t3
-        res = ExplorerResult(params, clks_a, clks_b, hist, curve, seconds, reid)
-        self._results[params] = res
-        while len(self._results) > 32:
-            self._results.popitem(last=False)
+        want_attack = attack and self.attack is not None
+        with self._lock:
+            res = self._results.get(params)
+            if res is not None:
+                self._results.move_to_end(params)
+                if not want_attack or res.reidentification is not None:
+                    self.stats["result_hits"] += 1
+                    return res
+        if res is None:
+            t0 = time.perf_counter()
+            clks_a, clks_b = self.encode(params)
+            t1 = time.perf_counter()
+            mat = dice_matrix(clks_a, clks_b)
+            t2 = time.perf_counter()
+            hist = score_histogram(mat, self.truth, bins=self.bins)
+            curve = matrix_curve(mat, self.truth, self.floor)
+            t3 = time.perf_counter()
+            res = ExplorerResult(params, clks_a, clks_b, hist, curve,
+                                 {"encode": t1 - t0, "compare": t2 - t1, "evaluate": t3 - t2})
+        if want_attack:
+            t3 = time.perf_counter()
+            reid = self._reidentification(res.clks_a, params)
+            res = replace(res, reidentification=reid,
+                          seconds={**res.seconds, "attack": time.perf_counter() - t3})
+        with self._lock:
+            self._results[params] = res
+            while len(self._results) > 32:
+                self._results.popitem(last=False)
         return res
 
 

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -188,7 +189,9 @@ class ParameterExplorer(_Explorer):
         ``hardening`` (a setting of :data:`pprl.privacy.frontier.DEFAULT_SETTINGS`)
         and one checkbox per feature under ``"include:<name>"``.  With a
         model that has an ``attack``, the status line reads out its
-        re-identification rate beside F1 (computed once per setting, then cached).
+        re-identification rate beside F1: F1 is drawn at once and the attack
+        runs on a thread (``attack_thread``) for a setting not seen before,
+        its readout filled in when done (cached per setting).
     params : EncodingParams
         The knobs shown now.
     result : pprl.evaluation.explore.ExplorerResult
@@ -245,6 +248,7 @@ class ParameterExplorer(_Explorer):
         ])
         for ctl in c.values():
             ctl.observe(self._on_change, names="value")
+        self.attack_thread: threading.Thread | None = None
         self.update()
 
     def params_from_controls(self) -> EncodingParams:
@@ -264,7 +268,7 @@ class ParameterExplorer(_Explorer):
         t0 = time.perf_counter()
         params = self.params_from_controls()
         try:
-            result = self.model.evaluate(params)
+            result = self.model.evaluate(params, attack=False)  # the attack runs after
             self.model_seconds = time.perf_counter() - t0
         except InputError as exc:
             self.status.value = f"<span>cannot encode: {exc}</span>"
@@ -282,11 +286,27 @@ class ParameterExplorer(_Explorer):
         PrecisionRecallDisplay.from_curve(result.curve).plot(ax=self.axes[1], label="now")
         _show(self.output, self.figure)
         self.seconds = time.perf_counter() - t0
-        s = result.seconds
+        self._write_status(result)
+        if self.model.attack is not None and result.reidentification is None:
+            # a new setting: F1 is shown now, the attack's readout follows from a thread
+            self.attack_thread = threading.Thread(target=self._run_attack, args=(params,),
+                                                  daemon=True)
+            self.attack_thread.start()
+
+    def _run_attack(self, params: EncodingParams) -> None:
+        result = self.model.evaluate(params)
+        if self.params == params:  # still the setting shown
+            self.result = result
+            self._write_status(result)
+
+    def _write_status(self, result) -> None:
+        best, s = result.best, result.seconds
         attack = ""
         if result.reidentification is not None:
             attack = (f"re-identified by the attack <b>{result.reidentification:.1%}</b> "
                       f"(attack {s.get('attack', 0.0) * 1e3:.0f} ms) &middot; ")
+        elif self.model.attack is not None:
+            attack = "re-identified by the attack: <i>computing...</i> &middot; "
         self.status.value = (
             f"best F1 <b>{best.f1:.3f}</b> at threshold {best.threshold or 0:.3f} "
             f"(precision {best.precision:.3f}, recall {best.recall:.3f}) &middot; {attack}"
