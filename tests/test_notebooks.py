@@ -13,10 +13,11 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_notebooks_exist():
+def test_the_six_notebooks_exist():
     names = {p.stem for p in NOTEBOOKS}
     assert {"01_quickstart", "02_choosing_a_threshold", "03_tuning_a_schema",
-            "04_workshop_one_record"} <= names
+            "04_workshop_one_record", "05_privacy_frontier",
+            "06_tuning_without_data"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
