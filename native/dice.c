@@ -183,10 +183,29 @@ typedef int64_t (*pprl_pairs_fn)(const pprl_pairs_args *s, int64_t *compared);
 typedef int64_t (*pprl_buckets_fn)(const pprl_buckets_args *s, int64_t k0, int64_t *compared,
                                    int64_t *next);
 
+/* buckets ahead whose first rows are prefetched */
+#ifndef PPRL_BUCKETS_AHEAD
+#define PPRL_BUCKETS_AHEAD 8
+#endif
+
 #define PPRL_BUCKETS_BODY(PAIR, NW)                                                \
     for (k = k0; k < nbk; k++) {                                                   \
         const int64_t *ra = oa + sa[k], *rb = ob + sb[k];                          \
         int64_t r, t, ca = cna[k], cb = cnb[k], h0 = h, c0 = cnt;                  \
+        if (k + PPRL_BUCKETS_AHEAD < nbk && cna[k + PPRL_BUCKETS_AHEAD] > 0 &&      \
+            cnb[k + PPRL_BUCKETS_AHEAD] > 0) {                                     \
+            /* most buckets hold a pair or two: prefetch the first rows of a     \
+               bucket ahead (the row lists themselves are read in order) */      \
+            int64_t kk = k + PPRL_BUCKETS_AHEAD, fi = oa[sa[kk]], fj = ob[sb[kk]]; \
+            PPRL_PREFETCH(a + fi * (NW));                                          \
+            PPRL_PREFETCH(b + fj * (NW));                                          \
+            if ((NW) > 8) {                                                        \
+                PPRL_PREFETCH(a + fi * (NW) + 8);                                  \
+                PPRL_PREFETCH(b + fj * (NW) + 8);                                  \
+            }                                                                      \
+            PPRL_PREFETCH(pa + fi);                                                \
+            PPRL_PREFETCH(pb + fj);                                                \
+        }                                                                          \
         for (r = 0; r < ca; r++) {                                                 \
             int64_t i = ra[r];                                                     \
             const uint64_t *x = a + i * (NW);                                      \

@@ -89,7 +89,7 @@ def test_measured_pair_completeness_at_least_the_bound():
     exhaustive = candidate_pairs(a, b, 0.75)
     pairs = np.stack([exhaustive.a, exhaustive.b], axis=1)
     for seed in range(3):
-        report = choose_lsh(a, b, 0.75, target_pc=0.9, rng=seed)
+        report = choose_lsh(a, b, 0.75, target_pc=0.9, rng=seed, estimate="worst-case")
         assert report.pc_bound >= 0.9
         assert pairs_blocked(a, b, pairs, report.params).mean() >= report.pc_bound
 
@@ -148,8 +148,8 @@ def test_top_k_among_blocked_pairs(k):
 def test_threads_and_automatic_choice_agree():
     rng = np.random.default_rng(6)
     a, b = _clks(rng, 300)
-    one, r1 = lsh_candidate_pairs(a, b, 0.8, threads=1, rng=9)
-    two, r2 = lsh_candidate_pairs(a, b, 0.8, threads=2, rng=9)
+    one, r1 = lsh_candidate_pairs(a, b, 0.8, threads=1, rng=9, estimate="worst-case")
+    two, r2 = lsh_candidate_pairs(a, b, 0.8, threads=2, rng=9, estimate="worst-case")
     assert r1.params == r2.params and r1.pc_bound >= 0.99
     assert _as_dict(one) == _as_dict(two)
     assert (r1.generated, r1.compared) == (r2.generated, r2.compared)
@@ -158,8 +158,9 @@ def test_threads_and_automatic_choice_agree():
 def test_sample_estimate_needs_fewer_tables_than_the_worst_case():
     rng = np.random.default_rng(7)
     a, b = _clks(rng, 600, flip=0.03)
-    worst = choose_lsh(a, b, 0.8, rng=0)
-    sample = choose_lsh(a, b, 0.8, estimate="sample", rng=0)
+    worst = choose_lsh(a, b, 0.8, estimate="worst-case", rng=0)
+    sample = choose_lsh(a, b, 0.8, rng=0)  # the default
+    assert worst.pc_sample is None and worst.pc_bound >= 0.99
     assert sample.pc_sample is not None and sample.pc_sample >= 0.99
     assert sample.expected_comparisons <= worst.expected_comparisons
     exhaustive = candidate_pairs(a, b, 0.8)

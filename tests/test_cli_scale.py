@@ -37,7 +37,8 @@ def test_link_lsh_writes_matches_sidecar_and_evaluate_reports_pair_completeness(
     a, b, pa, pb, truth = parties
     out = tmp_path / "m.csv"
     assert main(["link", str(pa), str(pb), "--threshold", "0.8", "--blocking", "lsh",
-                 "--blocking-seed", "7", "-o", str(out), "--no-progress"]) == 0
+                 "--blocking-estimate", "worst-case", "--blocking-seed", "7", "-o", str(out),
+                 "--no-progress"]) == 0
     err = capsys.readouterr().err
     assert "LSH blocking:" in err and "reduction ratio" in err
     side = json.loads((tmp_path / "m.blocking.json").read_text())
@@ -69,8 +70,9 @@ def test_link_lsh_writes_matches_sidecar_and_evaluate_reports_pair_completeness(
 
 
 @pytest.mark.parametrize(("extra", "message"), [
-    (["--threshold", "0", "--all-ones"], "cannot reach pair completeness 0.99 at threshold "
-     "0 with at most 1000 tables (a pair at Dice 0 can differ in 512 of 512 bits)"),
+    (["--threshold", "0", "--blocking-estimate", "worst-case", "--all-ones"],
+     "cannot reach pair completeness 0.99 at threshold 0 with at most 1000 tables "
+     "(a pair at Dice 0 can differ in 512 of 512 bits)"),
     (["--threshold", "0.8", "--blocking-target-pc", "1"], "--blocking-target-pc must be in"),
     (["--threshold", "0.8", "--dask", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
     (["--threshold", "0.8", "--dask", "local"], "--dask must be local:N"),

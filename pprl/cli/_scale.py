@@ -30,9 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="pair completeness the LSH parameters must reach (default 0.99)",
     )
     p.add_argument(
-        "--blocking-estimate", choices=("worst-case", "sample"), default="worst-case",
-        help="worst-case: every pair at the threshold is found with chance >= PC (default); "
-             "sample: PC on average over the candidates of a sample of A (fewer tables)",
+        "--blocking-estimate", choices=("sample", "worst-case"), default="sample",
+        help="sample: PC on average over the candidates of a sample of A (default; several "
+             "times fewer tables); worst-case: every pair at the threshold is found with "
+             "chance >= PC",
     )
     p.add_argument("--blocking-seed", type=int, default=None, metavar="S",
                    help="seed of the sampled bits (default: random, recorded in the sidecar)")

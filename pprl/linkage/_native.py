@@ -267,7 +267,7 @@ def score_buckets(a, pa, b, pb, nbits, cmin, order_a, order_b, buckets, isa=None
     ``order_b[start_b[k]:][:count_b[k]]``.  Otherwise as :func:`score_pairs`:
     returns ``(rows_a, rows_b, scores, compared)``, the kept pairs in bucket
     order.  When the output fills, the rest is resumed at the bucket that
-    did not fit, with twice the room.
+    did not fit, with twice the room (so a table takes a few calls at most).
     """
     start_a, count_a, start_b, count_b = buckets
     args = ffi.new("pprl_buckets_args *")
@@ -308,8 +308,7 @@ def score_buckets(a, pa, b, pb, nbits, cmin, order_a, order_b, buckets, isa=None
         parts.append((out_a[:got].copy(), out_b[:got].copy(), out_s[:got].copy()))
         if rc != E_FULL:
             break
-        if args.next_bucket == 0:
-            cap *= 2  # not even one bucket fitted
+        cap *= 2  # full: resume with twice the room (each call re-checks its inputs)
         k0 += args.next_bucket
     if len(parts) == 1:
         return (*parts[0], compared)

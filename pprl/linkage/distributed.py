@@ -172,7 +172,7 @@ def lsh_candidate_pairs(
     threshold: float,
     params: LSHParams | None = None,
     target_pc: float = 0.99,
-    estimate: str = "worst-case",
+    estimate: str = "sample",
     k: int | None = None,
     rng=None,
     max_bucket_pairs: int = 50_000_000,
