@@ -199,8 +199,8 @@ def _same(got, want) -> bool:
 def _agrees_with_numpy(nat: ModuleType, path: str) -> bool:
     """Known answers: path ``path`` of the native kernel against numpy on small inputs.
 
-    Covers row widths around word boundaries, thresholds 0 to 1, top-k and
-    all-zero rows.  Takes a few milliseconds.
+    Covers row widths around word boundaries, thresholds 0 to 1, top-k,
+    all-zero rows, and given pairs and buckets (LSH blocking's kernels).  Takes a few milliseconds.
     """
     rng = np.random.default_rng(20261128)
     for nbytes in (1, 8, 24, 128, 136):
@@ -226,6 +226,18 @@ def _agrees_with_numpy(nat: ModuleType, path: str) -> bool:
             cmin = nat.threshold_tables(threshold, aw.shape[1] * 64)[0]
             got = nat.score_pairs(aw, pa, bw, pb, aw.shape[1] * 64, cmin, ra, rb, path)
             want = _dice_numpy.PairScorer(aw, bw, pa, pb, threshold)(ra, rb)
+            if got[3] != want[3] or not all(np.array_equal(x, y)
+                                            for x, y in zip(got[:3], want[:3], strict=True)):
+                return False
+            # all pairs as one bucket == all pairs written out, row by row
+            n, m = len(a), len(b)
+            one = tuple(np.array([v], dtype=np.int64) for v in (0, n, 0, m))
+            got = nat.score_buckets(aw, pa, bw, pb, aw.shape[1] * 64, cmin,
+                                    np.arange(n, dtype=np.int64), np.arange(m, dtype=np.int64),
+                                    one, path)
+            rows = np.arange(max(n, m), dtype=np.int64)
+            want = _dice_numpy.PairScorer(aw, bw, pa, pb, threshold)(
+                np.repeat(rows[:n], m), np.tile(rows[:m], n))
             if got[3] != want[3] or not all(np.array_equal(x, y)
                                             for x, y in zip(got[:3], want[:3], strict=True)):
                 return False
