@@ -141,9 +141,11 @@ def candidate_pairs(
     elif isinstance(rows_per_task, bool) or not isinstance(rows_per_task, int) \
             or rows_per_task < 1:
         raise param_error("rows_per_task", func, "a positive integer or None", rows_per_task)
-    b_remote = client.scatter(b, broadcast=True)
+    # hash=False: unique keys per call. Content-hashed keys are shared by calls that scatter
+    # the same array, and one call releasing them makes the other lose its dependencies.
+    b_remote = client.scatter(b, broadcast=True, hash=False)
     starts = range(0, n, rows_per_task)
-    blocks = client.scatter([a[i:i + rows_per_task] for i in starts])
+    blocks = client.scatter([a[i:i + rows_per_task] for i in starts], hash=False)
     futures = [client.submit(_exhaustive_task, blk, b_remote, threshold, k, i, pure=False)
                for blk, i in zip(blocks, starts, strict=True)]
     parts = client.gather(futures)
@@ -202,7 +204,7 @@ def lsh_candidate_pairs(
     if tables_per_task is None:
         slots = max(1, sum(client.nthreads().values()))
         tables_per_task = max(1, math.ceil(params.tables / (2 * slots)))
-    a_remote, b_remote = client.scatter([a, b], broadcast=True)
+    a_remote, b_remote = client.scatter([a, b], broadcast=True, hash=False)
     groups = [np.arange(t, min(params.tables, t + tables_per_task))
               for t in range(0, params.tables, tables_per_task)]
     futures = [client.submit(_lsh_task, a_remote, b_remote, threshold, params, g,
