@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FieldError
+from ._checker import show as _show
 from .model import Balance, Blip, Diffusion, HardeningStep, Rule90, Salt, XorFold
 
 __all__ = [
@@ -285,15 +286,6 @@ def apply_hardening(clks: np.ndarray, steps: Sequence[HardeningStep],
         elif isinstance(step, Diffusion):
             out = diffusion(out, key, step.taps)
     return out
-
-
-def _show(value: Any) -> str:
-    import json
-
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 def parse_hardening(doc: Any, length: int | None, hashed: Sequence[str],

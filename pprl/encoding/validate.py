@@ -9,14 +9,16 @@ HKDF has a maximum output) are checked here too.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 import warnings
 from typing import Any
 
 from ..errors import FieldError, SchemaError
+from ._checker import MISSING as _MISSING
+from ._checker import Checker as _Checker
+from ._checker import is_int as _is_int
+from ._checker import is_number as _is_number
+from ._checker import show as _show
 from .convert import convert_to_v3
 from .hardening import parse_hardening
 from .model import (
@@ -42,102 +44,6 @@ __all__ = ["schema_from_dict"]
 
 _ENCODINGS = ("ascii", "utf-8", "utf-16", "utf-32")
 _HASH_LEN = {"SHA256": 32, "SHA512": 64}
-_MISSING = object()
-
-
-def _show(value: Any) -> str:
-    """A value as it appears in JSON (strings quoted), shortened."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-class _Checker:
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def err(self, path: str, message: str) -> None:
-        self.errors.append(FieldError(path, message))
-
-    def obj(self, d: Any, path: str) -> bool:
-        if not isinstance(d, dict):
-            self.err(path, f"expected an object, got {_show(d)}")
-            return False
-        return True
-
-    def allowed(self, d: dict, keys: tuple[str, ...], path: str, why: str = "") -> None:
-        for k in d:
-            if k not in keys:
-                allowed = ", ".join(keys)
-                self.err(f"{path}.{k}" if path else k,
-                         f"unexpected key{why}; allowed here: {allowed}")
-
-    def get(self, d: dict, key: str, path: str, required: bool) -> Any:
-        if key in d:
-            return d[key]
-        if required:
-            self.err(f"{path}.{key}" if path else key, "required key is missing")
-        return _MISSING
-
-    def int_(self, v: Any, path: str, minimum: int | None = None) -> int | None:
-        if v is _MISSING:
-            return None
-        expected = {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}
-        what = expected.get(minimum, f"an integer >= {minimum}")
-        if not _is_int(v) or (minimum is not None and v < minimum):
-            self.err(path, f"expected {what}, got {_show(v)}")
-            return None
-        return v
-
-    def str_(self, v: Any, path: str) -> str | None:
-        if v is _MISSING:
-            return None
-        if not isinstance(v, str):
-            self.err(path, f"expected a string, got {_show(v)}")
-            return None
-        return v
-
-    def bool_(self, v: Any, path: str) -> bool | None:
-        if v is _MISSING:
-            return None
-        if not isinstance(v, bool):
-            self.err(path, f"expected true or false, got {_show(v)}")
-            return None
-        return v
-
-    def choice(self, v: Any, options: tuple[str, ...], path: str) -> str | None:
-        if v is _MISSING:
-            return None
-        if v not in options:
-            self.err(path, f"expected one of {', '.join(_show(o) for o in options)}, "
-                           f"got {_show(v)}")
-            return None
-        return v
-
-    def b64(self, v: Any, path: str) -> bytes | None:
-        s = self.str_(v, path)
-        if s is None:
-            return None
-        try:
-            return base64.b64decode("".join(s.split()), validate=True)
-        except (binascii.Error, ValueError):
-            self.err(path, f"expected base64-encoded bytes, got {_show(s)}")
-            return None
-
-
-# --- clkConfig ----------------------------------------------------------------
-
-
 def _clk_config(c: _Checker, d: Any) -> tuple[int | None, int, KDFConfig | None, list[str]]:
     notes: list[str] = []
     if not c.obj(d, "clkConfig"):
