@@ -42,10 +42,11 @@ TIME_PATHS_ABOVE = 1 << 24
 
 def tiles(n: int, m: int, threads: int, max_rows: int | None = None,
           ranges: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
-    """Blocks ``(i0, i1)`` of rows of A: enough for every thread, each at most ~TILE_PAIRS
-    pairs to compare and at most ``max_rows`` rows (a memory bound's share).
+    """Blocks ``(i0, i1)`` of rows of A to scan as tiles.
 
-    ``ranges``: cover only these row ranges (default: all of ``0 .. n``).
+    Enough blocks for every thread, each at most ~TILE_PAIRS pairs to compare
+    and at most ``max_rows`` rows (a memory bound's share).  ``ranges``: cover
+    only these row ranges (default: all of ``0 .. n``).
     """
     n_tiles = max(threads * 4, math.ceil(n * m / TILE_PAIRS))
     rows = max(1, math.ceil(n / n_tiles))
