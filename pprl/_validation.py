@@ -6,12 +6,15 @@ candidate_pairs must be a float in [0, 1]. Got 1.5 instead."
 
 from __future__ import annotations
 
+import json
 import numbers
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import FileFormatError, InputError
 
 __all__ = [
     "param_error",
@@ -104,3 +107,25 @@ def check_rng(rng: object) -> np.random.Generator:
     raise param_error(
         "rng", "pprl", "None, an int seed, a SeedSequence or a numpy.random.Generator", rng
     )
+
+
+def read_json_file(path: str | os.PathLike[str], what: str,
+                   object_pairs_hook: Callable | None = None) -> object:
+    """Read a JSON file, with one-line errors that name the file and ``what`` it holds.
+
+    A missing or unreadable file is an :class:`InputError`
+    (``"<path>: <what> file not found"``); text that is not JSON is a
+    :class:`FileFormatError` naming the line and column.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{p}: {what} file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot read {what} ({exc})") from None
+    try:
+        return json.loads(text, object_pairs_hook=object_pairs_hook)
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(str(p), f"not valid JSON: {exc.msg} at line {exc.lineno} "
+                                      f"column {exc.colno}") from None

@@ -26,7 +26,6 @@ corruptions only; a move changes the first address columns).
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +34,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import FileFormatError, InputError
+from .._validation import read_json_file
+from ..errors import InputError
 from .generate import _rec_ids
 
 __all__ = ["COLUMN_KINDS", "KIND_FIELDS", "EXTRA_PROBABILITIES", "Column", "ColumnSpec",
@@ -196,12 +196,6 @@ class ColumnSpec:
     def from_json(cls, path: str | os.PathLike[str]) -> ColumnSpec:
         """Read a description file; a column named twice is an error."""
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{p}: column description file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{p}: cannot read column description ({exc})") from None
 
         def pairs(items):
             names = [k for k, _ in items]
@@ -210,11 +204,7 @@ class ColumnSpec:
                     raise InputError(f"{p}: column {k!r}: described twice")
             return items
 
-        try:
-            data = json.loads(text, object_pairs_hook=pairs)
-        except json.JSONDecodeError as exc:
-            raise FileFormatError(str(p), f"not valid JSON: {exc.msg} at line {exc.lineno} "
-                                          f"column {exc.colno}") from None
+        data = read_json_file(p, "column description", object_pairs_hook=pairs)
         if not isinstance(data, list) or not all(isinstance(x, tuple) for x in data):
             raise InputError(f"{p}: expected a JSON object of column name: kind")
         try:

@@ -42,14 +42,14 @@ starts from the default table and overrides the entries given.
 
 from __future__ import annotations
 
-import json
 import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import FieldError, FileFormatError, InputError
+from .._validation import read_json_file
+from ..errors import FieldError, InputError
 from .corrupt import FIELD_KINDS, RECORD_KINDS
 
 __all__ = [
@@ -232,19 +232,8 @@ class CorruptionConfig:
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> CorruptionConfig:
         """Read and validate a JSON configuration file."""
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{p}: corruption configuration file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{p}: cannot read corruption configuration ({exc})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FileFormatError(str(p), f"not valid JSON: {exc.msg} at line {exc.lineno} "
-                                          f"column {exc.colno}") from None
-        return cls.from_dict(data, source=str(p))
+        data = read_json_file(path, "corruption configuration")
+        return cls.from_dict(data, source=str(Path(path)))
 
     def to_dict(self) -> dict:
         """The JSON object form (round-trips through :meth:`from_dict`)."""

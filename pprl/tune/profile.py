@@ -19,14 +19,14 @@ keep the generator's default rates.
 
 from __future__ import annotations
 
-import json
 import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import FileFormatError, InputError
+from .._validation import read_json_file
+from ..errors import InputError
 from ..synthetic.columns import ColumnSpec
 from ..synthetic.config import DEFAULT_PROBABILITIES, CorruptionConfig
 from ..synthetic.corrupt import FIELD_KINDS
@@ -118,19 +118,8 @@ class CorruptionProfile:
         FileFormatError
             If the file is not valid JSON.
         """
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{p}: corruption profile not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{p}: cannot read corruption profile ({exc})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FileFormatError(str(p), f"not valid JSON: {exc.msg} at line {exc.lineno} "
-                                          f"column {exc.colno}") from None
-        return cls.from_dict(data, source=str(p))
+        data = read_json_file(path, "corruption profile")
+        return cls.from_dict(data, source=str(Path(path)))
 
     def to_dict(self) -> dict:
         """The JSON object form (round-trips through :meth:`from_dict`)."""
