@@ -545,11 +545,18 @@ int pprl_set_isa(int isa) {
 
 int pprl_get_isa(void) { return g_isa; }
 
-/* the scan kernel of path `isa`, for one call (leaves the process-wide path alone) */
-static int hits_for(int64_t isa, pprl_hits_fn *out) {
+/* whether path `isa` can run here: PPRL_OK, or why not */
+static int path_usable(int64_t isa) {
     if (isa < PPRL_ISA_PORTABLE || isa > PPRL_ISA_AVX512) return PPRL_E_ARG;
     if (!pprl_isa_compiled((int)isa)) return PPRL_E_NOBUILD;
     if (!pprl_isa_cpu((int)isa)) return PPRL_E_NOCPU;
+    return PPRL_OK;
+}
+
+/* the scan kernel of path `isa`, for one call (leaves the process-wide path alone) */
+static int hits_for(int64_t isa, pprl_hits_fn *out) {
+    int rc = path_usable(isa);
+    if (rc != PPRL_OK) return rc;
     switch (isa) {
 #if PPRL_HAVE_X86
     case PPRL_ISA_AVX512: *out = hits_avx512; break;
@@ -970,9 +977,8 @@ int pprl_dice_scan(pprl_scan_args *args) {
 /* the given-pairs kernel of path `isa` (-1: the process-wide path) */
 static int pairs_for(int64_t isa, pprl_pairs_fn *out) {
     if (isa < 0) isa = g_isa;
-    if (isa < PPRL_ISA_PORTABLE || isa > PPRL_ISA_AVX512) return PPRL_E_ARG;
-    if (!pprl_isa_compiled((int)isa)) return PPRL_E_NOBUILD;
-    if (!pprl_isa_cpu((int)isa)) return PPRL_E_NOCPU;
+    int rc = path_usable(isa);
+    if (rc != PPRL_OK) return rc;
     switch (isa) {
 #if PPRL_HAVE_X86
     case PPRL_ISA_AVX512: *out = pairs_avx512; break;
@@ -1017,9 +1023,8 @@ int pprl_score_pairs(pprl_pairs_args *args) {
 /* the buckets kernel of path `isa` (-1: the process-wide path) */
 static int buckets_for(int64_t isa, pprl_buckets_fn *out) {
     if (isa < 0) isa = g_isa;
-    if (isa < PPRL_ISA_PORTABLE || isa > PPRL_ISA_AVX512) return PPRL_E_ARG;
-    if (!pprl_isa_compiled((int)isa)) return PPRL_E_NOBUILD;
-    if (!pprl_isa_cpu((int)isa)) return PPRL_E_NOCPU;
+    int rc = path_usable(isa);
+    if (rc != PPRL_OK) return rc;
     switch (isa) {
 #if PPRL_HAVE_X86
     case PPRL_ISA_AVX512: *out = buckets_avx512; break;
