@@ -188,16 +188,72 @@ def test_output_buffer_overflow_resumes(rng, monkeypatch):
 
 
 def test_grouped_scan_across_tiles_and_a_full_buffer(isa, rng, monkeypatch):
-    # the kernel takes rows of A 32 at a time over tiles of 128 rows of B; a buffer that
-    # holds the first group but not the second makes it go on row by row, then resume
+    # the kernel takes rows of A 128 at a time (PPRL_GROUP) over tiles of 128 rows of B; a
+    # buffer that holds the first group but not the second makes it go on row by row, then
+    # resume (on AVX2 and AVX-512, through the vertical kernel)
     monkeypatch.setattr(_plan, "tiles", lambda n, m, threads, *rest: [(0, n)])  # one call
-    a = np.concatenate([random_clks(rng, 1, 128, d) for d in rng.uniform(0.1, 0.6, 80)])
-    b = np.concatenate([a[::2] ^ random_clks(rng, 40, 128, 0.05),
-                        random_clks(rng, 260, 128, 0.4)])
+    a = np.concatenate([random_clks(rng, 1, 128, d) for d in rng.uniform(0.1, 0.6, 150)])
+    b = np.concatenate([a[::2] ^ random_clks(rng, 75, 128, 0.05),
+                        random_clks(rng, 263, 128, 0.4)])
     want = reference_pairs(reference_matrix(a, b), 0.5)
-    monkeypatch.setattr(_plan, "SCAN_CAPACITY", int((want.a < 40).sum()))
-    assert 0 < (want.a < 32).sum() < (want.a < 40).sum() < len(want)
+    monkeypatch.setattr(_plan, "SCAN_CAPACITY", int((want.a < 136).sum()))
+    assert 0 < (want.a < 128).sum() < (want.a < 136).sum() < len(want)
     assert_same(similarity.candidate_pairs(a, b, 0.5, backend="native", threads=1), want)
+
+
+@pytest.mark.parametrize("vhw", [0, 1, 3, 5, 6, 8, 10, 12, 15, 16])
+def test_vertical_exit_at_any_word_gives_the_same_pairs(isa, rng, monkeypatch, vhw):
+    # AVX2 and AVX-512 scan B 8 rows at a time (other paths ignore it): popcount windows
+    # that start and end inside a block, B not a whole number of blocks, every exit point
+    # (unrolled or not), and rows of 5, 16 and 17 words
+    monkeypatch.setattr(_plan, "vertical_exit", lambda *args: vhw)
+    for nbytes in (40, 128, 136):
+        if vhw > nbytes // 8:
+            continue
+        a = np.concatenate([random_clks(rng, 1, nbytes, d) for d in rng.uniform(0.1, 0.6, 40)])
+        b = np.concatenate([a[::2] ^ random_clks(rng, 20, nbytes, 0.03),
+                            np.concatenate([random_clks(rng, 1, nbytes, d)
+                                            for d in rng.uniform(0.05, 0.7, 141)])])
+        want = reference_matrix(a, b)
+        for t in (0.0, 0.5, 0.8, 0.9, 1.0):
+            assert_same(similarity.candidate_pairs(a, b, t, backend="native", threads=2),
+                        reference_pairs(want, t))
+
+
+def test_vertical_layout(rng):
+    if not similarity.available_backends()["native"]:
+        pytest.skip("native kernel not built")
+    from pprl.linkage import _native as _dice_native
+
+    for m in (1, 8, 13, 16):
+        bw = _scan.words(random_clks(rng, m, 24))  # 3 words
+        b_vert, b_vrest, hw = _dice_native.vertical(bw, 1)
+        m8 = -(-m // 8) * 8
+        assert b_vert.shape == (m8 // 8, 3, 8) and b_vrest.shape == (m8,) and hw == 1
+        for j in range(m8):
+            want = bw[j] if j < m else np.zeros(3, np.uint64)
+            np.testing.assert_array_equal(b_vert[j // 8, :, j % 8], want)
+            want_rest = np.bitwise_count(bw[j, 1:]).sum() if j < m else 0
+            assert b_vrest[j] == want_rest
+
+
+def test_vertical_exit_choice(rng):
+    if not similarity.available_backends()["native"]:
+        pytest.skip("native kernel not built")
+    from pprl.linkage import _native as _dice_native
+
+    aw = _scan.words(random_clks(rng, 100, 128, 0.4))
+    bw = _scan.words(random_clks(rng, 100, 128, 0.4))
+    pa, pb = _dice_native.popcounts(aw), _dice_native.popcounts(bw)
+    high = _dice_native.threshold_tables(0.8, 1024)[0]
+    low = _dice_native.threshold_tables(0.1, 1024)[0]
+    # strangers share about a fifth of their bits: a block of 8 is ruled out halfway
+    assert _plan.vertical_exit(aw, bw, pa, pb, high) in _plan.VERTICAL_UNROLLED
+    assert _plan.vertical_exit(aw, bw, pa, pb, low) == 0  # every pair goes on: no test
+    nine = _scan.words(random_clks(rng, 100, 72, 0.4))  # 9 words: any point
+    p9 = _dice_native.popcounts(nine)
+    assert 0 < _plan.vertical_exit(nine, nine[::-1], p9, p9[::-1],
+                                   _dice_native.threshold_tables(0.8, 576)[0]) < 9
 
 
 @pytest.mark.parametrize("threads", [1, 2, 5])

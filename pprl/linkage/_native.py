@@ -32,6 +32,7 @@ __all__ = [
     "threshold_tables",
     "dice_matrix",
     "scan",
+    "vertical",
     "score_pairs",
     "score_buckets",
     "lsh_keys",
@@ -156,7 +157,7 @@ def dice_matrix(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray) ->
 
 
 def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(0, 0),
-         rests=(None, None), wcs=(None, None), isa=None):
+         rests=(None, None), wcs=(None, None), isa=None, vert=None):
     """Candidate scan of A rows ``a`` against popcount-sorted ``b``.
 
     ``exit_ = (mode, hw)`` turns on the kernel's exact early exit after
@@ -164,6 +165,9 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
     words ``hw:`` of A's and B's rows), mode 2 with ``wcs`` (uint8 popcount of
     every word, shape ``(rows, nw)``); mode 0 turns it off.  ``isa`` names the
     instruction-set path of this call (None: the process-wide one).
+    ``vert = (b_vert, b_vrest, vhw)`` (see :func:`vertical`) lets the AVX2 and
+    AVX-512 paths scan B 8 rows at a time with their early exit after ``vhw``
+    words; other paths, and ``k > 0``, ignore it.
     Yields ``(out_a, out_b, out_s)`` chunks, sorted by (a, b), until every
     row is done; when a buffer fills, the rows not yet written are resumed
     with a buffer twice as large.
@@ -195,6 +199,12 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
                               ("heap_s", "double *", heap_s), ("heap_b", "int64_t *", heap_b),
                               ("row_s", "double *", row_s), ("row_bits", "uint64_t *", row_bits)):
         put(field, ctype, arr)
+    fixed = len(keep)
+    if vert is not None:
+        put("b_vert", "uint64_t *", vert[0])
+        put("b_vrest", "int32_t *", vert[1])
+        args.vhw = vert[2]
+        fixed = len(keep)
     args.nb, args.nw, args.nbits, args.k = m, nw, nbits, k
     args.mode, args.hw = mode, hw
     args.isa = -1 if isa is None else ISA_NAMES[isa]
@@ -203,7 +213,7 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
         out_a = np.empty(cap, dtype=np.int64)
         out_b = np.empty(cap, dtype=np.int64)
         out_s = np.empty(cap, dtype=np.float64)
-        del keep[13:]
+        del keep[fixed:]
         put("a", "uint64_t *", a[row:])
         put("pa", "int32_t *", pa[row:])
         put("a_rest", "int32_t *", a_rest[row:])
@@ -225,6 +235,23 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
         if rc == E_FULL:
             cap *= 2  # not even one row fitted: try again with twice the room
     return
+
+
+def vertical(b: np.ndarray, hw: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(b_vert, b_vrest, hw)`` for :func:`scan`'s ``vert``: popcount-sorted word rows ``b``
+    in blocks of 8 rows stored word by word (zero-padded to whole blocks), and the
+    popcount of words ``hw:`` of each row (padded alike)."""
+    m, nw = b.shape
+    m8 = -(-m // 8) * 8
+    b_vert = np.zeros((m8 // 8, nw, 8), dtype=np.uint64)
+    full = m // 8
+    b_vert[:full] = b[:full * 8].reshape(full, 8, nw).transpose(0, 2, 1)
+    if m > full * 8:
+        b_vert[full, :, :m - full * 8] = b[full * 8:].T
+    b_vrest = np.zeros(m8, dtype=np.int32)
+    if 0 < hw < nw:
+        b_vrest[:m] = np.bitwise_count(b[:, hw:]).sum(axis=1, dtype=np.int32)
+    return b_vert, b_vrest, hw
 
 
 def score_pairs(a, pa, b, pb, nbits, cmin, rows_a, rows_b, isa=None):

@@ -18,11 +18,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["TILE_PAIRS", "SCAN_CAPACITY", "tiles", "word_counts", "early_exit",
-           "explore_blocks", "gaps", "still_in_the_race", "fastest", "available_memory"]
+__all__ = ["TILE_PAIRS", "SCAN_CAPACITY", "VERTICAL_ROWS", "tiles", "word_counts", "early_exit",
+           "vertical_exit", "VERTICAL_UNROLLED", "explore_blocks", "gaps", "still_in_the_race", "fastest",
+           "available_memory"]
 
-#: pairs per tile of the candidate scan (a tile is a block of rows of A)
-TILE_PAIRS = 1 << 24
+#: pairs per tile of the candidate scan (a tile is a block of rows of A); the kernel reads
+#: B once per 128 rows of a tile (PPRL_GROUP in dice.c), so a tile must span well over 128
+#: rows when B is large (1 << 24 left 16 rows at a million rows of B: 1.5x slower)
+TILE_PAIRS = 1 << 28
 #: first output buffer (pairs) of a native tile; it doubles when a row does not fit
 SCAN_CAPACITY = 1 << 16
 #: whether the native scan may use its exact early exit (tests switch it off)
@@ -112,6 +115,34 @@ def word_counts(words: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.bitwise_count(words).astype(np.uint8))
 
 
+def _exit_sample(aw, bw, pa, pb, cmin):
+    """A fixed sample of pairs inside the popcount window, for the early-exit choice.
+
+    ``None`` when no sampled pair is inside; else ``(need, prefix, bound1,
+    bound2)`` per pair: the common bits needed, the common bits after ``h =
+    1 .. nw-1`` words, and the two bounds on the common bits of the rest
+    (mode 1: the smaller of the two rows' popcounts there; mode 2: the sum
+    over the remaining words of the smaller per-word popcount).
+    """
+    nw = aw.shape[1]
+    ia = np.unique(np.linspace(0, len(aw) - 1, min(len(aw), 48)).astype(np.int64))
+    ib = np.unique(np.linspace(0, len(bw) - 1, min(len(bw), 48)).astype(np.int64))
+    xa, xb = aw[ia], bw[ib]
+    need = cmin[pa[ia][:, None] + pb[ib][None, :]]
+    inside = np.minimum(pa[ia][:, None], pb[ib][None, :]) >= need
+    if not inside.any() or nw < 2:
+        return None
+    wa, wb = np.bitwise_count(xa), np.bitwise_count(xb)  # (rows, nw)
+    common = np.bitwise_count(xa[:, None, :] & xb[None, :, :])[inside]  # (pairs, nw)
+    prefix = np.cumsum(common, axis=1, dtype=np.int32)[:, :-1]  # after h = 1 .. nw-1 words
+    rest_a = np.cumsum(wa[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]
+    rest_b = np.cumsum(wb[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]
+    bound1 = np.minimum(rest_a[:, None, :], rest_b[None, :, :])[inside]
+    per_word = np.minimum(wa[:, None, :], wb[None, :, :])[inside]
+    bound2 = np.cumsum(per_word[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]
+    return need[inside][:, None], prefix, bound1, bound2
+
+
 def early_exit(aw, bw, pa, pb, cmin) -> tuple[int, int]:
     """How the native scan should use its exact early exit: ``(mode, words)``.
 
@@ -124,24 +155,10 @@ def early_exit(aw, bw, pa, pb, cmin) -> tuple[int, int]:
     ``(0, 0)`` turns the early exit off.
     """
     nw = aw.shape[1]
-    if nw < 4:
+    sample = _exit_sample(aw, bw, pa, pb, cmin) if nw >= 4 else None
+    if sample is None:
         return 0, 0
-    ia = np.unique(np.linspace(0, len(aw) - 1, min(len(aw), 48)).astype(np.int64))
-    ib = np.unique(np.linspace(0, len(bw) - 1, min(len(bw), 48)).astype(np.int64))
-    xa, xb = aw[ia], bw[ib]
-    need = cmin[pa[ia][:, None] + pb[ib][None, :]]
-    inside = np.minimum(pa[ia][:, None], pb[ib][None, :]) >= need
-    if not inside.any():
-        return 0, 0
-    wa, wb = np.bitwise_count(xa), np.bitwise_count(xb)  # (rows, nw)
-    common = np.bitwise_count(xa[:, None, :] & xb[None, :, :])[inside]  # (pairs, nw)
-    need = need[inside][:, None]
-    prefix = np.cumsum(common, axis=1, dtype=np.int32)[:, :-1]  # after h = 1 .. nw-1 words
-    rest_a = np.cumsum(wa[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]
-    rest_b = np.cumsum(wb[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]
-    bound1 = np.minimum(rest_a[:, None, :], rest_b[None, :, :])[inside]
-    per_word = np.minimum(wa[:, None, :], wb[None, :, :])[inside]
-    bound2 = np.cumsum(per_word[:, ::-1], axis=1, dtype=np.int32)[:, ::-1][:, 1:]
+    need, prefix, bound1, bound2 = sample
     h = np.arange(1, nw)
     best = (float(nw), 0, 0)
     for mode, bound in ((1, bound1), (2, bound2)):
@@ -153,6 +170,36 @@ def early_exit(aw, bw, pa, pb, cmin) -> tuple[int, int]:
             if cc < best[0]:
                 best = (cc, mode, hh)
     return best[1], best[2]
+
+
+#: rows of B per block of the vertical kernel (dice.c section 1e)
+VERTICAL_ROWS = 8
+#: cost of the vertical kernel's early-exit test, in words of popcount work
+VERTICAL_EXIT_COST = 0.5
+#: early-exit points with unrolled vertical code for 16-word rows (vhits_* in dice.c)
+VERTICAL_UNROLLED = (6, 8, 10, 12)
+
+
+def vertical_exit(aw, bw, pa, pb, cmin) -> int:
+    """Words after which the vertical (8 rows at a time) kernel tests its early exit; 0: never.
+
+    Its test drops a whole block of 8 rows only when none of them can reach
+    the threshold (mode 1's bound), so a block goes on with probability about
+    ``1 - (1 - s) ** 8`` where ``s`` is a sampled pair's chance to go on.
+    """
+    nw = aw.shape[1]
+    sample = _exit_sample(aw, bw, pa, pb, cmin)
+    if sample is None:
+        return 0
+    need, prefix, bound1, _ = sample
+    h = np.arange(1, nw)
+    survive = (prefix + bound1 >= need).mean(axis=0)
+    block = 1.0 - (1.0 - survive) ** VERTICAL_ROWS
+    cost = h + VERTICAL_EXIT_COST + block * (nw - h)
+    if nw == 16:  # the kernel has unrolled code for these only
+        cost[~np.isin(h, VERTICAL_UNROLLED)] = np.inf
+    best = int(np.argmin(cost))
+    return int(h[best]) if cost[best] < nw else 0
 
 
 def available_memory() -> int:

@@ -151,12 +151,18 @@ def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits):
                  mod.popcounts(np.ascontiguousarray(b_sorted[:, hw:])))
     elif mode == 2:
         wcs = (_plan.word_counts(aw), _plan.word_counts(b_sorted))
+    vert = None
+    if k == 0 and {"avx2", "avx512"} & set(mod.isas()):  # the paths that scan 8 rows at a time
+        vhw = _plan.vertical_exit(aw, b_sorted, pa, pb_sorted, tables[0]) \
+            if _plan.EARLY_EXIT else 0
+        vert = mod.vertical(b_sorted, vhw)
 
     def run(i0: int, i1: int, isa: str | None = None):
         return list(mod.scan(aw[i0:i1], pa[i0:i1], i0, b_sorted, pb_sorted, b_index, b_start,
                              nbits, tables, k, _plan.SCAN_CAPACITY, (mode, hw),
                              (rests[0] if mode != 1 else rests[0][i0:i1], rests[1]),
-                             (wcs[0] if mode != 2 else wcs[0][i0:i1], wcs[1]), isa=isa))
+                             (wcs[0] if mode != 2 else wcs[0][i0:i1], wcs[1]), isa=isa,
+                             vert=vert))
 
     return run
 
