@@ -196,3 +196,18 @@ def test_empty_inputs():
         warnings.simplefilter("error")
         cands, report = lsh_candidate_pairs(a, b, 0.8, params=LSHParams(3, 5, 1))
     assert len(cands) == 0 and report.n_a == 0
+
+
+def test_the_sample_estimate_asks_its_lower_confidence_bound_to_reach_the_target():
+    from pprl.linkage._lsh_bounds import _tables_needed
+
+    p = np.random.default_rng(4).uniform(0.001, 0.2, 500)  # collision chances of a sample
+    plain = _tables_needed(p, 0.99, 5000)
+    careful = _tables_needed(p, 0.99, 5000, z=1.645)
+    assert plain < careful
+    found = 1 - (1 - p) ** careful
+    assert found.mean() - 1.645 * found.std() / np.sqrt(len(p)) >= 0.99
+    found = 1 - (1 - p) ** (careful - 1)
+    assert found.mean() - 1.645 * found.std() / np.sqrt(len(p)) < 0.99
+    one = np.array([0.05])  # a single pair (the worst case): no spread, no margin
+    assert _tables_needed(one, 0.99, 5000, z=1.645) == _tables_needed(one, 0.99, 5000)

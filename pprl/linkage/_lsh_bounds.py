@@ -82,10 +82,18 @@ def expected_pair_completeness(
     return 1.0 - (1.0 - p) ** tables
 
 
-def _tables_needed(p: np.ndarray, target: float, max_tables: int) -> int | None:
-    """Fewest tables with ``mean(1 - (1 - p)^λ) >= target``, or None."""
+def _tables_needed(p: np.ndarray, target: float, max_tables: int,
+                   z: float = 0.0) -> int | None:
+    """Fewest tables with ``mean(1 - (1 - p)^λ) - z * its standard error >= target``, or None.
+
+    ``z > 0`` asks the lower confidence bound of a sample's mean to reach the
+    target, not the mean itself (``p``: one collision probability per pair
+    of the sample).
+    """
     def pc(lam: int) -> float:
-        return float(np.mean(-np.expm1(lam * np.log1p(-np.minimum(p, 1.0 - 1e-16)))))
+        found = -np.expm1(lam * np.log1p(-np.minimum(p, 1.0 - 1e-16)))
+        margin = z * float(found.std()) / np.sqrt(len(found)) if z and len(found) > 1 else 0.0
+        return float(found.mean()) - margin
 
     if pc(max_tables) < target:
         return None
