@@ -53,6 +53,21 @@ def test_blocked_equals_single_machine(client):
     want, _ = lsh_candidate_pairs(a, b, 0.7, params=params, k=1)
     got, _ = distributed.lsh_candidate_pairs(client, a, b, 0.7, params=params, k=1)
     _same(got, want)
+    # the workers use the kernel asked for (numpy, the reference): the same pairs again
+    got, _ = distributed.lsh_candidate_pairs(client, a, b, 0.7, params=params, k=1,
+                                             backend="numpy")
+    _same(got, want)
+
+
+def test_the_backend_reaches_the_workers(client):
+    rng = np.random.default_rng(3)
+    a, b = _clks(rng, 120)
+    want = candidate_pairs(a, b, 0.6)
+    _same(distributed.candidate_pairs(client, a, b, 0.6, backend="numpy"), want)
+    with pytest.raises(InputError, match="backend"):
+        distributed.candidate_pairs(client, a, b, 0.6, backend="gpu")
+    with pytest.raises(InputError, match="backend"):
+        distributed.lsh_candidate_pairs(client, a, b, 0.6, backend="gpu")
 
 
 def test_bad_specs_and_unreachable_scheduler():

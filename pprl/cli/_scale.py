@@ -54,13 +54,14 @@ def _run(args, a, b, client):
     from ..linkage import blocking, distributed
 
     kw = dict(target_pc=args.blocking_target_pc, estimate=args.blocking_estimate, k=args.k,
-              rng=args.blocking_seed)
+              rng=args.blocking_seed, backend=args.backend)
     if args.blocking == "lsh":
         if client is not None:
             return distributed.lsh_candidate_pairs(client, a, b, args.threshold, **kw)
         return blocking.lsh_candidate_pairs(a, b, args.threshold, threads=args.threads,
                                             progress=args.progress_on, **kw)
-    return distributed.candidate_pairs(client, a, b, args.threshold, k=args.k), None
+    return distributed.candidate_pairs(client, a, b, args.threshold, k=args.k,
+                                       backend=args.backend), None
 
 
 def compare(args: argparse.Namespace, a, b, out: Path, progress: bool):

@@ -23,6 +23,7 @@ import numpy as np
 from .._validation import check_k, check_threshold, param_error
 from ..errors import InputError
 from . import _lsh
+from .backend import BACKENDS
 from .blocking import (
     BlockingReport,
     LSHParams,
@@ -95,10 +96,10 @@ def connect(spec: str):
         client.close()
 
 
-def _exhaustive_task(a_block, b, threshold, k, offset):
+def _exhaustive_task(a_block, b, threshold, k, offset, backend="auto"):
     from .similarity import candidate_pairs as local
 
-    c = local(a_block, b, threshold, k=k, threads=1)
+    c = local(a_block, b, threshold, k=k, backend=backend, threads=1)
     return c.a + offset, c.b, c.score
 
 
@@ -109,6 +110,7 @@ def candidate_pairs(
     threshold: float,
     k: int | None = None,
     rows_per_task: int | None = None,
+    backend: str = "auto",
 ) -> Candidates:
     """:func:`pprl.candidate_pairs` with blocks of rows of A as tasks on a Dask cluster.
 
@@ -121,6 +123,8 @@ def candidate_pairs(
         Best ``k`` per row of A, as in :func:`pprl.candidate_pairs`.
     rows_per_task : int or None, default=None
         Rows of A per task; None makes about four tasks per worker thread.
+    backend : {"auto", "native", "numpy"}, default="auto"
+        The kernel the workers use, as in :func:`pprl.candidate_pairs`.
 
     Returns
     -------
@@ -132,6 +136,8 @@ def candidate_pairs(
     a, b = _check_clks_pair(a, b, func)
     threshold = check_threshold(threshold, func)
     k = check_k(k, func)
+    if backend not in BACKENDS:
+        raise param_error("backend", func, f"one of {BACKENDS}", backend)
     n = a.shape[0]
     if n == 0 or b.shape[0] == 0:
         return Candidates.empty()
@@ -146,7 +152,8 @@ def candidate_pairs(
     b_remote = client.scatter(b, broadcast=True, hash=False)
     starts = range(0, n, rows_per_task)
     blocks = client.scatter([a[i:i + rows_per_task] for i in starts], hash=False)
-    futures = [client.submit(_exhaustive_task, blk, b_remote, threshold, k, i, pure=False)
+    futures = [client.submit(_exhaustive_task, blk, b_remote, threshold, k, i, backend,
+                             pure=False)
                for blk, i in zip(blocks, starts, strict=True)]
     parts = client.gather(futures)
     ca = np.concatenate([p[0] for p in parts])
@@ -155,14 +162,14 @@ def candidate_pairs(
     return Candidates.from_unsorted(ca, cb, cs)
 
 
-def _lsh_task(a, b, threshold, params, tables, max_bucket_pairs):
+def _lsh_task(a, b, threshold, params, tables, max_bucket_pairs, backend="auto"):
     from .similarity import popcounts
 
     nbits = a.shape[1] * 8
     positions = _lsh.table_positions(params.seed, params.tables, params.bits, nbits)[tables]
     part = _lsh.run_tables(a, b, _lsh.words(a), _lsh.words(b),
                            popcounts(a).astype(np.int32), popcounts(b).astype(np.int32),
-                           threshold, positions, max_bucket_pairs)
+                           threshold, positions, max_bucket_pairs, backend=backend)
     part["skipped"] = [(int(tables[t]), *rest) for t, *rest in part["skipped"]]
     return part
 
@@ -179,18 +186,22 @@ def lsh_candidate_pairs(
     rng=None,
     max_bucket_pairs: int = 50_000_000,
     tables_per_task: int | None = None,
+    backend: str = "auto",
 ) -> tuple[Candidates, BlockingReport]:
     """:func:`pprl.linkage.blocking.lsh_candidate_pairs` with groups of tables as Dask tasks.
 
     The parameters are chosen here (as the single-machine function does, for
-    the same ``rng``); A and B are scattered once.  Returns the same
-    candidates and report as the single-machine run.
+    the same ``rng``); A and B are scattered once; ``backend`` scores the
+    pairs in the workers.  Returns the same candidates and report as the
+    single-machine run.
     """
     func = "pprl.linkage.distributed.lsh_candidate_pairs"
     client = _client_of(client, func)
     a, b = _check_clks_pair(a, b, func)
     threshold = check_threshold(threshold, func)
     k = check_k(k, func)
+    if backend not in BACKENDS:
+        raise param_error("backend", func, f"one of {BACKENDS}", backend)
     if params is None:
         report = choose_lsh(a, b, threshold, target_pc, estimate, rng=rng)
         params = report.params
@@ -208,7 +219,7 @@ def lsh_candidate_pairs(
     groups = [np.arange(t, min(params.tables, t + tables_per_task))
               for t in range(0, params.tables, tables_per_task)]
     futures = [client.submit(_lsh_task, a_remote, b_remote, threshold, params, g,
-                             max_bucket_pairs, pure=False) for g in groups]
+                             max_bucket_pairs, backend, pure=False) for g in groups]
     parts = client.gather(futures)
     cands, report = _merge(parts, report, k)
     _warn_skipped(report, max_bucket_pairs)
