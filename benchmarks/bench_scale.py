@@ -15,7 +15,9 @@ pairs the exhaustive scan finds, and of all its candidates -- with the
 expected figure the parameters were chosen for.
 
 Targets at 1M x 1M on 2 cores: blocked < 2 min at pair completeness >= 0.99,
-exhaustive < 20 min, peak RSS < 4 GB.
+exhaustive < 20 min, peak RSS < 4 GB.  The step ``memory`` (on by default) ends
+the run with bench_memory.py's figure: bytes per candidate of pprl and of
+anonlink (when installed) at 20,000 x 20,000 person CLKs, threshold 0.6.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def main() -> None:
     p.add_argument("--estimates", default="worst-case,sample",
                    help="LSH parameter choices to run (comma-separated)")
     p.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temp dir)")
-    p.add_argument("--steps", default="encode,exhaustive,lsh,greedy",
+    p.add_argument("--steps", default="encode,exhaustive,lsh,greedy,memory",
                    help="steps to run; with --keep, later runs can skip encode and exhaustive")
     p.add_argument("--backend", default="auto", choices=("auto", "native", "numpy"),
                    help="kernel scoring the blocked pairs (numpy: the reference)")
@@ -185,6 +187,15 @@ def main() -> None:
             cpu = f"{r['cpu_seconds']:.1f}" if "cpu_seconds" in r else ""
             print(f"{label:<22}{r['seconds']:>9.1f}{cpu:>9}{peak:>13}{cands:>13}{pc_true:>9}{pc_all:>9}"
                   f"{bound:>10}{est:>8}{extra}")
+    if "memory" in steps:
+        print("\nmemory per candidate, 20,000 x 20,000 person CLKs, threshold 0.6 "
+              "(benchmarks/bench_memory.py --data person):", flush=True)
+        res = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_memory.py")),
+                              "--n", "20000", "--threshold", "0.6", "--data", "person"],
+                             capture_output=True, text=True)
+        if res.returncode:
+            sys.exit(f"step memory failed:\n{res.stderr[-3000:]}")
+        print("\n".join(res.stdout.strip().splitlines()[1:]))
 
 
 if __name__ == "__main__":

@@ -238,9 +238,12 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
 
 
 def vertical(b: np.ndarray, hw: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """``(b_vert, b_vrest, hw)`` for :func:`scan`'s ``vert``: popcount-sorted word rows ``b``
-    in blocks of 8 rows stored word by word (zero-padded to whole blocks), and the
-    popcount of words ``hw:`` of each row (padded alike)."""
+    """``(b_vert, b_vrest, hw)``, the ``vert`` argument of :func:`scan`.
+
+    The popcount-sorted word rows ``b`` in blocks of 8 rows stored word by
+    word (zero-padded to whole blocks), and the popcount of words ``hw:`` of
+    each row (padded alike).
+    """
     m, nw = b.shape
     m8 = -(-m // 8) * 8
     b_vert = np.zeros((m8 // 8, nw, 8), dtype=np.uint64)

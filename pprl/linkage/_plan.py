@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["TILE_PAIRS", "SCAN_CAPACITY", "VERTICAL_ROWS", "tiles", "word_counts", "early_exit",
-           "vertical_exit", "VERTICAL_UNROLLED", "explore_blocks", "gaps", "still_in_the_race", "fastest",
-           "available_memory"]
+__all__ = ["TILE_PAIRS", "SCAN_CAPACITY", "VERTICAL_ROWS", "VERTICAL_UNROLLED", "tiles",
+           "word_counts", "early_exit", "vertical_exit", "explore_blocks", "gaps",
+           "still_in_the_race", "fastest", "available_memory"]
 
 #: pairs per tile of the candidate scan (a tile is a block of rows of A); the kernel reads
 #: B once per 128 rows of a tile (PPRL_GROUP in dice.c), so a tile must span well over 128
