@@ -59,6 +59,17 @@ def test_blocked_equals_single_machine(client):
     _same(got, want)
 
 
+def test_candidate_pairs_takes_a_client(client, tmp_path):
+    rng = np.random.default_rng(4)
+    a, b = _clks(rng, 150)
+    for k in (None, 1):
+        _same(candidate_pairs(a, b, 0.6, k=k, client=client), candidate_pairs(a, b, 0.6, k=k))
+    with pytest.raises(InputError, match="out_dir"):
+        candidate_pairs(a, b, 0.6, client=client, out_dir=tmp_path / "chunks")
+    with pytest.raises(InputError, match="client"):
+        candidate_pairs(a, b, 0.6, client="tcp://127.0.0.1:8786")
+
+
 def test_the_backend_reaches_the_workers(client):
     rng = np.random.default_rng(3)
     a, b = _clks(rng, 120)

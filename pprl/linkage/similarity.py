@@ -155,6 +155,7 @@ def candidate_pairs(
     *,
     max_bytes: int | None = None,
     out_dir: str | os.PathLike[str] | None = None,
+    client=None,
 ) -> Candidates | CandidateChunks:
     """Pairs of CLKs whose Dice coefficient is at least ``threshold``.
 
@@ -195,6 +196,11 @@ def candidate_pairs(
         holding them, and return a :class:`~pprl.linkage.chunks.CandidateChunks`
         that :func:`~pprl.greedy_match` and :func:`~pprl.threshold_curve`
         read chunk by chunk.
+    client : distributed.Client or None, default=None
+        Run the scan as tasks on this Dask cluster (blocks of rows of ``a``
+        against all of ``b``, see :func:`pprl.linkage.distributed.candidate_pairs`);
+        the result is identical.  ``threads``, ``progress`` and ``max_bytes``
+        then do not apply, and ``out_dir`` cannot be given.
 
     Returns
     -------
@@ -228,6 +234,12 @@ def candidate_pairs(
     if not isinstance(progress, (bool, np.bool_)):
         raise param_error("progress", func, "a bool", progress)
     max_bytes = _check_max_bytes(max_bytes, func)
+    if client is not None:
+        if out_dir is not None:
+            raise param_error("out_dir", func, "None when a Dask client is given", out_dir)
+        from . import distributed  # dask itself is imported there, only when it runs
+
+        return distributed.candidate_pairs(client, a, b, threshold, k=k, backend=backend)
     name, mod = _choose(backend, func)
     n, m = a.shape[0], b.shape[0]
     writer = None
