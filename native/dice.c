@@ -1145,7 +1145,7 @@ int pprl_dice_scan(pprl_scan_args *args) {
         hw < 0 || hw > nw || (mode > 0 && hw == 0) || (args->b_vert && (args->vhw < 0 ||
         args->vhw > nw || !args->b_vrest)))
         return PPRL_E_ARG;
-    if (k == 0 && args->b_vert) vhits = vhits_for(args->isa);
+    if (args->b_vert) vhits = vhits_for(args->isa);
     if (na == 0 || nb == 0) {
         *next_row = na;
         return PPRL_OK;
@@ -1174,13 +1174,22 @@ int pprl_dice_scan(pprl_scan_args *args) {
         jlo = b_start[pb_lo[p]];
         jhi = b_start[pb_hi[p] + 1];
         for (j0 = jlo; j0 < jhi; j0 += len) {
-            /* B is sorted by popcount: blocks of one popcount q, so need is constant */
-            int32_t q = pb[j0];
-            int64_t end = b_start[q + 1], nh;
-            len = (end - j0 < PPRL_BLOCK) ? end - j0 : PPRL_BLOCK;
-            nh = hits(x, b + j0 * nw, len, nw, mode, hw, mode == 1 ? a_rest[i] : 0,
-                      mode == 1 ? b_rest + j0 : NULL, mode == 2 ? a_wc + i * nw : NULL,
-                      mode == 2 ? b_wc + j0 * nw : NULL, cmin[p + q], hit_j, hit_c);
+            int64_t nh;
+            if (vhits) {
+                /* up to PPRL_BLOCK rows, ending on a whole block of 8 */
+                int64_t end = (j0 & ~(int64_t)7) + PPRL_BLOCK;
+                len = (end < jhi ? end : jhi) - j0;
+                nh = vhits(x, args->b_vert, j0, j0 + len, nw, args->vhw, args->b_vrest, pb,
+                           cmin + p, hit_j, hit_c);
+            } else {
+                /* B is sorted by popcount: blocks of one popcount q, so need is constant */
+                int32_t q = pb[j0];
+                int64_t end = b_start[q + 1];
+                len = (end - j0 < PPRL_BLOCK) ? end - j0 : PPRL_BLOCK;
+                nh = hits(x, b + j0 * nw, len, nw, mode, hw, mode == 1 ? a_rest[i] : 0,
+                          mode == 1 ? b_rest + j0 : NULL, mode == 2 ? a_wc + i * nw : NULL,
+                          mode == 2 ? b_wc + j0 * nw : NULL, cmin[p + q], hit_j, hit_c);
+            }
             for (h = 0; h < nh; h++) {
                 int64_t jj = j0 + hit_j[h];
                 double score = dice_score(hit_c[h], (int64_t)p + pb[jj]);

@@ -91,7 +91,7 @@ typedef struct pprl_scan_args {
     /* optional (NULL: unused): the sorted rows of B again, in blocks of 8 rows
        stored word by word -- word w of sorted row j at b_vert[(j / 8) * 8 * nw
        + w * 8 + j % 8], the last block zero-padded -- which the AVX2 and
-       AVX-512 paths scan 8 rows at a time (k == 0 only).  Their early exit
+       AVX-512 paths scan 8 rows at a time.  Their early exit
        comes after vhw words (0 or nw: none), bounded with b_vrest (popcount
        of words vhw..nw of each sorted row, padded to a multiple of 8) */
     const uint64_t *b_vert;

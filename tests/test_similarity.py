@@ -216,8 +216,10 @@ def test_vertical_exit_at_any_word_gives_the_same_pairs(isa, rng, monkeypatch, v
                                             for d in rng.uniform(0.05, 0.7, 141)])])
         want = reference_matrix(a, b)
         for t in (0.0, 0.5, 0.8, 0.9, 1.0):
-            assert_same(similarity.candidate_pairs(a, b, t, backend="native", threads=2),
-                        reference_pairs(want, t))
+            for k in (None, 3):  # every pair (rows of A in groups), best k (row by row)
+                assert_same(similarity.candidate_pairs(a, b, t, k=k, backend="native",
+                                                       threads=2),
+                            reference_pairs(want, t, k))
 
 
 def test_vertical_layout(rng):

@@ -167,7 +167,7 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
     instruction-set path of this call (None: the process-wide one).
     ``vert = (b_vert, b_vrest, vhw)`` (see :func:`vertical`) lets the AVX2 and
     AVX-512 paths scan B 8 rows at a time with their early exit after ``vhw``
-    words; other paths, and ``k > 0``, ignore it.
+    words; other paths ignore it.
     Yields ``(out_a, out_b, out_s)`` chunks, sorted by (a, b), until every
     row is done; when a buffer fills, the rows not yet written are resumed
     with a buffer twice as large.

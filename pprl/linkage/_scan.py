@@ -152,7 +152,7 @@ def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits):
     elif mode == 2:
         wcs = (_plan.word_counts(aw), _plan.word_counts(b_sorted))
     vert = None
-    if k == 0 and {"avx2", "avx512"} & set(mod.isas()):  # the paths that scan 8 rows at a time
+    if {"avx2", "avx512"} & set(mod.isas()):  # the paths that scan 8 rows at a time
         vhw = _plan.vertical_exit(aw, b_sorted, pa, pb_sorted, tables[0]) \
             if _plan.EARLY_EXIT else 0
         vert = mod.vertical(b_sorted, vhw)
