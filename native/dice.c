@@ -973,9 +973,7 @@ static void sort_row_by_b(int64_t *b, double *s, int64_t n, double *row_s,
  * when B is large: 4,000 x 1,000,000 person CLKs on an AVX-512 Xeon took
  * 1.3 ns a pair with groups of 128 rows against 2.0 with 32.
  */
-#ifndef PPRL_GROUP
-#define PPRL_GROUP 128
-#endif
+#define PPRL_GROUP PPRL_GROUP_ROWS
 #ifndef PPRL_TILE
 #define PPRL_TILE 128
 #endif
@@ -984,7 +982,7 @@ static void sort_row_by_b(int64_t *b, double *s, int64_t n, double *row_s,
 #endif
 
 /*
- * Rows i0 .. i0 + g of A (g <= PPRL_GROUP, k == 0) tile by tile: each tile of
+ * Rows i0 .. i0 + g of A (g <= PPRL_GROUP) tile by tile: each tile of
  * PPRL_TILE consecutive rows of B is visited by every row of the group while
  * it is still in cache, each row within its own popcount window, with the
  * same kernel and exact test as the row-by-row scan.  The group's pairs are
@@ -993,6 +991,26 @@ static void sort_row_by_b(int64_t *b, double *s, int64_t n, double *row_s,
  * PPRL_E_FULL with *count_io back at the group's start when the output
  * cannot hold the whole group, or PPRL_E_ARG on a bad popcount.
  */
+/* scan_group: the nh hits of row i (= i0 + r) from sorted row J0 on, appended (k == 0) or
+   offered to the row's heap (k > 0) */
+#define PPRL_GROUP_EMIT(J0, NH)                                                    \
+    if (k == 0 && count + (NH) > cap) {                                            \
+        *count_io = gstart;                                                        \
+        return PPRL_E_FULL;                                                        \
+    }                                                                              \
+    for (h = 0; h < (NH); h++) {                                                   \
+        int64_t jj = (J0) + hit_j[h];                                              \
+        double sc = dice_score(hit_c[h], (int64_t)p + pb[jj]);                     \
+        if (k > 0) {                                                               \
+            heap_push(s->heap_s + r * k, s->heap_b + r * k, &hn[r], k, sc, b_index[jj]); \
+        } else {                                                                   \
+            out_a[count] = a_first + i;                                            \
+            out_b[count] = b_index[jj];                                            \
+            out_s[count] = sc;                                                     \
+            count++;                                                               \
+        }                                                                          \
+    }
+
 static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn vhits,
                       int64_t i0, int64_t g, int64_t *count_io) {
     const uint64_t *a = s->a, *b = s->b;
@@ -1006,9 +1024,11 @@ static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn 
     uint64_t *row_bits = s->row_bits;
     int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
     int64_t lo[PPRL_GROUP], hi[PPRL_GROUP], start[PPRL_GROUP + 1], next[PPRL_GROUP];
-    int64_t ulo = 0, uhi = 0, t0, r, h, count = *count_io, gstart = count;
+    int64_t hn[PPRL_GROUP];
+    int64_t ulo = 0, uhi = 0, t0, r, h, count = *count_io, gstart = count, k = s->k;
     for (r = 0; r < g; r++) {
         int32_t p = pa[i0 + r];
+        hn[r] = 0;
         if (p < 0 || p > nbits) return PPRL_E_ARG;
         if (pb_lo[p] > pb_hi[p]) {
             lo[r] = hi[r] = 0; /* empty window */
@@ -1028,17 +1048,7 @@ static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn 
             if (vhits && j0 < j1) {
                 int64_t nh = vhits(a + i * nw, s->b_vert, j0, j1, nw, s->vhw, s->b_vrest, pb,
                                    cmin + p, hit_j, hit_c);
-                if (count + nh > cap) {
-                    *count_io = gstart;
-                    return PPRL_E_FULL;
-                }
-                for (h = 0; h < nh; h++) {
-                    int64_t jj = j0 + hit_j[h];
-                    out_a[count] = a_first + i;
-                    out_b[count] = b_index[jj];
-                    out_s[count] = dice_score(hit_c[h], (int64_t)p + pb[jj]);
-                    count++;
-                }
+                PPRL_GROUP_EMIT(j0, nh)
                 continue;
             }
             while (j0 < j1) {
@@ -1049,20 +1059,31 @@ static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn 
                           mode == 1 ? a_rest[i] : 0, mode == 1 ? b_rest + j0 : NULL,
                           mode == 2 ? a_wc + i * nw : NULL, mode == 2 ? b_wc + j0 * nw : NULL,
                           cmin[p + q], hit_j, hit_c);
-                if (count + nh > cap) {
-                    *count_io = gstart;
-                    return PPRL_E_FULL;
-                }
-                for (h = 0; h < nh; h++) {
-                    int64_t jj = j0 + hit_j[h];
-                    out_a[count] = a_first + i;
-                    out_b[count] = b_index[jj];
-                    out_s[count] = dice_score(hit_c[h], (int64_t)p + pb[jj]);
-                    count++;
-                }
+                PPRL_GROUP_EMIT(j0, nh)
                 j0 = end;
             }
         }
+    }
+    if (k > 0) { /* each row's heap, row by row, each row by b */
+        int64_t total = 0, e;
+        for (r = 0; r < g; r++) total += hn[r];
+        if (count + total > cap) {
+            *count_io = gstart;
+            return PPRL_E_FULL;
+        }
+        for (r = 0; r < g; r++) {
+            int64_t row_start = count;
+            for (e = 0; e < hn[r]; e++) {
+                out_a[count] = a_first + i0 + r;
+                out_b[count] = s->heap_b[r * k + e];
+                out_s[count] = s->heap_s[r * k + e];
+                count++;
+            }
+            sort_row_by_b(out_b + row_start, out_s + row_start, count - row_start, row_s,
+                          row_bits);
+        }
+        *count_io = count;
+        return PPRL_OK;
     }
     /* put the pairs row by row (bucket r = row i0 + r, in place), then each row by b */
     for (r = 0; r <= g; r++) start[r] = 0;
@@ -1105,7 +1126,8 @@ int pprl_dice_scan(pprl_scan_args *args) {
      * k == 0 keeps every pair, taking the rows PPRL_GROUP at a time (see
      * scan_group; row by row from the first group whose pairs do not fit);
      * k > 0 keeps the best k per A row (score desc, then original b asc),
-     * using heap_s / heap_b (k entries) as scratch.
+     * using heap_s / heap_b (heap_rows * k entries) as scratch, in groups
+     * when heap_rows >= PPRL_GROUP (row by row otherwise).
      * mode 1 / 2 turn on the early exit after the first hw words (see
      * pprl_hits_fn): mode 1 uses a_rest / b_rest (popcount of words hw..nw of
      * each row), mode 2 a_wc / b_wc (popcount of each word, nw bytes per
@@ -1132,7 +1154,8 @@ int pprl_dice_scan(pprl_scan_args *args) {
     pprl_vhits_fn vhits = NULL;
     int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
     int64_t i, j0, j, h, len, count = 0;
-    int grouped = k == 0; /* tile B across groups of A rows (top-k keeps a heap per row) */
+    /* tile B across groups of A rows (top-k: with a heap per row of the group) */
+    int grouped = k == 0 || args->heap_rows >= PPRL_GROUP;
     *n_out = 0;
     *next_row = 0;
     if (args->isa < 0) {

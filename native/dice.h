@@ -28,6 +28,9 @@
 #define PPRL_E_NOBUILD (-4)  /* the path was not compiled into this build */
 #define PPRL_E_INDEX (-5)    /* an index is out of range */
 
+/* rows of A that visit each tile of B together (cache blocking of the scan) */
+#define PPRL_GROUP_ROWS 128
+
 /* instruction-set paths, best first */
 #define PPRL_ISA_AVX512 3
 #define PPRL_ISA_AVX2 2
@@ -79,10 +82,12 @@ typedef struct pprl_scan_args {
     const int32_t *b_rest;
     const uint8_t *a_wc;
     const uint8_t *b_wc;
-    /* k > 0: best k per A row (heap_s / heap_b: k entries of scratch) */
+    /* k > 0: best k per A row (heap_s / heap_b: heap_rows * k entries of scratch;
+       with heap_rows >= PPRL_GROUP_ROWS the rows are taken in groups, as for k == 0) */
     int64_t k;
     double *heap_s;
     int64_t *heap_b;
+    int64_t heap_rows;
     /* scratch: nb doubles, ceil(nb / 64) zeroed words (left zeroed) */
     double *row_s;
     uint64_t *row_bits;

@@ -222,6 +222,20 @@ def test_vertical_exit_at_any_word_gives_the_same_pairs(isa, rng, monkeypatch, v
                             reference_pairs(want, t, k))
 
 
+@pytest.mark.parametrize("heap_entries", [1 << 20, 1])  # rows in groups of 128; row by row
+def test_top_k_in_groups_of_rows(isa, rng, monkeypatch, heap_entries):
+    from pprl.linkage import _native as _dice_native
+
+    monkeypatch.setattr(_dice_native, "HEAP_ENTRIES", heap_entries)
+    a = np.concatenate([random_clks(rng, 1, 64, d) for d in rng.uniform(0.1, 0.6, 300)])
+    b = np.concatenate([a[::3] ^ random_clks(rng, 100, 64, 0.05),
+                        random_clks(rng, 150, 64, 0.35)])
+    want = reference_matrix(a, b)
+    for t, k in ((0.0, 1), (0.4, 3), (0.7, 2)):
+        assert_same(similarity.candidate_pairs(a, b, t, k=k, backend="native", threads=1),
+                    reference_pairs(want, t, k))
+
+
 def test_vertical_layout(rng):
     if not similarity.available_backends()["native"]:
         pytest.skip("native kernel not built")

@@ -156,6 +156,10 @@ def dice_matrix(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray) ->
     return out
 
 
+#: most top-k heap entries a scan keeps as scratch (16 bytes each) to take rows in groups
+HEAP_ENTRIES = 1 << 20
+
+
 def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(0, 0),
          rests=(None, None), wcs=(None, None), isa=None, vert=None):
     """Candidate scan of A rows ``a`` against popcount-sorted ``b``.
@@ -179,8 +183,10 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
     none32, none8 = np.empty(0, dtype=np.int32), np.empty((0, 0), dtype=np.uint8)
     a_rest, b_rest = rests if mode == 1 else (none32, none32)
     a_wc, b_wc = wcs if mode == 2 else (none8, none8)
-    heap_s = np.empty(max(k, 1), dtype=np.float64)
-    heap_b = np.empty(max(k, 1), dtype=np.int64)
+    # top-k in groups of rows (a heap per row) when that scratch stays small, else row by row
+    heap_rows = lib.PPRL_GROUP_ROWS if k * lib.PPRL_GROUP_ROWS <= HEAP_ENTRIES else 1
+    heap_s = np.empty(max(k, 1) * heap_rows, dtype=np.float64)
+    heap_b = np.empty(max(k, 1) * heap_rows, dtype=np.int64)
     row_s = np.empty(max(m, 1), dtype=np.float64)
     row_bits = np.zeros(max((m + 63) // 64, 1), dtype=np.uint64)
     args = ffi.new("pprl_scan_args *")
@@ -205,7 +211,7 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
         put("b_vrest", "int32_t *", vert[1])
         args.vhw = vert[2]
         fixed = len(keep)
-    args.nb, args.nw, args.nbits, args.k = m, nw, nbits, k
+    args.nb, args.nw, args.nbits, args.k, args.heap_rows = m, nw, nbits, k, heap_rows
     args.mode, args.hw = mode, hw
     args.isa = -1 if isa is None else ISA_NAMES[isa]
     row = 0
