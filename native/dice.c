@@ -684,9 +684,31 @@ static PPRL_T_AVX2 int64_t vhits_avx2(const uint64_t *x, const uint64_t *bv, int
 /* 2. dispatch                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* every kernel of one instruction-set path; vhits is NULL where the path has none */
+typedef struct pprl_path {
+    pprl_common_fn common;
+    pprl_hits_fn hits;
+    pprl_vhits_fn vhits;
+    pprl_pairs_fn pairs;
+    pprl_buckets_fn buckets;
+} pprl_path;
+
+/* indexed by PPRL_ISA_*; paths not compiled here are never chosen (path_usable) */
+static const pprl_path g_paths[PPRL_ISA_AVX512 + 1] = {
+    {common_portable, hits_portable, NULL, pairs_portable, buckets_portable},
+#if PPRL_HAVE_X86
+    {common_popcnt, hits_popcnt, NULL, pairs_popcnt, buckets_popcnt},
+    {common_avx2, hits_avx2, vhits_avx2, pairs_avx2, buckets_avx2},
+    {common_avx512, hits_avx512, vhits_avx512, pairs_avx512, buckets_avx512},
+#else
+    {common_portable, hits_portable, NULL, pairs_portable, buckets_portable},
+    {common_portable, hits_portable, NULL, pairs_portable, buckets_portable},
+    {common_portable, hits_portable, NULL, pairs_portable, buckets_portable},
+#endif
+};
+
 static int g_isa = PPRL_ISA_PORTABLE;
-static pprl_common_fn g_common = common_portable;
-static pprl_hits_fn g_hits = hits_portable;
+static const pprl_path *g_path = &g_paths[PPRL_ISA_PORTABLE];
 
 int pprl_isa_compiled(int isa) {
     if (isa == PPRL_ISA_PORTABLE) return 1;
@@ -743,14 +765,7 @@ int pprl_set_isa(int isa) {
     if (isa < PPRL_ISA_PORTABLE || isa > PPRL_ISA_AVX512) return PPRL_E_ARG;
     if (!pprl_isa_compiled(isa)) return PPRL_E_NOBUILD;
     if (!pprl_isa_cpu(isa)) return PPRL_E_NOCPU;
-    switch (isa) {
-#if PPRL_HAVE_X86
-    case PPRL_ISA_AVX512: g_common = common_avx512; g_hits = hits_avx512; break;
-    case PPRL_ISA_AVX2: g_common = common_avx2; g_hits = hits_avx2; break;
-    case PPRL_ISA_POPCNT: g_common = common_popcnt; g_hits = hits_popcnt; break;
-#endif
-    default: g_common = common_portable; g_hits = hits_portable; break;
-    }
+    g_path = &g_paths[isa];
     g_isa = isa;
     return PPRL_OK;
 }
@@ -765,29 +780,14 @@ static int path_usable(int64_t isa) {
     return PPRL_OK;
 }
 
-/* the scan kernel of path `isa`, for one call (leaves the process-wide path alone) */
-static int hits_for(int64_t isa, pprl_hits_fn *out) {
-    int rc = path_usable(isa);
-    if (rc != PPRL_OK) return rc;
-    switch (isa) {
-#if PPRL_HAVE_X86
-    case PPRL_ISA_AVX512: *out = hits_avx512; break;
-    case PPRL_ISA_AVX2: *out = hits_avx2; break;
-    case PPRL_ISA_POPCNT: *out = hits_popcnt; break;
-#endif
-    default: *out = hits_portable; break;
-    }
-    return PPRL_OK;
-}
-
-/* the vertical scan kernel of path `isa` (see pprl_vhits_fn), or NULL when it has none */
-static pprl_vhits_fn vhits_for(int64_t isa) {
+/* the kernels of path `isa` for one call (-1: the process-wide path, which it leaves alone) */
+static int path_for(int64_t isa, const pprl_path **out) {
+    int rc;
     if (isa < 0) isa = g_isa;
-#if PPRL_HAVE_X86
-    if (isa == PPRL_ISA_AVX512) return vhits_avx512;
-    if (isa == PPRL_ISA_AVX2) return vhits_avx2;
-#endif
-    return NULL;
+    rc = path_usable(isa);
+    if (rc != PPRL_OK) return rc;
+    *out = &g_paths[isa];
+    return PPRL_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -796,7 +796,7 @@ static pprl_vhits_fn vhits_for(int64_t isa) {
 
 int pprl_popcount_rows(const uint64_t *x, int64_t n, int64_t nw, int32_t *out) {
     int64_t i;
-    pprl_common_fn common = g_common;
+    pprl_common_fn common = g_path->common;
     if (n < 0 || nw < 0 || (n > 0 && (!x || !out))) return PPRL_E_ARG;
     /* popcount(x) == popcount(x AND x): reuse the pair kernel row by row */
     for (i = 0; i < n; i++) common(x + i * nw, x + i * nw, 1, nw, out + i);
@@ -854,7 +854,7 @@ int pprl_dice_matrix(const uint64_t *a, int64_t na, const int32_t *pa, const uin
                      int64_t nb, const int32_t *pb, int64_t nw, double *out) {
     int32_t cnt[PPRL_BLOCK];
     int64_t i, j0, j;
-    pprl_common_fn common = g_common;
+    pprl_common_fn common = g_path->common;
     if (na < 0 || nb < 0 || nw < 0) return PPRL_E_ARG;
     if ((na > 0 && (!a || !pa)) || (nb > 0 && (!b || !pb)) || (na > 0 && nb > 0 && !out))
         return PPRL_E_ARG;
@@ -1150,6 +1150,7 @@ int pprl_dice_scan(pprl_scan_args *args) {
     double *heap_s = args->heap_s, *row_s = args->row_s, *out_s = args->out_s;
     uint64_t *row_bits = args->row_bits;
     int64_t *n_out = &args->n_out, *next_row = &args->next_row;
+    const pprl_path *path;
     pprl_hits_fn hits;
     pprl_vhits_fn vhits = NULL;
     int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
@@ -1158,17 +1159,16 @@ int pprl_dice_scan(pprl_scan_args *args) {
     int grouped = k == 0 || args->heap_rows >= PPRL_GROUP;
     *n_out = 0;
     *next_row = 0;
-    if (args->isa < 0) {
-        hits = g_hits;
-    } else {
-        int rc = hits_for(args->isa, &hits);
+    {
+        int rc = path_for(args->isa, &path);
         if (rc != PPRL_OK) return rc;
     }
+    hits = path->hits;
     if (na < 0 || nb < 0 || nw < 0 || nbits < 0 || k < 0 || cap < 0 || mode < 0 || mode > 2 ||
         hw < 0 || hw > nw || (mode > 0 && hw == 0) || (args->b_vert && (args->vhw < 0 ||
         args->vhw > nw || !args->b_vrest)))
         return PPRL_E_ARG;
-    if (args->b_vert) vhits = vhits_for(args->isa);
+    if (args->b_vert) vhits = path->vhits;
     if (na == 0 || nb == 0) {
         *next_row = na;
         return PPRL_OK;
@@ -1251,22 +1251,6 @@ int pprl_dice_scan(pprl_scan_args *args) {
     return PPRL_OK;
 }
 
-/* the given-pairs kernel of path `isa` (-1: the process-wide path) */
-static int pairs_for(int64_t isa, pprl_pairs_fn *out) {
-    if (isa < 0) isa = g_isa;
-    int rc = path_usable(isa);
-    if (rc != PPRL_OK) return rc;
-    switch (isa) {
-#if PPRL_HAVE_X86
-    case PPRL_ISA_AVX512: *out = pairs_avx512; break;
-    case PPRL_ISA_AVX2: *out = pairs_avx2; break;
-    case PPRL_ISA_POPCNT: *out = pairs_popcnt; break;
-#endif
-    default: *out = pairs_portable; break;
-    }
-    return PPRL_OK;
-}
-
 int pprl_score_pairs(pprl_pairs_args *args) {
     /*
      * Score the n given pairs (see pprl_pairs_args in dice.h; args is never
@@ -1276,12 +1260,12 @@ int pprl_score_pairs(pprl_pairs_args *args) {
      * output needs room for n pairs.  On a bad row index (PPRL_E_INDEX) or
      * popcount (PPRL_E_ARG) the output is partly written and n_out is 0.
      */
-    pprl_pairs_fn fn;
+    const pprl_path *path;
     int64_t got, compared = 0;
     int rc;
     args->n_out = 0;
     args->compared = 0;
-    rc = pairs_for(args->isa, &fn);
+    rc = path_for(args->isa, &path);
     if (rc != PPRL_OK) return rc;
     if (args->n < 0 || args->na < 0 || args->nb < 0 || args->nw < 0 || args->nbits < 0)
         return PPRL_E_ARG;
@@ -1290,26 +1274,10 @@ int pprl_score_pairs(pprl_pairs_args *args) {
         (args->na > 0 && (!args->pa || (args->nw > 0 && !args->a))) ||
         (args->nb > 0 && (!args->pb || (args->nw > 0 && !args->b))))
         return PPRL_E_ARG;
-    got = fn(args, &compared);
+    got = path->pairs(args, &compared);
     if (got < 0) return (int)got;
     args->n_out = got;
     args->compared = compared;
-    return PPRL_OK;
-}
-
-/* the buckets kernel of path `isa` (-1: the process-wide path) */
-static int buckets_for(int64_t isa, pprl_buckets_fn *out) {
-    if (isa < 0) isa = g_isa;
-    int rc = path_usable(isa);
-    if (rc != PPRL_OK) return rc;
-    switch (isa) {
-#if PPRL_HAVE_X86
-    case PPRL_ISA_AVX512: *out = buckets_avx512; break;
-    case PPRL_ISA_AVX2: *out = buckets_avx2; break;
-    case PPRL_ISA_POPCNT: *out = buckets_popcnt; break;
-#endif
-    default: *out = buckets_portable; break;
-    }
     return PPRL_OK;
 }
 
@@ -1325,13 +1293,13 @@ int pprl_score_buckets(pprl_buckets_args *args) {
      * checked before any pair is read (PPRL_E_INDEX, or PPRL_E_ARG for a
      * popcount out of 0..nbits).
      */
-    pprl_buckets_fn fn;
+    const pprl_path *path;
     int64_t k, got, compared = 0, next = 0;
     int rc;
     args->n_out = 0;
     args->compared = 0;
     args->next_bucket = 0;
-    rc = buckets_for(args->isa, &fn);
+    rc = path_for(args->isa, &path);
     if (rc != PPRL_OK) return rc;
     if (args->n_buckets < 0 || args->na < 0 || args->nb < 0 || args->nw < 0 ||
         args->nbits < 0 || args->cap < 0 || args->n_order_a < 0 || args->n_order_b < 0)
@@ -1361,7 +1329,7 @@ int pprl_score_buckets(pprl_buckets_args *args) {
         if (j < 0 || j >= args->nb) return PPRL_E_INDEX;
         if (args->pb[j] < 0 || args->pb[j] > args->nbits) return PPRL_E_ARG;
     }
-    got = fn(args, 0, &compared, &next);
+    got = path->buckets(args, 0, &compared, &next);
     args->n_out = got;
     args->compared = compared;
     args->next_bucket = next;
