@@ -159,16 +159,22 @@ def test_early_exit_at_any_word_gives_the_same_pairs(isa, rng, monkeypatch, spli
                         reference_pairs(want, t, 2))
 
 
-def test_early_exit_choice(rng):
+def exit_inputs(rng, density):
+    """100 x 100 random 1,024-bit rows as words, their popcounts, cmin at 0.8 and at 0.1."""
     if not similarity.available_backends()["native"]:
         pytest.skip("native kernel not built")
     from pprl.linkage import _native as _dice_native
 
-    aw = _scan.words(random_clks(rng, 100, 128, 0.5))
-    bw = _scan.words(random_clks(rng, 100, 128, 0.5))
+    aw = _scan.words(random_clks(rng, 100, 128, density))
+    bw = _scan.words(random_clks(rng, 100, 128, density))
     pa, pb = _dice_native.popcounts(aw), _dice_native.popcounts(bw)
     high = _dice_native.threshold_tables(0.8, 1024)[0]
     low = _dice_native.threshold_tables(0.1, 1024)[0]
+    return aw, bw, pa, pb, high, low
+
+
+def test_early_exit_choice(rng):
+    aw, bw, pa, pb, high, low = exit_inputs(rng, 0.5)
     mode, words = _plan.early_exit(aw, bw, pa, pb, high)
     assert mode in (1, 2) and words in _plan.UNROLLED[mode]
     assert _plan.early_exit(aw, bw, pa, pb, low) == (0, 0)  # nothing to gain
@@ -254,15 +260,9 @@ def test_vertical_layout(rng):
 
 
 def test_vertical_exit_choice(rng):
-    if not similarity.available_backends()["native"]:
-        pytest.skip("native kernel not built")
+    aw, bw, pa, pb, high, low = exit_inputs(rng, 0.4)  # skips without the native kernel
     from pprl.linkage import _native as _dice_native
 
-    aw = _scan.words(random_clks(rng, 100, 128, 0.4))
-    bw = _scan.words(random_clks(rng, 100, 128, 0.4))
-    pa, pb = _dice_native.popcounts(aw), _dice_native.popcounts(bw)
-    high = _dice_native.threshold_tables(0.8, 1024)[0]
-    low = _dice_native.threshold_tables(0.1, 1024)[0]
     # strangers share about a fifth of their bits: a block of 8 is ruled out halfway
     assert _plan.vertical_exit(aw, bw, pa, pb, high) in _plan.VERTICAL_UNROLLED
     assert _plan.vertical_exit(aw, bw, pa, pb, low) == 0  # every pair goes on: no test

@@ -136,7 +136,11 @@ class Collector:
         return self.sorted()
 
 
-def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits):
+#: the native paths that scan B 8 rows at a time from its vertical copy (dice.c section 1e)
+VERTICAL_PATHS = ("avx2", "avx512")
+
+
+def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits, vertical):
     order = np.argsort(pb, kind="stable")
     b_sorted = np.ascontiguousarray(bw[order])
     pb_sorted = np.ascontiguousarray(pb[order])
@@ -152,7 +156,7 @@ def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits):
     elif mode == 2:
         wcs = (_plan.word_counts(aw), _plan.word_counts(b_sorted))
     vert = None
-    if {"avx2", "avx512"} & set(mod.isas()):  # the paths that scan 8 rows at a time
+    if vertical:  # a path that may run reads B's vertical copy (as much memory as B)
         vhw = _plan.vertical_exit(aw, b_sorted, pa, pb_sorted, tables[0]) \
             if _plan.EARLY_EXIT else 0
         vert = mod.vertical(b_sorted, vhw)
@@ -222,12 +226,13 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
     kk = 0 if k is None else min(k, m)
     aw, bw = words(a), words(b)
     pa, pb = mod.popcounts(aw), mod.popcounts(bw)
+    paths = paths or [None]
     if name == "native":
-        run = _native_tile_fn(mod, aw, bw, pa, pb, threshold, kk, nbits)
+        vertical = any((p or mod.isa()) in VERTICAL_PATHS for p in paths)
+        run = _native_tile_fn(mod, aw, bw, pa, pb, threshold, kk, nbits, vertical)
     else:
         run = _numpy_tile_fn(mod, aw, bw, pa, pb, threshold, kk)
     info = info if info is not None else ScanInfo()
-    paths = paths or [None]
     budget = chunk_pairs if flush is not None else max_pairs
     collector = Collector(PairPacking(nbits, n, m), pa, pb, max_pairs, flush, chunk_pairs)
     explore = (_plan.explore_blocks(n, paths if len(paths) > 1 else paths[:1])
