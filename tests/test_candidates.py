@@ -35,6 +35,15 @@ def test_above_and_frame():
     df = c.to_frame()
     assert list(df.columns) == ["a", "b", "score"] and len(df) == 3
 
+@pytest.mark.parametrize("bad", [float("nan"), np.nan, 1.5, -0.01, "0.8", None, True])
+def test_above_refuses_nan_and_out_of_range_thresholds(bad):
+    c = Candidates([0, 1], [0, 1], [0.9, 0.5])
+    with pytest.raises(InputError, match=r"'threshold' parameter of Candidates.above must be "
+                                         r"a float in \[0, 1\]"):
+        c.above(bad)
+    assert len(c.above(np.float64(0.5))) == 2 and len(c.above(1)) == 0
+
+
 
 @st.composite
 def scored_pairs(draw):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import check_threshold
 from ..errors import InputError
 
 __all__ = ["Candidates", "PairPacking"]
@@ -92,7 +93,20 @@ class Candidates:
         return True
 
     def above(self, threshold: float) -> Candidates:
-        """The pairs with ``score >= threshold`` (order kept)."""
+        """The pairs with ``score >= threshold`` (order kept).
+
+        Raises
+        ------
+        InputError
+            ``threshold`` is not a number in [0, 1] (NaN included: it would keep nothing).
+
+        Examples
+        --------
+        >>> c = Candidates(np.array([0, 1]), np.array([0, 1]), np.array([0.9, 0.5]))
+        >>> c.above(0.8).a.tolist()
+        [0]
+        """
+        threshold = check_threshold(threshold, "Candidates.above")
         keep = self.score >= threshold
         return Candidates(self.a[keep], self.b[keep], self.score[keep])
 
