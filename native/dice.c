@@ -96,7 +96,7 @@ PPRL_INLINE int32_t rest_bound_portable(const uint8_t *xw, const uint8_t *yw, in
         }                                                                          \
     }
 
-/* unrolled cases for 1024-bit rows; keep in sync with _UNROLLED in similarity.py */
+/* unrolled cases for 1024-bit rows; keep in sync with UNROLLED in pprl/linkage/_plan.py */
 #define PPRL_DEFINE_HITS(NAME, ATTR, PAIR, BOUND16)                                \
     static ATTR int64_t NAME(const uint64_t *x, const uint64_t *ys, int64_t ny,    \
                              int64_t nw, int64_t mode, int64_t hw, int32_t xr,     \
@@ -591,7 +591,7 @@ static PPRL_T_AVX512 int64_t vhits_avx512(const uint64_t *x, const uint64_t *bv,
     int64_t cnt[8];
     if (nw == 16) {
         /* x's 16 words broadcast once; the early-exit points with unrolled code
-           (keep in sync with VERTICAL_UNROLLED in _plan.py) */
+           (keep in sync with VERTICAL_UNROLLED in pprl/linkage/_plan.py) */
         __m512i xb[16];
         int w;
         for (w = 0; w < 16; w++) xb[w] = _mm512_set1_epi64((long long)x[w]);
@@ -750,7 +750,8 @@ int pprl_isa_best(void) {
      * else scalar POPCNT on AMD (Zen 1-3 run several per cycle) and AVX2
      * elsewhere.  Which path is fastest for a candidate scan depends on the
      * data as well (the early exit changes how many words a pair costs), so
-     * pprl/linkage/backend.py times the paths on each call's own data.
+     * a large scan times the paths on its own data (pprl/linkage/_scan.py runs
+     * the blocks that pprl/linkage/_plan.py plans and picks the winner from).
      */
     __builtin_cpu_init();
     if (__builtin_cpu_is("amd") && pprl_isa_cpu(PPRL_ISA_POPCNT)) return PPRL_ISA_POPCNT;
@@ -807,6 +808,25 @@ PPRL_INLINE double dice_score(int32_t common, int64_t s) {
     return s ? 2.0 * (double)common / (double)s : 0.0;
 }
 
+/* pb_lo / pb_hi by testing every (pa, pb): O(nbits^2), kept for a cmin of unexpected shape */
+static void windows_by_testing(int64_t nbits, const int32_t *cmin, int32_t *pb_lo,
+                               int32_t *pb_hi) {
+    int64_t pa, pb;
+    for (pa = 0; pa <= nbits; pa++) {
+        int64_t lo = nbits + 1, hi = -1;
+        for (pb = 0; pb <= nbits; pb++) {
+            int64_t m = pa < pb ? pa : pb;
+            if (m >= cmin[pa + pb]) {
+                if (pb < lo) lo = pb;
+                hi = pb;
+            }
+        }
+        if (hi < 0) lo = 0; /* empty window: lo = 0, hi = -1 */
+        pb_lo[pa] = (int32_t)lo;
+        pb_hi[pa] = (int32_t)hi;
+    }
+}
+
 int pprl_threshold_tables(double threshold, int64_t nbits, int32_t *cmin, int32_t *pb_lo,
                           int32_t *pb_hi) {
     /*
@@ -816,8 +836,16 @@ int pprl_threshold_tables(double threshold, int64_t nbits, int32_t *cmin, int32_
      * `common >= cmin[pa + pb]` is therefore exactly `score >= threshold`.
      * pb_lo[pa] .. pb_hi[pa]: the popcounts pb for which a pair can reach the
      * threshold at all (min(pa, pb) >= cmin[pa + pb]); empty when lo > hi.
+     *
+     * O(nbits): when cmin never decreases and grows by at most 1 per step of s
+     * (true of the least c with 2c / s >= t for t in [0, 1]; checked below),
+     * pb - cmin[pa + pb] never decreases in pb and cmin[pa + pb] never
+     * decreases either, so for pb <= pa the test holds from some lo on and
+     * for pb >= pa up to some hi, and lo and hi never decrease as pa grows:
+     * two pointers walk each table once.  Should the check fail (a floating-
+     * point surprise), every pair is tested instead, as before.
      */
-    int64_t s, pa, pb;
+    int64_t s, pa, lo, hi;
     if (nbits < 0 || !cmin || !pb_lo || !pb_hi) return PPRL_E_ARG;
     if (!(threshold >= 0.0 && threshold <= 1.0)) return PPRL_E_ARG;
     for (s = 0; s <= 2 * nbits; s++) {
@@ -834,16 +862,24 @@ int pprl_threshold_tables(double threshold, int64_t nbits, int32_t *cmin, int32_
         while (c <= half && dice_score((int32_t)c, s) < threshold) c++;
         cmin[s] = (int32_t)c;
     }
-    for (pa = 0; pa <= nbits; pa++) {
-        int64_t lo = nbits + 1, hi = -1;
-        for (pb = 0; pb <= nbits; pb++) {
-            int64_t m = pa < pb ? pa : pb;
-            if (m >= cmin[pa + pb]) {
-                if (pb < lo) lo = pb;
-                hi = pb;
-            }
+    for (s = 1; s <= 2 * nbits; s++) {
+        if (cmin[s] < cmin[s - 1] || cmin[s] > cmin[s - 1] + 1) {
+            windows_by_testing(nbits, cmin, pb_lo, pb_hi);
+            return PPRL_OK;
         }
-        if (hi < 0) lo = 0; /* empty window: lo = 0, hi = -1 */
+    }
+    lo = 0;
+    hi = 0;
+    for (pa = 0; pa <= nbits; pa++) {
+        while (lo <= pa && lo < cmin[pa + lo]) lo++; /* least pb <= pa that passes */
+        if (lo > pa) { /* none up to pa, hence none above (cmin[pa + pb] >= cmin[2 pa]) */
+            pb_lo[pa] = 0;
+            pb_hi[pa] = -1;
+            lo = pa + 1; /* lo[pa + 1] >= pa + 1 too: pb - cmin[pa + 1 + pb] <= pb - cmin[pa + pb] */
+            continue;
+        }
+        if (hi < pa) hi = pa; /* pa passes at pb = pa, since lo <= pa passes */
+        while (hi + 1 <= nbits && pa >= cmin[pa + hi + 1]) hi++; /* largest pb >= pa */
         pb_lo[pa] = (int32_t)lo;
         pb_hi[pa] = (int32_t)hi;
     }
