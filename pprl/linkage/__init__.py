@@ -8,7 +8,10 @@ early exit, instruction-set path) and :mod:`._scan` runs it.
 :mod:`.candidates` holds the result type and its packed sort, :mod:`.chunks`
 candidate pairs streamed to disk, and :mod:`.matching` solves one-to-one
 mappings.  :mod:`.blocking` is Hamming LSH on CLKs (:mod:`._lsh` does its
-work) and :mod:`.distributed` runs candidate generation on Dask.
+work, :mod:`._lsh_report` holds its parameters and report) and
+:mod:`.distributed` runs candidate generation on Dask, registering itself
+with :mod:`._runners` so that the facade never imports it.
+:mod:`._inputs` holds the input checks all of them share.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from .candidates import Candidates
 from .chunks import CandidateChunks
 from .matching import greedy_match, optimal_match
 from .similarity import available_backends, candidate_pairs, dice_matrix
+
+# registers the Dask runner of candidate_pairs(client=) (dask itself is imported only when it runs)
+from . import distributed as _distributed  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "BlockingReport",

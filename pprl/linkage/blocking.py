@@ -20,28 +20,21 @@ the least expected work, estimated from the collision rate of random pairs.
 from __future__ import annotations
 
 import numbers
-import warnings
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .._validation import (
-    check_bits_pair,
-    check_k,
-    check_rng,
-    check_threads,
-    check_threshold,
-    param_error,
-)
+from .._validation import check_k, check_rng, check_threads, check_threshold, param_error
 from ..errors import InputError
 from . import _lsh
+from ._inputs import check_backend, check_clks_pair
 from ._lsh_bounds import (
     _tables_needed,
     collision_probability,
     expected_pair_completeness,
     worst_case_distance,
 )
-from .backend import BACKENDS, pair_scorer
+from ._lsh_report import MAX_BITS, BlockingReport, LSHParams, merge, warn_skipped, warn_useless
+from .backend import pair_scorer
 from .candidates import Candidates
 from .similarity import candidate_pairs, popcounts
 
@@ -67,99 +60,6 @@ SAMPLE_Z = 1.645
 # (CPU time at 200k x 200k, person CLKs, native kernel: about 77 ns against 40 ns per pair
 # that shares a bucket; see benchmarks/bench_scale.py)
 _ROW_COST = 2.0
-_MAX_BITS = 64
-
-
-def _check_clks_pair(a: object, b: object, func: str) -> tuple[np.ndarray, np.ndarray]:
-    """Both CLK arrays, with a ``(0, 0)`` array (an empty CLK file) fitting any width."""
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape == (0, 0) and b.ndim == 2:
-        a = np.zeros((0, b.shape[1]), dtype=np.uint8)
-    if b.shape == (0, 0) and a.ndim == 2:
-        b = np.zeros((0, a.shape[1]), dtype=np.uint8)
-    return check_bits_pair(a, b, func)
-
-
-@dataclass(frozen=True)
-class LSHParams:
-    """Parameters of Hamming LSH: ``tables`` tables of ``bits`` sampled bits, seeded.
-
-    The sampled positions depend only on ``(seed, table)``, so the same
-    parameters block the same way everywhere.
-    """
-
-    tables: int
-    bits: int
-    seed: int
-
-    def __post_init__(self) -> None:
-        for name, lo, hi in (("tables", 1, 1 << 20), ("bits", 1, _MAX_BITS), ("seed", 0, 1 << 63)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not lo <= v <= hi:
-                raise param_error(name, "LSHParams", f"an integer in [{lo}, {hi}]", v)
-
-
-@dataclass(frozen=True)
-class BlockingReport:
-    """What blocking did: the parameters, its expected and its actual work.
-
-    Attributes
-    ----------
-    params : LSHParams
-    threshold : float
-    n_a, n_b : int
-        Records of each party; ``n_a * n_b`` pairs in all.
-    worst_distance : int
-        Largest Hamming distance of a pair at Dice ``>= threshold`` with
-        popcounts in ``popcount_range``.
-    popcount_range : tuple of int
-        Smallest and largest popcount of the CLKs.
-    pc_bound : float
-        Pair completeness guaranteed in expectation for every pair at Dice
-        ``>= threshold``: the worst-case pair's chance of sharing a bucket.
-    pc_sample : float or None
-        Pair completeness expected over the candidate pairs of a sample of
-        rows of A (``estimate="sample"``), else None.
-    expected_comparisons : float
-        Pairs expected to share a bucket, repeats across tables counted.
-    generated, compared : int
-        Pairs that shared a bucket (repeats counted), and of those the pairs
-        whose bits were read (the rest were ruled out by popcount alone).
-    candidates : int
-        Distinct pairs at Dice ``>= threshold`` found.
-    skipped : list of tuple
-        ``(table, buckets, pairs, largest bucket)`` for each table where
-        buckets over ``max_bucket_pairs`` were skipped.
-    """
-
-    params: LSHParams
-    threshold: float
-    n_a: int
-    n_b: int
-    worst_distance: int
-    popcount_range: tuple
-    pc_bound: float
-    pc_sample: float | None
-    expected_comparisons: float
-    generated: int = 0
-    compared: int = 0
-    candidates: int = 0
-    skipped: tuple = ()
-
-    @property
-    def reduction_ratio(self) -> float:
-        """``1 - generated / (n_a * n_b)`` (repeats counted, so a lower bound)."""
-        total = self.n_a * self.n_b
-        return 1.0 - self.generated / total if total else 1.0
-
-    def to_dict(self) -> dict:
-        """Plain JSON-ready dict (``reduction_ratio`` included)."""
-        d = asdict(self)
-        d["popcount_range"] = list(self.popcount_range)
-        d["skipped"] = [list(s) for s in self.skipped]
-        d["total_pairs"] = self.n_a * self.n_b
-        d["reduction_ratio"] = self.reduction_ratio
-        return d
 
 
 def _check_target(target_pc: object, func: str) -> float:
@@ -219,7 +119,7 @@ def choose_lsh(
         No parameters with at most ``max_tables`` tables reach the target.
     """
     func = "choose_lsh"
-    a, b = _check_clks_pair(a, b, func)
+    a, b = check_clks_pair(a, b, func)
     threshold = check_threshold(threshold, func)
     target_pc = _check_target(target_pc, func)
     if estimate not in ESTIMATES:
@@ -244,7 +144,7 @@ def choose_lsh(
         if len(d_sample) == 0:
             d_sample = None  # nothing to estimate from: fall back to the bound
     best = None
-    for k in range(1, _MAX_BITS + 1):
+    for k in range(1, MAX_BITS + 1):
         p_worst = collision_probability(np.array([d_worst]), k, nbits)
         lam = (_tables_needed(p_worst, target_pc, max_tables) if d_sample is None else
                _tables_needed(collision_probability(d_sample, k, nbits), target_pc, max_tables,
@@ -341,12 +241,11 @@ def lsh_candidate_pairs(
     (50, 50, 0.98)
     """
     func = "lsh_candidate_pairs"
-    a, b = _check_clks_pair(a, b, func)
+    a, b = check_clks_pair(a, b, func)
     threshold = check_threshold(threshold, func)
     k = check_k(k, func)
     threads = check_threads(threads, func)
-    if backend not in BACKENDS:
-        raise param_error("backend", func, f"one of {BACKENDS}", backend)
+    check_backend(backend, func)
     if isinstance(max_bucket_pairs, bool) or not isinstance(max_bucket_pairs, numbers.Integral) \
             or max_bucket_pairs < 1:
         raise param_error("max_bucket_pairs", func, "a positive integer", max_bucket_pairs)
@@ -360,33 +259,16 @@ def lsh_candidate_pairs(
     nbits = a.shape[1] * 8
     if a.shape[0] == 0 or b.shape[0] == 0:
         return Candidates.empty(), report
-    _warn_useless(report)
+    warn_useless(report)
     positions = _lsh.table_positions(params.seed, params.tables, params.bits, nbits)
     aw, bw = _lsh.words(a), _lsh.words(b)
     pa, pb = popcounts(a).astype(np.int32), popcounts(b).astype(np.int32)
     pair_scorer(aw, bw, pa, pb, threshold, backend, func=func)  # a missing kernel: raise here
     parts = _lsh.run_table_groups(a, b, aw, bw, pa, pb, threshold, positions, max_bucket_pairs,
                                   threads, progress, backend)
-    cands, report = _merge(parts, report, k)
-    _warn_skipped(report, max_bucket_pairs)
+    cands, report = merge(parts, report, k)
+    warn_skipped(report, max_bucket_pairs)
     return cands, report
-
-
-def _warn_useless(report: BlockingReport) -> None:
-    total = report.n_a * report.n_b
-    if report.expected_comparisons > total:
-        warnings.warn(
-            f"LSH blocking ({report.params.tables} tables of {report.params.bits} bits) is "
-            f"expected to compare {report.expected_comparisons:.3g} pairs, more than the "
-            f"{total} of the exhaustive scan; link without blocking", stacklevel=3)
-
-
-def _warn_skipped(report: BlockingReport, max_bucket_pairs: int) -> None:
-    for table, n_buckets, n_pairs, largest in report.skipped:
-        warnings.warn(
-            f"LSH blocking skipped {n_buckets} bucket(s) of table {table} with {n_pairs} "
-            f"pairs (largest {largest} > max_bucket_pairs={max_bucket_pairs}); pairs only "
-            "in those buckets are missed", stacklevel=3)
 
 
 def describe(params: LSHParams, a: np.ndarray, b: np.ndarray, threshold: float) -> BlockingReport:
@@ -403,17 +285,6 @@ def describe(params: LSHParams, a: np.ndarray, b: np.ndarray, threshold: float) 
     )
 
 
-def _merge(parts: list[dict], report: BlockingReport, k: int | None):
-    """Table groups' pairs merged into canonical Candidates and the finished report."""
-    ca, cb, cs = _lsh.merge_pairs(parts, report.n_b, k)
-    cands = Candidates.from_unsorted(ca, cb, cs)
-    skipped = tuple(sorted(s for p in parts for s in p["skipped"]))
-    report = BlockingReport(**{**report.__dict__, "generated": sum(p["generated"] for p in parts),
-                               "compared": sum(p["compared"] for p in parts),
-                               "candidates": len(cands), "skipped": skipped})
-    return cands, report
-
-
 def pairs_blocked(a: np.ndarray, b: np.ndarray, pairs, params: LSHParams) -> np.ndarray:
     """Whether each pair ``(row of A, row of B)`` shares a bucket in some table.
 
@@ -424,7 +295,7 @@ def pairs_blocked(a: np.ndarray, b: np.ndarray, pairs, params: LSHParams) -> np.
     -------
     ndarray of bool, shape (len(pairs),)
     """
-    a, b = _check_clks_pair(a, b, "pairs_blocked")
+    a, b = check_clks_pair(a, b, "pairs_blocked")
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     nbits = a.shape[1] * 8
     pos = _lsh.table_positions(params.seed, params.tables, params.bits, nbits)

@@ -22,18 +22,10 @@ import numpy as np
 
 from .._validation import check_k, check_threshold, param_error
 from ..errors import InputError
-from . import _lsh
-from .backend import BACKENDS
-from .blocking import (
-    BlockingReport,
-    LSHParams,
-    _check_clks_pair,
-    _merge,
-    _warn_skipped,
-    _warn_useless,
-    choose_lsh,
-    describe,
-)
+from . import _lsh, _runners
+from ._inputs import check_backend, check_clks_pair
+from ._lsh_report import BlockingReport, LSHParams, merge, warn_skipped, warn_useless
+from .blocking import choose_lsh, describe
 from .candidates import Candidates
 
 __all__ = ["candidate_pairs", "lsh_candidate_pairs", "connect"]
@@ -133,11 +125,10 @@ def candidate_pairs(
     """
     func = "pprl.linkage.distributed.candidate_pairs"
     client = _client_of(client, func)
-    a, b = _check_clks_pair(a, b, func)
+    a, b = check_clks_pair(a, b, func)
     threshold = check_threshold(threshold, func)
     k = check_k(k, func)
-    if backend not in BACKENDS:
-        raise param_error("backend", func, f"one of {BACKENDS}", backend)
+    check_backend(backend, func)
     n = a.shape[0]
     if n == 0 or b.shape[0] == 0:
         return Candidates.empty()
@@ -197,11 +188,10 @@ def lsh_candidate_pairs(
     """
     func = "pprl.linkage.distributed.lsh_candidate_pairs"
     client = _client_of(client, func)
-    a, b = _check_clks_pair(a, b, func)
+    a, b = check_clks_pair(a, b, func)
     threshold = check_threshold(threshold, func)
     k = check_k(k, func)
-    if backend not in BACKENDS:
-        raise param_error("backend", func, f"one of {BACKENDS}", backend)
+    check_backend(backend, func)
     if params is None:
         report = choose_lsh(a, b, threshold, target_pc, estimate, rng=rng)
         params = report.params
@@ -211,7 +201,7 @@ def lsh_candidate_pairs(
         raise param_error("params", func, "an LSHParams or None", params)
     if a.shape[0] == 0 or b.shape[0] == 0:
         return Candidates.empty(), report
-    _warn_useless(report)
+    warn_useless(report)
     if tables_per_task is None:
         slots = max(1, sum(client.nthreads().values()))
         tables_per_task = max(1, math.ceil(params.tables / (2 * slots)))
@@ -221,6 +211,9 @@ def lsh_candidate_pairs(
     futures = [client.submit(_lsh_task, a_remote, b_remote, threshold, params, g,
                              max_bucket_pairs, backend, pure=False) for g in groups]
     parts = client.gather(futures)
-    cands, report = _merge(parts, report, k)
-    _warn_skipped(report, max_bucket_pairs)
+    cands, report = merge(parts, report, k)
+    warn_skipped(report, max_bucket_pairs)
     return cands, report
+
+
+_runners.register("dask", candidate_pairs)  # pprl.candidate_pairs(client=) finds it here

@@ -21,35 +21,15 @@ import numpy as np
 
 from .._validation import check_bits_array, check_k, check_threads, check_threshold, param_error
 from ..errors import InputError
-from . import _plan, _scan
+from . import _plan, _runners, _scan
 from . import backend as _backend
+from ._inputs import check_clks_pair
 from .backend import BACKENDS, available_backends
 from .candidates import Candidates
 from .chunks import CandidateChunks, ChunkWriter
 
 __all__ = ["candidate_pairs", "dice_matrix", "popcounts", "available_backends", "BACKENDS",
            "least_max_bytes"]
-
-
-def _check_clks_pair(a: object, b: object, func: str) -> tuple[np.ndarray, np.ndarray]:
-    """Both CLK arrays, with a ``(0, 0)`` array (an empty CLK file) fitting any width."""
-    a = check_bits_array(a, "a", func)
-    b = check_bits_array(b, "b", func)
-    if a.shape == (0, 0):
-        a = np.zeros((0, b.shape[1]), dtype=np.uint8)
-    if b.shape == (0, 0):
-        b = np.zeros((0, a.shape[1]), dtype=np.uint8)
-    if a.shape[1] != b.shape[1]:
-        raise InputError(
-            f"The CLKs given to {func} differ in length: a has {a.shape[1] * 8} bits "
-            f"per row, b has {b.shape[1] * 8}. Encode both parties with the same schema."
-        )
-    if a.shape[1] == 0 and (a.shape[0] or b.shape[0]):
-        raise InputError(
-            f"The CLKs given to {func} have zero width (shape {a.shape} and {b.shape}): "
-            "a CLK needs at least one byte. Check the schema's 'clk_bits' and the input file."
-        )
-    return a, b
 
 
 def popcounts(clks: np.ndarray, backend: str = "auto") -> np.ndarray:
@@ -109,7 +89,7 @@ def dice_matrix(a: np.ndarray, b: np.ndarray, backend: str = "auto") -> np.ndarr
     >>> dice_matrix(a, b, backend="numpy").round(3).tolist()
     [[0.667, 0.0], [0.0, 0.0]]
     """
-    a, b = _check_clks_pair(a, b, "dice_matrix")
+    a, b = check_clks_pair(a, b, "dice_matrix")
     _, mod = _choose(backend, "dice_matrix")
     aw, bw = _scan.words(a), _scan.words(b)
     return mod.dice_matrix(aw, mod.popcounts(aw), bw, mod.popcounts(bw))
@@ -227,7 +207,7 @@ def candidate_pairs(
     [(0, 2, 1.0), (1, 1, 1.0), (0, 0, 0.857)]
     """
     func = "candidate_pairs"
-    a, b = _check_clks_pair(a, b, func)
+    a, b = check_clks_pair(a, b, func)
     threshold = check_threshold(threshold, func)
     k = check_k(k, func)
     threads = check_threads(threads, func)
@@ -237,9 +217,9 @@ def candidate_pairs(
     if client is not None:
         if out_dir is not None:
             raise param_error("out_dir", func, "None when a Dask client is given", out_dir)
-        from . import distributed  # dask itself is imported there, only when it runs
-
-        return distributed.candidate_pairs(client, a, b, threshold, k=k, backend=backend)
+        # the Dask runner (pprl.linkage.distributed) registers itself; never imported from here
+        run = _runners.runner("dask", func)
+        return run(client, a, b, threshold, k=k, backend=backend)
     name, mod = _choose(backend, func)
     n, m = a.shape[0], b.shape[0]
     writer = None
