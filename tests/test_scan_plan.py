@@ -11,6 +11,18 @@ import pprl
 from pprl.linkage import _plan, similarity
 
 
+@pytest.fixture(autouse=True)
+def _no_remembered_winners(monkeypatch):
+    monkeypatch.setattr(_plan, "_WINNERS", {})
+
+
+def time_every_call(monkeypatch) -> None:
+    """Make even tiny scans time their paths (blocks of any size, any share repeated)."""
+    monkeypatch.setattr(_plan, "TIME_PATHS_ABOVE", 0)
+    monkeypatch.setattr(_plan, "MIN_TIMED_PAIRS", 1)
+    monkeypatch.setattr(_plan, "TIMING_SHARE", 1.0)
+
+
 def test_explore_blocks_are_disjoint_spread_and_rotate_the_paths():
     blocks = _plan.explore_blocks(100_000, ["x", "y", "z"])
     assert len(blocks) == _plan.EXPLORE_ROUNDS == 3
@@ -51,7 +63,7 @@ def test_the_fastest_path_runs_the_rest_and_is_reported(rng, monkeypatch):
     paths = [p for p in _native.isas() if p != "portable"]
     if len(paths) < 2:
         pytest.skip("one instruction-set path here: nothing to choose")
-    monkeypatch.setattr(_plan, "TIME_PATHS_ABOVE", 0)
+    time_every_call(monkeypatch)
     monkeypatch.setattr(_plan, "EXPLORE_FRACTION", 0.3)
     chosen = paths[-1]  # not the default path
     monkeypatch.setattr(_plan, "fastest", lambda times: chosen)
@@ -80,6 +92,57 @@ def test_the_fastest_path_runs_the_rest_and_is_reported(rng, monkeypatch):
     assert info["last_isa"] == chosen
     assert set(info["last_timings"]) == set(paths)
     assert all(t > 0 for t in info["last_timings"].values())
+
+    # a similar call runs on the remembered winner at once, untimed
+    seen.clear()
+    again = similarity.candidate_pairs(a[::-1].copy(), b, 0.5, threads=2)
+    assert len(again) == len(want) and set(seen) == {chosen}
+    assert pprl.available_backends()["last_timings"] == {}
+    # one that differs (another threshold) is timed again
+    seen.clear()
+    similarity.candidate_pairs(a, b, 0.7, threads=2)
+    assert sorted(seen[:explored]) == sorted(paths * _plan.EXPLORE_ROUNDS)
+
+
+def test_timed_blocks_are_long_enough_and_cheap_enough():
+    paths = ["avx512", "avx2", "popcnt"]
+    # the old probe: 3 blocks of 10 rows x 7,000 (0.3 ms each) timed noise; now no timing
+    assert _plan.explore_blocks(3000, paths, 7000) == []
+    assert _plan.explore_blocks(10_000, paths, 10_000) == []  # a 0.1 s call: not worth timing
+    for n, m in ((1_000_000, 10_000), (200_000, 200_000), (50_000, 1_000_000)):
+        blocks = _plan.explore_blocks(n, paths, m)
+        assert len(blocks) == _plan.EXPLORE_ROUNDS
+        rows = [i1 - i0 for i0, i1, _ in blocks]
+        assert min(rows) * m >= _plan.MIN_TIMED_PAIRS
+        repeated = (len(paths) - 1) * sum(rows) * m
+        assert repeated <= _plan.TIMING_SHARE * n * m
+    assert len(_plan.explore_blocks(1_000_000, ["avx2"], 10)) == _plan.EXPLORE_ROUNDS  # one path
+
+
+def test_remembered_winners_are_keyed_by_similar_inputs():
+    key = _plan.similar(1024, 0.8, None, 10_000)
+    assert key == _plan.similar(1024, 0.801, None, 12_000)
+    assert key != _plan.similar(1024, 0.8, 10, 10_000)
+    assert key != _plan.similar(1024, 0.8, None, 20_000)
+    assert key != _plan.similar(2048, 0.8, None, 10_000)
+    _plan.remember(key, "avx2")
+    assert _plan.remembered(key, ["popcnt", "avx2"]) == "avx2"
+    assert _plan.remembered(key, ["popcnt"]) is None  # a path this call may not use
+
+
+@pytest.mark.skipif(not NATIVE, reason=NATIVE_REASON)
+def test_a_call_too_small_to_time_runs_on_the_process_wide_path(rng, monkeypatch):
+    from pprl.linkage import _native
+
+    seen = []
+    real = _native.scan
+    monkeypatch.setattr(_native, "scan",
+                        lambda *args, isa=None, **kw: seen.append(isa) or real(*args, isa=isa,
+                                                                               **kw))
+    a = np.packbits(rng.random((300, 256)) < 0.3, axis=1)
+    similarity.candidate_pairs(a, a, 0.6, threads=2)
+    assert set(seen) == {_native.isa()}
+    assert pprl.available_backends()["last_timings"] == {}
 
 
 @pytest.mark.skipif(not NATIVE, reason=NATIVE_REASON)

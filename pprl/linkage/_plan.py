@@ -8,6 +8,14 @@ blocks of rows spread over A on every path in turn -- the first run of each
 block is kept as real work, and a path clearly slower than the best drops
 out after each block -- and the rest on the path that took least CPU time
 over those blocks.
+
+Timing must pay for itself: each timed block holds at least
+``MIN_TIMED_PAIRS`` pairs (shorter ones time noise), the blocks run again on
+the other paths only when that repeated work is at most ``TIMING_SHARE`` of
+the call, and the winner is remembered for the rest of the process for
+similar inputs (:func:`similar`): same CLK width, threshold to 0.01, top-k or
+not, and size of B to a power of two.  A call too small to time, with no
+winner remembered, runs on the process-wide path.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ import numpy as np
 
 __all__ = ["TILE_PAIRS", "SCAN_CAPACITY", "VERTICAL_ROWS", "VERTICAL_UNROLLED", "tiles",
            "word_counts", "early_exit", "vertical_exit", "explore_blocks", "gaps",
-           "still_in_the_race", "fastest", "available_memory"]
+           "still_in_the_race", "fastest", "similar", "remembered", "remember",
+           "available_memory"]
 
 #: pairs per tile of the candidate scan (a tile is a block of rows of A); the kernel reads
 #: B once per 128 rows of a tile (PPRL_GROUP in dice.c), so a tile must span well over 128
@@ -40,8 +49,15 @@ UNROLLED = {1: (8,), 2: (4, 6, 8)}
 EXPLORE_FRACTION = 0.01
 #: blocks (rounds): each path runs the same rows in each round, in a rotating order
 EXPLORE_ROUNDS = 3
-#: below this many pairs in all, a scan is not explored (timing would cost more than it saves)
+#: below this many pairs in all, a scan is not explored at all (not even on one path to
+#: predict its result's size)
 TIME_PATHS_ABOVE = 1 << 24
+#: least pairs in one timed block: 3 blocks of 10 rows (0.3 ms each) at 3,000 x 7,000 timed noise
+MIN_TIMED_PAIRS = 1 << 23
+#: most of a call's pairs that timing may run again on the other paths
+TIMING_SHARE = 0.025
+#: the fastest path of earlier timed scans, by :func:`similar` key (per process)
+_WINNERS: dict[tuple, str] = {}
 
 def tiles(n: int, m: int, threads: int, max_rows: int | None = None,
           ranges: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
@@ -61,18 +77,26 @@ def tiles(n: int, m: int, threads: int, max_rows: int | None = None,
     return out
 
 
-def explore_blocks(n: int, paths: Sequence[str]) -> list[tuple[int, int, list[str]]]:
+def explore_blocks(n: int, paths: Sequence[str],
+                   m: int | None = None) -> list[tuple[int, int, list[str]]]:
     """``(i0, i1, paths in this round's order)``: EXPLORE_ROUNDS blocks spread evenly over A.
 
     Together about EXPLORE_FRACTION of the rows.  Every path runs the same
     rows of a block, so their times compare like with like however much the
     rows of A differ; the order rotates from block to block, so that cache
     warm-up and frequency changes fall on every path alike.  Empty when A is
-    too short to explore.
+    too short to explore.  With several paths and ``m`` (rows of B) given, a
+    block spans at least ``MIN_TIMED_PAIRS`` pairs, and there are no blocks
+    when running them again on the other paths would take more than
+    ``TIMING_SHARE`` of the ``n * m`` pairs.
     """
     k = EXPLORE_ROUNDS
     rows = int(n * EXPLORE_FRACTION / k)
-    if rows < 1:
+    if len(paths) > 1 and m:
+        rows = max(rows, -(-MIN_TIMED_PAIRS // m))
+        if (len(paths) - 1) * k * rows > TIMING_SHARE * n:
+            return []
+    if rows < 1 or k * rows > n:
         return []
     starts = np.linspace(0, n - rows, k).astype(np.int64).tolist()
     p = len(paths)
@@ -102,6 +126,22 @@ def still_in_the_race(times: dict[str, list[float]]) -> list[str]:
     """
     best = min(sum(t) for t in times.values())
     return [p for p, t in times.items() if sum(t) <= DROP_FACTOR * best]
+
+
+def similar(nbits: int, threshold: float, k: int | None, m: int) -> tuple:
+    """The key under which a scan's winning path is remembered: inputs that scan alike."""
+    return (nbits, round(threshold, 2), k is None, max(int(m), 1).bit_length())
+
+
+def remembered(key: tuple, paths: Sequence[str]) -> str | None:
+    """The winner of an earlier timed scan with this key, if it is one of ``paths``."""
+    p = _WINNERS.get(key)
+    return p if p in paths else None
+
+
+def remember(key: tuple, path: str) -> None:
+    """Keep ``path`` as the winner for ``key`` for the rest of the process."""
+    _WINNERS[key] = path
 
 
 def fastest(times: dict[str, list[float]]) -> str:

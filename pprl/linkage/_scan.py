@@ -212,14 +212,17 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
          chunk_pairs: int | None = None, info: ScanInfo | None = None) -> Candidates | None:
     """Pairs of rows of ``a`` and ``b`` (uint8, equal widths, both non-empty) scoring >= threshold.
 
-    ``paths``: instruction-set paths, the process-wide one first.  A scan of
-    at least ``_plan.TIME_PATHS_ABOVE`` pairs first runs the blocks of
-    :func:`._plan.explore_blocks` on every path still in the race, keeping
-    the first run's pairs; the rest runs on the path that took least CPU time
-    there (``info`` says which, with the timings).  ``max_pairs``: raise :class:`TooManyPairs`
-    past that many pairs -- from the explored blocks' count before the rest
-    runs, then for real; ``flush``/``chunk_pairs``: stream sorted chunks of
-    that many pairs to ``flush`` instead (returns None).
+    ``paths``: instruction-set paths, the process-wide one first.  A scan
+    whose explored blocks are worth timing (:func:`._plan.explore_blocks`)
+    first runs them on every path still in the race, keeping the first run's
+    pairs; the rest runs on the path that took least CPU time there (``info``
+    says which, with the timings), and that path is remembered for similar
+    inputs (:func:`._plan.similar`).  Other scans run on the remembered path,
+    else on the process-wide one.  ``max_pairs``: raise :class:`TooManyPairs`
+    past that many pairs -- predicted from the explored blocks (of at least
+    ``_plan.TIME_PATHS_ABOVE`` pairs in all) before the rest runs, then for
+    real; ``flush``/``chunk_pairs``: stream sorted chunks of that many pairs
+    to ``flush`` instead (returns None).
     """
     n, m = a.shape[0], b.shape[0]
     nbits = a.shape[1] * 8
@@ -227,17 +230,23 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
     aw, bw = words(a), words(b)
     pa, pb = mod.popcounts(aw), mod.popcounts(bw)
     paths = paths or [None]
+    info = info if info is not None else ScanInfo()
+    budget = chunk_pairs if flush is not None else max_pairs
+    key = _plan.similar(nbits, threshold, k, m)
+    explore = []
+    if len(paths) > 1:
+        known = _plan.remembered(key, paths)
+        explore = [] if known else _plan.explore_blocks(n, paths, m)
+        if not explore:  # too small to time, or timed before: one path
+            paths = [known or paths[0]]
+    if not explore and budget is not None and n * m >= _plan.TIME_PATHS_ABOVE:
+        explore = _plan.explore_blocks(n, paths)  # one path: predicts the result's size
     if name == "native":
         vertical = any((p or mod.isa()) in VERTICAL_PATHS for p in paths)
         run = _native_tile_fn(mod, aw, bw, pa, pb, threshold, kk, nbits, vertical)
     else:
         run = _numpy_tile_fn(mod, aw, bw, pa, pb, threshold, kk)
-    info = info if info is not None else ScanInfo()
-    budget = chunk_pairs if flush is not None else max_pairs
     collector = Collector(PairPacking(nbits, n, m), pa, pb, max_pairs, flush, chunk_pairs)
-    explore = (_plan.explore_blocks(n, paths if len(paths) > 1 else paths[:1])
-               if n * m >= _plan.TIME_PATHS_ABOVE and (len(paths) > 1 or budget is not None)
-               else [])
     times: dict = {p: [] for p in paths}
     found = [0]
 
@@ -260,6 +269,8 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
             alive = _plan.still_in_the_race({p: times[p] for p in alive})
         isa = _plan.fastest({p: times[p] for p in alive}) if explore and len(paths) > 1 \
             else paths[0]
+        if len(paths) > 1 and isa is not None:
+            _plan.remember(key, isa)
         info.isa = isa
         info.timings = {p: sum(t) for p, t in times.items() if t} if len(paths) > 1 else {}
         max_rows = None
