@@ -202,12 +202,17 @@ def test_the_sample_estimate_asks_its_lower_confidence_bound_to_reach_the_target
     from pprl.linkage._lsh_bounds import _tables_needed
 
     p = np.random.default_rng(4).uniform(0.001, 0.2, 500)  # collision chances of a sample
+
+    def lower(lam, share):  # the sample's error (less the share sampled) and LSH's own
+        found = 1 - (1 - p) ** lam
+        var = found.var(ddof=1) * (1 - share) / len(p) + np.mean(found * (1 - found)) * share \
+            / len(p)
+        return found.mean() - 1.645 * np.sqrt(var)
+
     plain = _tables_needed(p, 0.99, 5000)
-    careful = _tables_needed(p, 0.99, 5000, z=1.645)
-    assert plain < careful
-    found = 1 - (1 - p) ** careful
-    assert found.mean() - 1.645 * found.std() / np.sqrt(len(p)) >= 0.99
-    found = 1 - (1 - p) ** (careful - 1)
-    assert found.mean() - 1.645 * found.std() / np.sqrt(len(p)) < 0.99
+    for share in (0.01, 0.3, 1.0):
+        careful = _tables_needed(p, 0.99, 5000, z=1.645, share=share)
+        assert plain < careful
+        assert lower(careful, share) >= 0.99 > lower(careful - 1, share)
     one = np.array([0.05])  # a single pair (the worst case): no spread, no margin
     assert _tables_needed(one, 0.99, 5000, z=1.645) == _tables_needed(one, 0.99, 5000)

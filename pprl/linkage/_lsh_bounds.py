@@ -82,18 +82,62 @@ def expected_pair_completeness(
     return 1.0 - (1.0 - p) ** tables
 
 
-def _tables_needed(p: np.ndarray, target: float, max_tables: int,
-                   z: float = 0.0) -> int | None:
-    """Fewest tables with ``mean(1 - (1 - p)^λ) - z * its standard error >= target``, or None.
+def union_distances(xors: np.ndarray) -> np.ndarray:
+    """``|D_i ∪ D_j|``, ``D_i`` the differing bits of pair ``i`` (``xors``: (r, l // 8))."""
+    d = np.bitwise_count(xors).sum(axis=1, dtype=np.int64)
+    both = np.empty((len(xors), len(xors)), dtype=np.int64)
+    for i in range(len(xors)):
+        both[i] = np.bitwise_count(xors[i] & xors).sum(axis=1, dtype=np.int64)
+    return d[:, None] + d[None, :] - both
 
-    ``z > 0`` asks the lower confidence bound of a sample's mean to reach the
-    target, not the mean itself (``p``: one collision probability per pair
-    of the sample).
+
+def _table_covariance(lam: int, p: np.ndarray, p_union: np.ndarray) -> float:
+    """Mean covariance of two pairs' "found" over the draw of ``lam`` tables.
+
+    Two pairs share the tables, so a table that samples bits where many pairs
+    differ misses them together: pair completeness varies more from one seed
+    to another than independent pairs would (at 200,000 x 200,000 people,
+    127 tables of 21 bits: 3.4 times the independent standard deviation).
+    Both are missed by a table with chance ``1 - p_i - p_j + p_ij`` (``p_ij``:
+    it samples none of their differing bits, ``p_union``), so
+    ``cov = (1 - p_i - p_j + p_ij)^λ - (1 - p_i)^λ (1 - p_j)^λ``.
     """
+    r = len(p)
+    if r < 2:
+        return 0.0
+    miss = (1.0 - p) ** lam
+    both = np.clip(1.0 - p[:, None] - p[None, :] + p_union, 0.0, 1.0) ** lam
+    cov = both - miss[:, None] * miss[None, :]
+    return float((cov.sum() - np.trace(cov)) / (r * (r - 1)))
+
+
+def _tables_needed(p: np.ndarray, target: float, max_tables: int,
+                   z: float = 0.0, share: float = 1.0, shared=None) -> int | None:
+    """Fewest tables whose pair completeness reaches ``target`` (with confidence ``z``), or None.
+
+    ``p``: one collision probability per pair.  ``z = 0``: the mean chance
+    ``mean(1 - (1 - p)^λ)`` reaches the target.  ``z > 0``: the pairs are a
+    sample, ``share`` of all the pairs at the threshold, and the realised pair
+    completeness must reach the target with one-sided confidence ``z``: its
+    mean less ``z`` standard deviations of three errors: the sample's
+    (``var(found) / s``, less the share sampled), LSH's own for independent
+    pairs (each found or not: ``mean(found * (1 - found)) / N`` for
+    ``N = s / share`` pairs in all), and the tables' draw, shared by all
+    pairs (``shared = (p_sub, p_union)`` of a subsample, see
+    :func:`_table_covariance`; None leaves it out).
+    """
+    s = len(p)
+
     def pc(lam: int) -> float:
         found = -np.expm1(lam * np.log1p(-np.minimum(p, 1.0 - 1e-16)))
-        margin = z * float(found.std()) / np.sqrt(len(found)) if z and len(found) > 1 else 0.0
-        return float(found.mean()) - margin
+        mean = float(found.mean())
+        if not z or s < 2:
+            return mean
+        var = float(found.var(ddof=1)) * max(0.0, 1.0 - share) / s \
+            + float(np.mean(found * (1.0 - found))) * share / s
+        if shared is not None:
+            var += max(0.0, _table_covariance(lam, *shared))
+        return mean - z * float(np.sqrt(var))
 
     if pc(max_tables) < target:
         return None

@@ -20,6 +20,8 @@ the least expected work, estimated from the collision rate of random pairs.
 from __future__ import annotations
 
 import numbers
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,6 +33,7 @@ from ._lsh_bounds import (
     _tables_needed,
     collision_probability,
     expected_pair_completeness,
+    union_distances,
     worst_case_distance,
 )
 from ._lsh_report import MAX_BITS, BlockingReport, LSHParams, merge, warn_skipped, warn_useless
@@ -56,6 +59,10 @@ ESTIMATES = ("worst-case", "sample")
 #: the target (a sample of 1,000 rows holds about 900 candidate pairs at a million rows of B:
 #: the mean alone came out at 0.988-0.991 of all candidates against a 0.99 target)
 SAMPLE_Z = 1.645
+#: the "sample" estimate scans more rows of A (up to 8 x sample_rows) until it holds this many pairs
+MIN_SAMPLE_PAIRS = 2000
+#: pairs of the sample whose shared fate under the tables' draw is measured (SHARED_PAIRS ** 2)
+SHARED_PAIRS = 300
 # cost of one record in one table (key, sort, grouping) in units of one scored pair
 # (CPU time at 200k x 200k, person CLKs, native kernel: about 77 ns against 40 ns per pair
 # that shares a bucket; see benchmarks/bench_scale.py)
@@ -124,7 +131,58 @@ def choose_lsh(
     target_pc = _check_target(target_pc, func)
     if estimate not in ESTIMATES:
         raise param_error("estimate", func, f"one of {ESTIMATES}", estimate)
+    seed = _given_seed(rng)
     rng = check_rng(rng)
+    report, _ = _choose(a, b, threshold, target_pc, estimate, max_tables, rng, sample_rows, seed)
+    return report
+
+
+def _given_seed(rng: object) -> int | None:
+    """The seed the user gave (an int in range), which becomes the tables' seed as it is."""
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and 0 <= rng < 1 << 63:
+        return int(rng)
+    return None
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """The exhaustive candidates of a sample of rows of A: their distances and the scan's cost."""
+
+    rows: np.ndarray
+    distances: np.ndarray
+    cpu_seconds: float
+    union: np.ndarray  # |D_i ∪ D_j| of a subsample of SHARED_PAIRS pairs (the tables' draw)
+    sub: np.ndarray  # which pairs
+
+
+def _sample(a, b, threshold: float, rng, sample_rows: int) -> _Sample:
+    """Exhaustive candidates of ``sample_rows`` random rows of A, grown to hold enough pairs.
+
+    Up to 8 times as many rows, until the sample holds MIN_SAMPLE_PAIRS pairs:
+    a few hundred pairs under-represent the rare far pairs that LSH misses.
+    """
+    n = a.shape[0]
+    order = rng.permutation(n)
+    take = min(n, sample_rows)
+    t0 = time.process_time()
+    c = candidate_pairs(a[np.sort(order[:take])], b, threshold)
+    found = len(c)
+    more = min(n, 8 * sample_rows)
+    if found < MIN_SAMPLE_PAIRS and take < more:
+        need = take * MIN_SAMPLE_PAIRS / max(found, 1)
+        take = int(min(more, max(need * 1.1, take + 1)))
+    rows = np.sort(order[:take])
+    if take > min(n, sample_rows):
+        c = candidate_pairs(a[rows], b, threshold)
+    cpu = time.process_time() - t0
+    xors = a[rows][c.a] ^ b[c.b]
+    sub = np.sort(rng.choice(len(xors), size=min(len(xors), SHARED_PAIRS), replace=False))
+    return _Sample(rows, np.bitwise_count(xors).sum(axis=1), cpu, union_distances(xors[sub]),
+                   sub)
+
+
+def _choose(a, b, threshold, target_pc, estimate, max_tables, rng, sample_rows, seed):
+    """:func:`choose_lsh` after its checks: the report and the sample (None: none taken)."""
     n, m, nbits = a.shape[0], b.shape[0], a.shape[1] * 8
     pa, pb = popcounts(a), popcounts(b)
     both = np.concatenate([pa, pb])
@@ -136,25 +194,34 @@ def choose_lsh(
         d_rand = np.bitwise_count(a[i] ^ b[j]).sum(axis=1)
     else:
         d_rand = np.zeros(1)
-    d_sample = None
+    sample = d_sample = None
     if estimate == "sample" and n and m:
-        rows = np.sort(rng.choice(n, size=min(n, sample_rows), replace=False))
-        c = candidate_pairs(a[rows], b, threshold)
-        d_sample = np.bitwise_count(a[rows][c.a] ^ b[c.b]).sum(axis=1)
-        if len(d_sample) == 0:
-            d_sample = None  # nothing to estimate from: fall back to the bound
+        sample = _sample(a, b, threshold, rng, sample_rows)
+        d_sample = sample.distances if len(sample.distances) else None  # else: the bound
+    share = len(sample.rows) / n if sample is not None else 1.0
+    def tables(k: int, shared: bool) -> int | None:
+        if d_sample is None:
+            return _tables_needed(collision_probability(np.array([d_worst]), k, nbits),
+                                  target_pc, max_tables)
+        p = collision_probability(d_sample, k, nbits)
+        cov = (p[sample.sub], collision_probability(sample.union, k, nbits)) if shared else None
+        return _tables_needed(p, target_pc, max_tables, SAMPLE_Z, share, cov)
+
+    def cost(k: int, lam: int) -> tuple[float, float]:
+        q = float(collision_probability(d_rand, k, nbits).mean())
+        return lam * (n + m) * _ROW_COST + n * m * lam * q, q
+
+    # every K without the tables' shared draw (cheap), then the 3 cheapest again with it
+    first = sorted((cost(k, lam)[0], k) for k in range(1, MAX_BITS + 1)
+                   if (lam := tables(k, False)) is not None)
     best = None
-    for k in range(1, MAX_BITS + 1):
-        p_worst = collision_probability(np.array([d_worst]), k, nbits)
-        lam = (_tables_needed(p_worst, target_pc, max_tables) if d_sample is None else
-               _tables_needed(collision_probability(d_sample, k, nbits), target_pc, max_tables,
-                              SAMPLE_Z))
+    for _, k in first[:3] if d_sample is not None else first[:1]:
+        lam = tables(k, d_sample is not None)
         if lam is None:
             continue
-        q = float(collision_probability(d_rand, k, nbits).mean())
-        cost = lam * (n + m) * _ROW_COST + n * m * lam * q
-        if best is None or cost < best[0]:
-            best = (cost, k, lam, q)
+        c, q = cost(k, lam)
+        if best is None or c < best[0]:
+            best = (c, k, lam, q)
     if best is None:
         raise InputError(
             f"LSH blocking cannot reach pair completeness {target_pc:g} at threshold "
@@ -163,17 +230,19 @@ def choose_lsh(
             "target pair completeness, or link without blocking."
         )
     _, k, lam, q = best
-    params = LSHParams(tables=lam, bits=k, seed=int(rng.integers(0, 1 << 62)))
+    params = LSHParams(tables=lam, bits=k,
+                       seed=seed if seed is not None else int(rng.integers(0, 1 << 62)))
     pc_sample = None
     if d_sample is not None:
         p = collision_probability(d_sample, k, nbits)
         pc_sample = float(np.mean(1.0 - (1.0 - p) ** lam))
-    return BlockingReport(
+    report = BlockingReport(
         params=params, threshold=threshold, n_a=n, n_b=m, worst_distance=d_worst,
         popcount_range=prange,
         pc_bound=expected_pair_completeness(lam, k, threshold, prange, nbits),
         pc_sample=pc_sample, expected_comparisons=float(n) * m * lam * q,
     )
+    return report, sample
 
 
 def lsh_candidate_pairs(
