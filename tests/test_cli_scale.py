@@ -41,8 +41,13 @@ def test_link_lsh_writes_matches_sidecar_and_evaluate_reports_pair_completeness(
                  "--no-progress"]) == 0
     err = capsys.readouterr().err
     assert "LSH blocking:" in err and "reduction ratio" in err
+    # the seed given is the seed reported; the worst-case chance is stated as a guarantee
+    assert "(seed 7, given)" in err
+    assert "every pair at the threshold is found with chance at least" in err
+    assert "(target 0.99)" in err
     side = json.loads((tmp_path / "m.blocking.json").read_text())
     assert side["method"] == "lsh" and side["pc_bound"] >= 0.99
+    assert side["params"]["seed"] == 7
     assert side["total_pairs"] == 300 * 200 and 0 < side["reduction_ratio"] < 1
     params = LSHParams(**side["params"])
     # the matches are greedy over the exhaustive candidates that share a bucket
@@ -105,3 +110,61 @@ def test_link_on_a_local_dask_cluster_matches_the_single_machine_run(tmp_path, p
     assert one.read_bytes() == two.read_bytes()
     side = [json.loads((tmp_path / f"{x}.blocking.json").read_text()) for x in ("one", "two")]
     assert side[0] == side[1]
+
+
+def test_lsh_message_states_the_sample_estimate_against_the_target(tmp_path, parties, capsys):
+    _, _, pa, pb, _ = parties
+    out = tmp_path / "m.csv"
+    assert main(["link", str(pa), str(pb), "--threshold", "0.8", "--blocking", "lsh",
+                 "--blocking-seed", "1", "-o", str(out), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "LSH blocking:" in x)
+    assert "(seed 1, given)" in line and "2175765315776882098" not in line
+    # the target is met by the completeness over all pairs; the per-pair chance of the
+    # farthest pair is named as that, not as a (missed) completeness
+    assert "expected over the pairs at the threshold" in line and "(target 0.99)" in line
+    assert "with the most differing bits is found with chance" in line
+    assert "pair completeness >=" not in line
+    assert json.loads((tmp_path / "m.blocking.json").read_text())["params"]["seed"] == 1
+    assert main(["link", str(pa), str(pb), "--threshold", "0.8", "--blocking", "lsh",
+                 "-o", str(out), "--no-progress"]) == 0
+    assert "random; repeat with --blocking-seed" in capsys.readouterr().err
+
+
+def test_blocking_auto_says_what_it_chose(tmp_path, parties, capsys, monkeypatch):
+    a, b, pa, pb, _ = parties
+    out = tmp_path / "m.csv"
+    # small: the exhaustive scan without estimating; said when asked for by name
+    assert main(["link", str(pa), str(pb), "--threshold", "0.8", "--blocking", "auto",
+                 "-o", str(out), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "--blocking auto chose the exhaustive scan: 300 x 200 pairs are too few" in err
+    assert not (tmp_path / "m.blocking.json").exists()
+    # the implicit default stays quiet on a small link
+    assert main(["link", str(pa), str(pb), "--threshold", "0.8", "-o", str(out),
+                 "--no-progress"]) == 0
+    assert "--blocking auto" not in capsys.readouterr().err
+    exhaustive = _read(out)
+    # estimated: the line gives both costs, and LSH writes its sidecar
+    from pprl.linkage import autoblock
+
+    monkeypatch.setattr(autoblock, "AUTO_MIN_PAIRS", 0)
+    monkeypatch.setattr(autoblock, "_lsh_seconds", lambda *args: 1e-9)  # LSH "cheaper"
+    assert main(["link", str(pa), str(pb), "--threshold", "0.8", "--blocking-seed", "5",
+                 "-o", str(out), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "--blocking auto chose" in x)
+    assert line.startswith("pprl link: --blocking auto chose LSH: estimated CPU time 1e-09 s "
+                           "for LSH (") and "s for the exhaustive scan, timed on 300 rows" in line
+    side = json.loads((tmp_path / "m.blocking.json").read_text())
+    assert side["params"]["seed"] == 5 and side["pc_sample"] is not None
+    blocked = _read(out)
+    pairs = set(zip(exhaustive["a"], exhaustive["b"], strict=True))
+    assert set(zip(blocked["a"], blocked["b"], strict=True)) <= pairs
+    monkeypatch.setattr(autoblock, "_lsh_seconds", lambda *args: 1e9)  # LSH dearer
+    assert main(["link", str(pa), str(pb), "--threshold", "0.8", "-o", str(out),
+                 "--no-progress"]) == 0
+    assert "--blocking auto chose the exhaustive scan: estimated CPU time 1e+09 s for LSH" \
+        in capsys.readouterr().err
+    assert not (tmp_path / "m.blocking.json").exists()
+    assert _read(out).equals(exhaustive)

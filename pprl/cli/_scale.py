@@ -1,6 +1,9 @@
-"""``pprl link --blocking lsh / --dask`` and the blocking sidecar read by ``pprl evaluate``.
+"""``pprl link --blocking auto|lsh / --dask`` and the blocking sidecar read by ``pprl evaluate``.
 
-With ``--blocking lsh``, ``pprl link`` writes ``MATCHES.blocking.json`` beside
+``--blocking auto`` (the default) links exhaustively below 2**30 pairs, and
+above that runs whichever of the exhaustive scan and LSH a sample of A
+estimates to cost less, saying which and why on one line.  With LSH
+(``--blocking lsh``, or chosen by ``auto``), ``pprl link`` writes ``MATCHES.blocking.json`` beside
 MATCHES.csv: the LSH parameters (tables, bits per table, seed), the expected
 and actual work, and the CLK files it read.  ``pprl evaluate`` finds it and
 reports the pair completeness of the truth (the share of true pairs that
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ._common import warn
@@ -19,11 +23,13 @@ __all__ = ["add_arguments", "compare", "sidecar_path", "blocking_metrics"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """``--blocking {none,lsh}`` with its ``--blocking-*`` options, and ``--dask``."""
+    """``--blocking {auto,none,lsh}`` with its ``--blocking-*`` options, and ``--dask``."""
     p.add_argument(
-        "--blocking", choices=("none", "lsh"), default="none",
-        help="lsh: compare only pairs that share a bucket of Hamming LSH on the CLKs "
-             "(parameters chosen for --blocking-target-pc); writes MATCHES.blocking.json",
+        "--blocking", choices=("auto", "none", "lsh"), default=None,
+        help="auto (default): above 2**30 pairs, LSH when a sample of A estimates it cheaper "
+             "than the exhaustive scan (says which and why); none: the exhaustive scan; "
+             "lsh: compare only pairs that share a bucket of Hamming LSH on the CLKs "
+             "(parameters chosen for --blocking-target-pc). LSH writes MATCHES.blocking.json",
     )
     p.add_argument(
         "--blocking-target-pc", type=float, default=0.99, metavar="PC",
@@ -54,7 +60,8 @@ def _run(args, a, b, client):
     from ..linkage import blocking, distributed
 
     kw = dict(target_pc=args.blocking_target_pc, estimate=args.blocking_estimate, k=args.k,
-              rng=args.blocking_seed, backend=args.backend)
+              rng=args.blocking_seed, backend=args.backend,
+              params=getattr(args, "blocking_chosen", None))
     if args.blocking == "lsh":
         if client is not None:
             return distributed.lsh_candidate_pairs(client, a, b, args.threshold, **kw)
@@ -74,6 +81,11 @@ def compare(args: argparse.Namespace, a, b, out: Path, progress: bool):
     from ..errors import InputError
 
     side = sidecar_path(out)
+    if args.blocking in (None, "auto"):
+        if not 0.0 < args.blocking_target_pc < 1.0:
+            raise InputError(f"--blocking-target-pc must be in (0, 1); got "
+                             f"{args.blocking_target_pc}")
+        _auto(args, a, b)
     if args.blocking != "lsh":
         side.unlink(missing_ok=True)
         if args.dask is None:
@@ -91,6 +103,25 @@ def compare(args: argparse.Namespace, a, b, out: Path, progress: bool):
     return cands, report
 
 
+def _auto(args: argparse.Namespace, a, b) -> None:
+    """``--blocking auto``: set ``args.blocking`` to what the estimate chose; say so on stderr.
+
+    Said whenever the costs were estimated, or ``--blocking auto`` was asked
+    for by name; a small link under the implicit default stays quiet.
+    """
+    from ..linkage.autoblock import choose_blocking
+
+    explicit = args.blocking == "auto"
+    choice = choose_blocking(a, b, args.threshold, args.blocking_target_pc,
+                             args.blocking_estimate, rng=args.blocking_seed,
+                             backend=args.backend)
+    args.blocking = choice.method
+    args.blocking_chosen = choice.report if choice.method == "lsh" else None
+    if explicit or choice.report is not None:
+        what = "LSH" if choice.method == "lsh" else "the exhaustive scan"
+        print(f"pprl link: --blocking auto chose {what}: {choice.reason}", file=sys.stderr)
+
+
 def write_sidecar(report, out: Path, clks_a: str, clks_b: str) -> Path:
     """Write the blocking report beside MATCHES.csv (atomically); return its path."""
     from .._atomic import atomic_open
@@ -104,14 +135,28 @@ def write_sidecar(report, out: Path, clks_a: str, clks_b: str) -> Path:
     return side
 
 
-def describe(report) -> str:
-    """One line for stderr: parameters, expected pair completeness, work saved."""
+def describe(report, target_pc: float | None = None, seed: int | None = None) -> str:
+    """One line for stderr: parameters, what they promise against the target, work saved.
+
+    With a sample estimate the target is met by the pair completeness over
+    all pairs at the threshold, and the per-pair chance of the farthest pair
+    the threshold allows is a separate, lower figure; with the worst-case
+    estimate (or given parameters) that per-pair chance is the guarantee.
+    ``seed``: the one the user gave (the tables' seed is that one).
+    """
     p = report.params
-    est = "" if report.pc_sample is None else f", {report.pc_sample:.4f} estimated on a sample"
-    return (f"pprl link: LSH blocking: {p.tables} tables of {p.bits} bits (seed {p.seed}); "
-            f"pair completeness >= {report.pc_bound:.4f} for every pair at the threshold"
-            f"{est}; {report.generated} of {report.n_a * report.n_b} pairs compared "
-            f"(reduction ratio {report.reduction_ratio:.6f})")
+    target = "" if target_pc is None else f" (target {target_pc:g})"
+    if report.pc_sample is not None:
+        promise = (f"pair completeness {report.pc_sample:.4f} expected over the pairs at the "
+                   f"threshold, estimated on a sample of A{target}; a pair at the threshold "
+                   f"with the most differing bits is found with chance {report.pc_bound:.4f}")
+    else:
+        promise = (f"every pair at the threshold is found with chance at least "
+                   f"{report.pc_bound:.4f}{target}")
+    given = "given" if seed is not None else "random; repeat with --blocking-seed"
+    return (f"pprl link: LSH blocking: {p.tables} tables of {p.bits} bits (seed {p.seed}, "
+            f"{given}); {promise}; {report.generated:,} of {report.n_a * report.n_b:,} pairs "
+            f"compared (reduction ratio {report.reduction_ratio:.6f})")
 
 
 def blocking_metrics(matches: str, truth, blocking_file: str | None,

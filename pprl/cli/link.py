@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
     write_matches(matches, out, ids_a, ids_b)
     if report is not None:
         _scale.write_sidecar(report, out, args.clks_a, args.clks_b)
-        print(_scale.describe(report), file=sys.stderr)
+        print(_scale.describe(report, args.blocking_target_pc, args.blocking_seed),
+              file=sys.stderr)
     t4 = time.perf_counter()
     from ..linkage.similarity import available_backends
 

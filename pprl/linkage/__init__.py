@@ -11,11 +11,13 @@ mappings.  :mod:`.blocking` is Hamming LSH on CLKs (:mod:`._lsh` does its
 work, :mod:`._lsh_report` holds its parameters and report) and
 :mod:`.distributed` runs candidate generation on Dask, registering itself
 with :mod:`._runners` so that the facade never imports it.
-:mod:`._inputs` holds the input checks all of them share.
+:mod:`.autoblock` chooses between the exhaustive scan and LSH from a
+sample.  :mod:`._inputs` holds the input checks all of them share.
 """
 
 from __future__ import annotations
 
+from .autoblock import BlockingChoice, choose_blocking
 from .blocking import BlockingReport, LSHParams, choose_lsh, lsh_candidate_pairs
 from .candidates import Candidates
 from .chunks import CandidateChunks
@@ -26,12 +28,14 @@ from .similarity import available_backends, candidate_pairs, dice_matrix
 from . import distributed as _distributed  # noqa: E402,F401  isort: skip
 
 __all__ = [
+    "BlockingChoice",
     "BlockingReport",
     "Candidates",
     "CandidateChunks",
     "LSHParams",
     "available_backends",
     "candidate_pairs",
+    "choose_blocking",
     "choose_lsh",
     "dice_matrix",
     "greedy_match",

@@ -51,6 +51,8 @@ __all__ = [
     "lsh_candidate_pairs",
     "describe",
     "pairs_blocked",
+    "LSHSample",
+    "choose_lsh_sampled",
 ]
 
 #: How the pair completeness is estimated when choosing parameters.
@@ -133,7 +135,8 @@ def choose_lsh(
         raise param_error("estimate", func, f"one of {ESTIMATES}", estimate)
     seed = _given_seed(rng)
     rng = check_rng(rng)
-    report, _ = _choose(a, b, threshold, target_pc, estimate, max_tables, rng, sample_rows, seed)
+    report, _ = choose_lsh_sampled(a, b, threshold, target_pc, estimate, max_tables, rng,
+                                   sample_rows, seed)
     return report
 
 
@@ -145,17 +148,22 @@ def _given_seed(rng: object) -> int | None:
 
 
 @dataclass(frozen=True)
-class _Sample:
-    """The exhaustive candidates of a sample of rows of A: their distances and the scan's cost."""
+class LSHSample:
+    """The exhaustive candidates of a sample of rows of A: their distances and the scan's cost.
+
+    ``cpu_seconds``: CPU time (all threads) of the scans of ``scanned_rows``
+    rows of A against all of B (the exhaustive scan's cost per row of A).
+    """
 
     rows: np.ndarray
     distances: np.ndarray
     cpu_seconds: float
+    scanned_rows: int
     union: np.ndarray  # |D_i ∪ D_j| of a subsample of SHARED_PAIRS pairs (the tables' draw)
     sub: np.ndarray  # which pairs
 
 
-def _sample(a, b, threshold: float, rng, sample_rows: int) -> _Sample:
+def _sample(a, b, threshold: float, rng, sample_rows: int) -> LSHSample:
     """Exhaustive candidates of ``sample_rows`` random rows of A, grown to hold enough pairs.
 
     Up to 8 times as many rows, until the sample holds MIN_SAMPLE_PAIRS pairs:
@@ -163,7 +171,7 @@ def _sample(a, b, threshold: float, rng, sample_rows: int) -> _Sample:
     """
     n = a.shape[0]
     order = rng.permutation(n)
-    take = min(n, sample_rows)
+    take = first = min(n, sample_rows)
     t0 = time.process_time()
     c = candidate_pairs(a[np.sort(order[:take])], b, threshold)
     found = len(c)
@@ -177,12 +185,18 @@ def _sample(a, b, threshold: float, rng, sample_rows: int) -> _Sample:
     cpu = time.process_time() - t0
     xors = a[rows][c.a] ^ b[c.b]
     sub = np.sort(rng.choice(len(xors), size=min(len(xors), SHARED_PAIRS), replace=False))
-    return _Sample(rows, np.bitwise_count(xors).sum(axis=1), cpu, union_distances(xors[sub]),
-                   sub)
+    scanned = first + (take if take > first else 0)
+    return LSHSample(rows, np.bitwise_count(xors).sum(axis=1), cpu, scanned,
+                     union_distances(xors[sub]), sub)
 
 
-def _choose(a, b, threshold, target_pc, estimate, max_tables, rng, sample_rows, seed):
-    """:func:`choose_lsh` after its checks: the report and the sample (None: none taken)."""
+def choose_lsh_sampled(a, b, threshold, target_pc, estimate, max_tables, rng, sample_rows,
+                       seed) -> tuple[BlockingReport, LSHSample | None]:
+    """:func:`choose_lsh` on checked inputs, with the sample it measured.
+
+    ``rng`` is a Generator, ``seed`` the seed the user gave or None; the
+    sample is None with ``estimate="worst-case"``.
+    """
     n, m, nbits = a.shape[0], b.shape[0], a.shape[1] * 8
     pa, pb = popcounts(a), popcounts(b)
     both = np.concatenate([pa, pb])
@@ -270,9 +284,11 @@ def lsh_candidate_pairs(
     ----------
     a, b : ndarray of uint8, shape (n, l // 8) and (m, l // 8)
     threshold : float in [0, 1]
-    params : LSHParams or None, default=None
+    params : LSHParams, BlockingReport or None, default=None
         None chooses them with :func:`choose_lsh` (``target_pc``,
-        ``estimate``, ``rng``).
+        ``estimate``, ``rng``); a report of :func:`choose_lsh` (or
+        :func:`pprl.linkage.autoblock.choose_blocking`) on the same inputs
+        and threshold runs its parameters and keeps its estimates.
     target_pc : float in (0, 1), default=0.99
     estimate : {"sample", "worst-case"}, default="sample"
         See :func:`choose_lsh`.
@@ -323,8 +339,12 @@ def lsh_candidate_pairs(
         params = report.params
     elif isinstance(params, LSHParams):
         report = describe(params, a, b, threshold)
+    elif isinstance(params, BlockingReport) and (params.n_a, params.n_b) == (len(a), len(b)) \
+            and params.threshold == threshold:
+        report, params = params, params.params  # chosen before (choose_lsh, choose_blocking)
     else:
-        raise param_error("params", func, "an LSHParams or None", params)
+        raise param_error("params", func, "an LSHParams, a BlockingReport of these inputs "
+                          "and threshold, or None", params)
     nbits = a.shape[1] * 8
     if a.shape[0] == 0 or b.shape[0] == 0:
         return Candidates.empty(), report

@@ -197,8 +197,12 @@ def lsh_candidate_pairs(
         params = report.params
     elif isinstance(params, LSHParams):
         report = describe(params, a, b, threshold)
+    elif isinstance(params, BlockingReport) and (params.n_a, params.n_b) == (len(a), len(b)) \
+            and params.threshold == threshold:
+        report, params = params, params.params  # chosen before (choose_lsh, choose_blocking)
     else:
-        raise param_error("params", func, "an LSHParams or None", params)
+        raise param_error("params", func, "an LSHParams, a BlockingReport of these inputs "
+                          "and threshold, or None", params)
     if a.shape[0] == 0 or b.shape[0] == 0:
         return Candidates.empty(), report
     warn_useless(report)
