@@ -15,9 +15,14 @@ pairs the exhaustive scan finds, and of all its candidates -- with the
 expected figure the parameters were chosen for.
 
 Targets at 1M x 1M on 2 cores: blocked < 2 min at pair completeness >= 0.99,
-exhaustive < 20 min, peak RSS < 4 GB.  The step ``memory`` (on by default) ends
-the run with bench_memory.py's figure: bytes per candidate of pprl and of
-anonlink (when installed) at 20,000 x 20,000 person CLKs, threshold 0.6.
+exhaustive < 20 min, peak RSS < 4 GB.  After the table, the speed of each LSH
+run against the exhaustive scan (wall and CPU), and the step ``auto`` runs
+``pprl link``'s default ``--blocking auto`` (its choice and reason).  The
+step ``ratio200k`` (on by default when ``--records`` is not 200,000) runs the
+same at 200,000 x 200,000 in a child and prints its ratio line.  The step
+``memory`` (on by default) ends the run with bench_memory.py's figure: bytes
+per candidate of pprl and of anonlink (when installed) at 20,000 x 20,000
+person CLKs, threshold 0.6.
 """
 
 from __future__ import annotations
@@ -66,6 +71,21 @@ def step(name: str, d: Path, threshold: float, seed: int, backend: str = "auto")
         if rc:
             raise SystemExit(f"pprl encode failed ({rc})")
         out["rows"] = int(np.load(d / f"{party}.npy", mmap_mode="r").shape[0])
+    elif name == "auto":
+        import pprl
+        from pprl.linkage.autoblock import choose_blocking
+        from pprl.linkage.blocking import lsh_candidate_pairs
+
+        a, b = np.load(d / "a.npy"), np.load(d / "b.npy")
+        t0, out["cpu0"] = time.perf_counter(), time.process_time()
+        choice = choose_blocking(a, b, threshold, rng=seed, backend=backend)
+        if choice.method == "lsh":
+            c, _ = lsh_candidate_pairs(a, b, threshold, params=choice.report, backend=backend)
+        else:
+            c = pprl.candidate_pairs(a, b, threshold)
+        out["seconds"] = time.perf_counter() - t0
+        out["candidates"] = len(c)
+        out["choice"] = f"{choice.method}: {choice.reason}"
     elif name == "greedy":
         from pprl import Candidates, greedy_match
 
@@ -120,7 +140,7 @@ def main() -> None:
     p.add_argument("--estimates", default="worst-case,sample",
                    help="LSH parameter choices to run (comma-separated)")
     p.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temp dir)")
-    p.add_argument("--steps", default="encode,exhaustive,lsh,greedy,memory",
+    p.add_argument("--steps", default="encode,exhaustive,lsh,auto,greedy,memory,ratio200k",
                    help="steps to run; with --keep, later runs can skip encode and exhaustive")
     p.add_argument("--backend", default="auto", choices=("auto", "native", "numpy"),
                    help="kernel scoring the blocked pairs (numpy: the reference)")
@@ -155,6 +175,8 @@ def main() -> None:
             rows.append(("exhaustive", _run_child("exhaustive", d, args)))
         for est in [e for e in args.estimates.split(",") if e] if "lsh" in steps else []:
             rows.append((f"LSH ({est})", _run_child(f"lsh:{est}", d, args)))
+        if "auto" in steps:
+            rows.append(("auto", _run_child("auto", d, args)))
         if "greedy" in steps:
             rows.append(("greedy (exhaustive)", _run_child("greedy", d, args)))
 
@@ -187,6 +209,24 @@ def main() -> None:
             cpu = f"{r['cpu_seconds']:.1f}" if "cpu_seconds" in r else ""
             print(f"{label:<22}{r['seconds']:>9.1f}{cpu:>9}{peak:>13}{cands:>13}{pc_true:>9}{pc_all:>9}"
                   f"{bound:>10}{est:>8}{extra}")
+        ex_row = dict(rows).get("exhaustive")
+        for label, r in rows:
+            if ex_row and (label.startswith("LSH") or label == "auto"):
+                print(f"{args.records:,} x {args.records:,}: {label} against the exhaustive scan: "
+                      f"{ex_row['seconds'] / r['seconds']:.1f}x faster wall, "
+                      f"{ex_row['cpu_seconds'] / r['cpu_seconds']:.1f}x CPU")
+            if label == "auto":
+                print(f"  --blocking auto chose {r['choice']}")
+    if "ratio200k" in steps and args.records != 200_000:
+        print("\nthe same at 200,000 x 200,000 (bench_scale.py --records 200000):", flush=True)
+        cmd = [sys.executable, __file__, "--records", "200000", "--threshold", str(args.threshold),
+               "--seed", str(args.seed), "--backend", args.backend, "--estimates", "sample",
+               "--steps", "encode,exhaustive,lsh,auto"]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode:
+            sys.exit(f"step ratio200k failed:\n{res.stderr[-3000:]}")
+        print("\n".join(x for x in res.stdout.splitlines()
+                        if "against the exhaustive scan" in x or "chose" in x))
     if "memory" in steps:
         print("\nmemory per candidate, 20,000 x 20,000 person CLKs, threshold 0.6 "
               "(benchmarks/bench_memory.py --data person):", flush=True)
