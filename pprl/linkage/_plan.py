@@ -4,18 +4,18 @@ Pure decisions from the shapes, a small sample of the data, or timings the
 scan measured; nothing here runs the scan (:mod:`._scan` does) or knows that
 C exists.  Which path is fastest depends on the CPU *and* the data (the early
 exit changes how many words a pair costs), so a large scan first runs a few
-blocks of rows spread over A on every path in turn -- the first run of each
-block is kept as real work, and a path clearly slower than the best drops
-out after each block -- and the rest on the path that took least CPU time
-over those blocks.
+rounds of rows spread over A, each round's rows shared out in equal parts
+among the paths still in the race (nothing is run twice: every explored row
+is real work; a path clearly slower than the best drops out after each
+round) -- and the rest on the path that took least CPU time over those rows.
 
-Timing must pay for itself: each timed block holds at least
-``MIN_TIMED_PAIRS`` pairs (shorter ones time noise), the blocks run again on
-the other paths only when that repeated work is at most ``TIMING_SHARE`` of
-the call, and the winner is remembered for the rest of the process for
-similar inputs (:func:`similar`): same CLK width, threshold to 0.01, top-k or
-not, and size of B to a power of two.  A call too small to time, with no
-winner remembered, runs on the process-wide path.
+Timing must pay for itself: each path's part of a round holds at least
+``MIN_TIMED_PAIRS`` pairs (shorter ones time noise), the paths that lose run
+at most ``TIMING_SHARE`` of the rows of A (even at twice the winner's time,
+that costs at most that share), and the winner is remembered for the rest of
+the process for similar inputs (:func:`similar`): same CLK width, threshold
+to 0.01, top-k or not, and size of B to a power of two.  A call too small to
+time, with no winner remembered, runs on the process-wide path.
 """
 
 from __future__ import annotations
@@ -52,10 +52,11 @@ EXPLORE_ROUNDS = 3
 #: below this many pairs in all, a scan is not explored at all (not even on one path to
 #: predict its result's size)
 TIME_PATHS_ABOVE = 1 << 24
-#: least pairs in one timed block: 3 blocks of 10 rows (0.3 ms each) at 3,000 x 7,000 timed noise
-MIN_TIMED_PAIRS = 1 << 23
-#: most of a call's pairs that timing may run again on the other paths
-TIMING_SHARE = 0.025
+#: least pairs in one path's part of a round: 3 blocks of 10 rows (0.3 ms each) at 3,000 x
+#: 7,000 timed noise
+MIN_TIMED_PAIRS = 1 << 21
+#: most of the rows of A that timing may give to the paths that lose
+TIMING_SHARE = 0.05
 #: the fastest path of earlier timed scans, by :func:`similar` key (per process)
 _WINNERS: dict[tuple, str] = {}
 
@@ -79,27 +80,28 @@ def tiles(n: int, m: int, threads: int, max_rows: int | None = None,
 
 def explore_blocks(n: int, paths: Sequence[str],
                    m: int | None = None) -> list[tuple[int, int, list[str]]]:
-    """``(i0, i1, paths in this round's order)``: EXPLORE_ROUNDS blocks spread evenly over A.
+    """``(i0, i1, paths in this round's order)``: rounds of rows spread evenly over A.
 
-    Together about EXPLORE_FRACTION of the rows.  Every path runs the same
-    rows of a block, so their times compare like with like however much the
-    rows of A differ; the order rotates from block to block, so that cache
-    warm-up and frequency changes fall on every path alike.  Empty when A is
-    too short to explore.  With several paths and ``m`` (rows of B) given, a
-    block spans at least ``MIN_TIMED_PAIRS`` pairs, and there are no blocks
-    when running them again on the other paths would take more than
-    ``TIMING_SHARE`` of the ``n * m`` pairs.
+    Without ``m`` (or with one path): EXPLORE_ROUNDS blocks, together about
+    EXPLORE_FRACTION of the rows.  With several paths and ``m`` (rows of
+    B), the scan shares each block's rows out among the paths in equal
+    parts: each part spans at least ``MIN_TIMED_PAIRS`` pairs, and there are
+    as many rounds (at most EXPLORE_ROUNDS) as keep the rows the losing paths
+    run within ``TIMING_SHARE`` of A; none when not even one round fits.
+    The order rotates from block to block, so that cache warm-up and
+    frequency changes fall on every path alike.  Empty when A is too short.
     """
-    k = EXPLORE_ROUNDS
+    k, p = EXPLORE_ROUNDS, len(paths)
     rows = int(n * EXPLORE_FRACTION / k)
-    if len(paths) > 1 and m:
-        rows = max(rows, -(-MIN_TIMED_PAIRS // m))
-        if (len(paths) - 1) * k * rows > TIMING_SHARE * n:
+    if p > 1 and m:
+        part = max(int(n * EXPLORE_FRACTION / (k * p)), -(-MIN_TIMED_PAIRS // m))
+        k = min(k, int(TIMING_SHARE * n / ((p - 1) * part)))
+        rows = part * p
+        if k < 1:
             return []
     if rows < 1 or k * rows > n:
         return []
     starts = np.linspace(0, n - rows, k).astype(np.int64).tolist()
-    p = len(paths)
     return [(s, s + rows, [paths[(i + j) % p] for i in range(p)]) for j, s in enumerate(starts)]
 
 

@@ -253,7 +253,7 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
     def explored(tag, result) -> None:
         path, keep = tag
         times[path].append(result[0])
-        if keep:  # real work: each block's first run is kept
+        if keep:  # real work: every explored row is scanned once
             for chunk in result[1]:
                 found[0] += len(chunk[0])
                 collector.add(*chunk)
@@ -264,8 +264,13 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
         alive = list(paths)
         for i0, i1, order in explore:  # one round per block; clear losers drop out
             order = [p for p in order if p in alive]
-            _in_pool(pool, [(_timed, (run, i0, i1, path), (path, j == 0))
-                            for j, path in enumerate(order)], explored)
+            if len(paths) > 1:  # the paths share the block's rows (equal parts), no repeats
+                cut = np.linspace(i0, i1, len(order) + 1).astype(np.int64).tolist()
+                calls = [(_timed, (run, cut[j], cut[j + 1], path), (path, True))
+                         for j, path in enumerate(order)]
+            else:  # one path: its run predicts the result's size
+                calls = [(_timed, (run, i0, i1, order[0]), (order[0], True))]
+            _in_pool(pool, calls, explored)
             alive = _plan.still_in_the_race({p: times[p] for p in alive})
         isa = _plan.fastest({p: times[p] for p in alive}) if explore and len(paths) > 1 \
             else paths[0]
