@@ -43,6 +43,7 @@ from .evaluation.diagnostics import (
     score_histogram,
 )
 from .evaluation.metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
+from .linkage.autoblock import BlockingChoice, choose_blocking
 from .linkage.blocking import LSHParams, lsh_candidate_pairs
 from .linkage.candidates import Candidates
 from .linkage.chunks import CandidateChunks
@@ -89,6 +90,8 @@ __all__ = [
     "CandidateChunks",
     "LSHParams",
     "lsh_candidate_pairs",
+    "BlockingChoice",
+    "choose_blocking",
     # encoding
     "EncodeResult",
     "Schema",
