@@ -57,11 +57,12 @@ __all__ = [
 
 #: How the pair completeness is estimated when choosing parameters.
 ESTIMATES = ("worst-case", "sample")
-#: the "sample" estimate asks a one-sided 99 % lower confidence bound of the realised pair
-#: completeness to reach the target (at 200,000 x 200,000 people, t = 0.8, a 95 % bound still
-#: left 2 seeds of 20 at 0.9889 and 0.9899: the choice of the cheapest (K, λ) favours samples
-#: that flatter it; the mean alone had reached 0.9890)
-SAMPLE_Z = 2.326
+#: the "sample" estimate asks a lower confidence bound of the realised pair completeness (3.09
+#: standard deviations, one-sided 99.9 % for a normal error) to reach the target: the spreads
+#: are estimated from a skewed sample and the cheapest (K, λ) is the one its sample flatters
+#: most, so 1.645 and 2.326 still left 2 seeds of 20 under 0.99 (at 4,000 x 4,000 and at
+#: 200,000 x 200,000 people, t = 0.8; the mean alone had reached 0.9890)
+SAMPLE_Z = 3.09
 #: the "sample" estimate scans more rows of A (up to 8 x sample_rows) until it holds this many pairs
 MIN_SAMPLE_PAIRS = 2000
 #: pairs of the sample whose shared fate under the tables' draw is measured (SHARED_PAIRS ** 2)
@@ -105,9 +106,9 @@ def choose_lsh(
         ``"sample"``: the pair completeness over the exhaustive candidates
         of a sample of rows of A (``sample_rows``, more -- up to 8 times as
         many -- until it holds 2,000 pairs) reaches ``target_pc`` less
-        2.326 standard deviations of the sample's error, LSH's own chance
-        and the draw of the tables that all pairs share (a one-sided 99 %
-        lower confidence bound of the realised pair completeness; most true
+        3.09 standard deviations of the sample's error, LSH's own chance
+        and the draw of the tables that all pairs share (a lower confidence
+        bound of the realised pair completeness; most true
         pairs are far closer than the worst case, so this takes several
         times fewer tables than ``"worst-case"``).
         ``"worst-case"``: every pair at Dice ``>= threshold`` is found with
