@@ -37,7 +37,7 @@ from .columns import (
     read_columns,
 )
 from .config import CorruptionConfig
-from .corrupt import CORRUPTORS, RECORD_KINDS
+from .corruptors import CORRUPTORS, RECORD_KINDS
 from .dataset import FORMAT_VERSION, SyntheticDataset, _party_names
 from .generate import (
     PERSON_COLUMNS,
