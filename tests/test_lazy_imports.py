@@ -22,7 +22,8 @@ HEAVY = ("pandas", "pyarrow", "scipy", "faker", "tqdm", "optuna", "sklearn")
 
 
 def _loaded(code: str) -> list[str]:
-    probe = code + f"\nimport sys, json\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    probe = (code + "\nimport sys, json\n"
+             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                        check=False)
     assert r.returncode == 0, r.stderr
