@@ -7,7 +7,6 @@ import gc
 import sys
 import time
 
-from ..encoding.csv_stream import read_csv_rows
 from ..errors import FileFormatError, InputError, InvalidRecordError
 from ._common import (
     add_progress_flag,
@@ -18,7 +17,7 @@ from ._common import (
     warn,
 )
 
-__all__ = ["add_parser", "run", "read_csv_rows"]
+__all__ = ["add_parser", "run"]
 
 INVALID_POLICIES = ("error", "skip", "missing")
 
