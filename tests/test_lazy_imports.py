@@ -21,9 +21,9 @@ import pprl.encoding
 HEAVY = ("pandas", "pyarrow", "scipy", "faker", "tqdm", "optuna", "sklearn")
 
 
-def _loaded(code: str) -> list[str]:
+def _loaded(code: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     probe = (code + "\nimport sys, json\n"
-             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+             f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                        check=False)
     assert r.returncode == 0, r.stderr
@@ -38,7 +38,9 @@ def test_help_imports_no_heavy_package():
     code = ("import contextlib, io\nfrom pprl.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    try:\n        main(['--help'])\n    except SystemExit:\n        pass")
-    assert _loaded(code) == []
+    # nor numpy, nor importlib.metadata (--version reads it when asked): pprl --help
+    # stays near Python's own start-up
+    assert _loaded(code, HEAVY + ("numpy", "importlib.metadata")) == []
 
 
 def test_encoding_a_csv_needs_no_dataframe(tmp_path):
@@ -106,3 +108,12 @@ def test_import_as_gives_the_module_in_a_fresh_interpreter():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        check=False)
     assert r.returncode == 0, r.stderr
+
+
+def test_version_is_read_when_asked(capsys):
+    from pprl.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"pprl {pprl.__version__}"
