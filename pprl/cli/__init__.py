@@ -28,7 +28,8 @@ class _Version(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from .._version import __version__
 
-        parser.exit(message=f"pprl {__version__}\n")
+        print(f"pprl {__version__}")  # on stdout, as argparse's own version action
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
