@@ -1,6 +1,7 @@
 """End to end: ``pprl encode`` against clkhash's hash command, whole processes, CSV in -> JSON out.
 
     python benchmarks/bench_encode_cli.py                     # 200,000 rows, pprl x3, clkhash x1
+                                                              # (and pprl --help, import pprl)
     python benchmarks/bench_encode_cli.py --rss-records 1000000   # also: peak RSS on 1M rows
     python benchmarks/bench_encode_cli.py --records 20000 --clkhash-workers 2
     python benchmarks/bench_encode_cli.py --no-clkhash --pprl-workers 2   # pprl alone
@@ -136,6 +137,12 @@ def main(argv=None) -> int:
                       str(out), "--no-progress", "--workers", str(args.pprl_workers)]
         warm = _run(cmd, env)
         print(f"  warm-up run (fills the bytecode cache): {warm[0]:.2f} s")
+        # start-up alone (targets: pprl --help < 0.3 s; import pprl without pandas)
+        for what, start in (("pprl --help", pprl + ["--help"]),
+                            ("import pprl", [sys.executable, "-c", "import pprl"])):
+            best_start = min(_run(start, env) for _ in range(5))
+            print(f"{what:14s}: {best_start[0]:7.3f} s wall, {best_start[1]:6.3f} s CPU "
+                  "(best of 5)")
         runs = [_run(cmd, env) for _ in range(args.repeats)]
         best = min(runs)
         walls = ", ".join(f"{w:.2f}" for w, _, _ in runs)

@@ -31,3 +31,13 @@ def test_outputs_stripped_and_parameter_cell_first(path):
     assert "parameters" in code[0]["metadata"].get("tags", [])
     text = "".join("".join(c["source"]) for c in code)
     assert "np.random.seed" not in text and "random.seed" not in text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_figures_are_embedded_under_any_backend(path):
+    # Under MPLBACKEND=Agg (CI, the README's export) a notebook embeds a figure only
+    # when it says so; tests/nb_executed_check.py checks the executed notebooks.
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    lines = [ln.rstrip("\n") for ln in code[1]["source"]]
+    assert "%matplotlib inline" in lines, "the imports cell (2nd code cell) must hold it"

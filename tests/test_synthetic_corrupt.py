@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pprl.synthetic.corrupt import _NEAR, CORRUPTORS, FIELD_KINDS, N_UNIFORMS, nickname_table
+from pprl.synthetic.corruptors import _NEAR, CORRUPTORS, FIELD_KINDS, N_UNIFORMS, nickname_table
 
 text = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789 -", max_size=20)
 uniforms = st.lists(st.floats(0, 1, exclude_max=True), min_size=N_UNIFORMS,

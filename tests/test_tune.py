@@ -11,8 +11,8 @@ import pprl
 from pprl.cli import main
 from pprl.errors import InputError
 from pprl.synthetic import ColumnSpec
-from pprl.tune import CorruptionProfile, tune
-from pprl.tune.search import GRID, _plateau_point, _smooth
+from pprl.tuning import CorruptionProfile, tune
+from pprl.tuning.search import GRID, _plateau_point, _smooth
 
 COLUMNS = {"id": "ignore", "given": "first_name", "family": "last_name",
            "born": "date_of_birth:%Y%m%d", "zip": "postcode", "town": "locality"}

@@ -22,15 +22,24 @@ __all__ = ["main", "build_parser"]
 _COMMANDS = ("synth", "encode", "schema", "link", "evaluate", "attack", "privacy", "tune", "demo")
 
 
+class _Version(argparse.Action):
+    """``--version``: reads the installed version (importlib.metadata) only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .._version import __version__
+
+        print(f"pprl {__version__}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``pprl`` command, with every sub-command."""
-    from .._version import __version__
-
     parser = argparse.ArgumentParser(
         prog="pprl",
         description="Privacy-preserving record linkage: synthesise, encode, link, evaluate.",
     )
-    parser.add_argument("--version", action="version", version=f"pprl {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show program's version number and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _COMMANDS:

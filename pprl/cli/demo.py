@@ -8,8 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import InputError
 from ._common import add_progress_flag, show_progress
 
@@ -135,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
           f"(seed {seed}); person schema, l={schema.l}, random secret")
     print(f"{len(links):,} greedy one-to-one links at threshold {threshold:g} "
           f"(evaluated over {len(cands):,} candidate pairs with Dice >= {floor:g})\n")
+    import numpy as np
+
     grid = sorted({round(x, 2) for x in np.arange(0.6, 0.96, 0.05)} | {threshold},
                   reverse=True)
     rows = []

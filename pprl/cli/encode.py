@@ -7,7 +7,6 @@ import gc
 import sys
 import time
 
-from ..encoding.csv_stream import read_csv_rows
 from ..errors import FileFormatError, InputError, InvalidRecordError
 from ._common import (
     add_progress_flag,
@@ -18,7 +17,7 @@ from ._common import (
     warn,
 )
 
-__all__ = ["add_parser", "run", "read_csv_rows"]
+__all__ = ["add_parser", "run"]
 
 INVALID_POLICIES = ("error", "skip", "missing")
 
@@ -106,34 +105,26 @@ def _sources(header: list[str], schema, match: str, data: str,
     return [None if f.ignored else index[f.identifier] for f in feats]
 
 
-def _frame(chunk, sources: list[int | None], ids: list[str]):
-    """The chunk's records as the DataFrame encode() expects (ignored features empty).
+def _table(chunk, sources: list[int | None]):
+    """The chunk's records as the columns encode() takes (no DataFrame, so no pandas).
 
-    Columns the reader factorized become categoricals, which encode() takes
-    as they are (each distinct value is checked and hashed once anyway).
+    Columns the reader factorized stay factorized: each distinct value is
+    checked and hashed once.
     """
     import numpy as np
-    import pandas as pd
 
-    blank = None
-    cols = {}
-    for i, j in enumerate(sources):
+    from ..encoding.records import ColumnTable, Factorized
+
+    cols: list = []
+    for j in sources:
         if j is None:
-            if blank is None:
-                blank = np.full(chunk.n, "", dtype=object)
-            cols[i] = blank
+            cols.append(None)
         elif isinstance(chunk.columns[j], tuple):
             codes, uniques = chunk.columns[j]
-            try:
-                cols[i] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(
-                    pd.Index(uniques, dtype=object)), validate=False)
-            except ValueError:  # pandas' hashing took two values for one (NUL)
-                cols[i] = chunk.values(j)
+            cols.append(Factorized(np.asarray(codes, dtype=np.int64), list(uniques)))
         else:
-            cols[i] = chunk.columns[j]
-    df = pd.DataFrame(cols, copy=False)
-    df.columns = ids
-    return df
+            cols.append(chunk.columns[j])
+    return ColumnTable(chunk.n, cols)
 
 
 def _policy(args: argparse.Namespace) -> str:
@@ -186,11 +177,11 @@ def _encode_chunk(chunk, state):
     from ..encoding.encode import encode, encode_with_mask
 
     sources, ids, schema, secret, policy, source = state
-    df = _frame(chunk, sources, ids)
+    table = _table(chunk, sources)
     if policy != "error":
-        return encode_with_mask(df, schema, secret, progress=False, source=source,
+        return encode_with_mask(table, schema, secret, progress=False, source=source,
                                 invalid=policy)
-    return encode(df, schema, secret, progress=False, source=source)
+    return encode(table, schema, secret, progress=False, source=source)
 
 
 def _workers(args: argparse.Namespace) -> tuple[int, int | None]:
@@ -226,7 +217,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _encode_file(args: argparse.Namespace) -> int:
     import numpy as np
-    import pandas as pd
 
     from ..encoding.clk_stream import clk_writer
     from ..encoding.csv_stream import CsvChunks
@@ -330,7 +320,7 @@ def _encode_file(args: argparse.Namespace) -> int:
     if policy == "skip":
         msg += f"; {n_invalid} invalid rows encoded as all-zero CLKs"
     elif policy == "missing":
-        n_rows = len(pd.unique(np.concatenate([x["row"].to_numpy() for x in issues]))
+        n_rows = len(np.unique(np.concatenate([x["row"].to_numpy() for x in issues]))
                      ) if issues else 0
         msg += f"; {n_cells} invalid fields in {n_rows} rows left out as missing"
     print(msg, file=sys.stderr)

@@ -8,13 +8,15 @@ import json
 import sys
 import warnings
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import FileFormatError
 from ._common import warn
 
 __all__ = ["add_parser", "run", "read_pairs_csv"]
+
+if TYPE_CHECKING:  # numpy is imported when the command runs, not for pprl --help
+    import numpy as np
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _column(df, col: str, path: str, *, integer: bool) -> np.ndarray:
+    import numpy as np
     import pandas as pd
 
     raw = df[col]
@@ -149,6 +152,8 @@ def read_pairs_csv(path: str, *, want_score: bool = False, ids: bool = False):
 
 
 def _no_repeats(out, cols: list[str], path: str) -> None:
+    import numpy as np
+
     dup = out.duplicated(cols).to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``pprl tune``: search a schema and threshold on synthetic data; the exit status."""
     from .._atomic import atomic_open
     from ..synthetic import LOCALES, ColumnSpec
-    from ..tune import CorruptionProfile, tune
+    from ..tuning import CorruptionProfile, tune
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():

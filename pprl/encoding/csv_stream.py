@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
+from ._factorize import arrow_numbers
 
 __all__ = ["CsvChunk", "CsvChunks", "read_csv_rows"]
 
@@ -162,7 +163,11 @@ def _parse_fast(block: bytes, width: int, want: Sequence[bool], arrow):
             cols.append(None)
             continue
         d = table.column(names[j]).combine_chunks().dictionary_encode()
-        cols.append((d.indices.to_numpy(), d.dictionary.to_numpy(zero_copy_only=False)))
+        # no to_numpy: pyarrow converts to numpy through pandas, which would cost
+        # pprl encode the import of pandas
+        uniques = np.empty(len(d.dictionary), dtype=object)
+        uniques[:] = d.dictionary.to_pylist()
+        cols.append((arrow_numbers(d.indices), uniques))
     return cols, n, lines, offsets
 
 

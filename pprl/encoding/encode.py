@@ -3,7 +3,8 @@
 The encoder gives the same bytes as clkhash 0.18 for the same records,
 schema and secret, and gets its speed from doing each piece of work once:
 
-1. per column, the distinct values of a chunk are found (``pandas.factorize``);
+1. per column, the distinct values of a chunk are found (pyarrow's hash
+   table, :mod:`._factorize`);
 2. each distinct value is checked and formatted once, and tokenised in a
    vectorised pass (:func:`pprl.encoding.tokenize.tokenize_batch`);
 3. each distinct token is hashed once per feature (cached across chunks);
@@ -16,11 +17,12 @@ This is the only module where fields meet hashing.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import InputError, InvalidRecordError
 from .formats import check_and_format
@@ -37,6 +39,9 @@ from .schema import (
     load_schema,
 )
 from .tokenize import numeric_tokens, tokenize_batch
+
+if TYPE_CHECKING:  # pandas is imported when a DataFrame is made, not before
+    import pandas as pd
 
 __all__ = ["encode", "encode_with_mask", "EncodeResult"]
 
@@ -165,7 +170,9 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, inv
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise InputError(f"The 'chunk_size' parameter of encode must be a positive integer. "
                          f"Got {chunk_size!r} instead.")
-    n, columns = _columns(records, schema, match, source)
+    n, columns, whole_floats = _columns(records, schema, match, source)
+    for ident in whole_floats:
+        _whole_floats(ident, source, refuse=not skip)
     kdf = schema.kdf
     keys = derive_keys(secret, len(schema.features), hash_name=kdf.hash, salt=kdf.salt,
                        info=kdf.info, key_size=kdf.key_size)
@@ -249,10 +256,11 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, inv
     finally:
         if bar is not None:
             bar.close()
-    issues = _issues(cells, schema)
+    # encode() (invalid="error") has raised on any bad cell: no table, no pandas
+    issues = _issues(cells, schema) if skip else None
     problems_out: list[InvalidRecordError] = []
     by_col: Counter = Counter()
-    if len(issues):
+    if issues is not None and len(issues):
         first = issues.drop_duplicates("row")
         if invalid == "skip":
             bad_rows = first["row"].to_numpy()
@@ -267,8 +275,22 @@ def _encode(records, schema, secret, *, match, progress, chunk_size, source, inv
     return clks, valid, tuple(problems_out), dict(by_col), issues
 
 
+def _whole_floats(ident: str, source: str | None, refuse: bool) -> None:
+    """Warn (or refuse) about a hashed column of whole numbers stored as floats."""
+    where = f"{source}: " if source else ""
+    message = (f"{where}column {ident!r} holds whole numbers as floats (pandas reads a column "
+               "of integers with a missing value as float64), so 6006 would be hashed as "
+               "'6006.0' and match no other party's '6006'; read the file with dtype=str "
+               "(pandas.read_csv(path, dtype=str, keep_default_na=False)) or convert the "
+               "column to text first")
+    if refuse:
+        raise InputError(message + " (invalid='error')")
+    warnings.warn(message, UserWarning, stacklevel=4)
+
+
 def _issues(cells, schema) -> pd.DataFrame:
     """Every bad cell, by row and then column order: row, column, reason, value."""
+    import pandas as pd
     if not cells:
         return pd.DataFrame({"row": np.zeros(0, np.int64), "column": [], "reason": [],
                              "value": []})

@@ -5,12 +5,15 @@ never quote the value (the caller holds it and shows it only when asked):
 they say which rule failed and what was expected.  A value equal to
 the feature's missing-value sentinel is neither checked nor formatted: it is
 replaced by ``replaceWith``.  Otherwise integers are hashed as
-``str(int(value))`` and dates as ``YYYYMMDD``; strings and enums as they are.
+``str(int(value))`` and dates as ``YYYYMMDD``; strings and enums as they are
+(strings first put in a Unicode normal form if ``format.unicodeNormalization``
+asks for one).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -143,6 +146,10 @@ def check_and_format(feature: Feature, values: Sequence[str]) -> tuple[list, dic
     h = feature.hashing
     fmt = feature.format
     values = list(values)
+    if isinstance(fmt, StringFormat) and fmt.unicode_normalization and not (
+            "".join(values).isascii()):  # ASCII is in every normal form
+        form = fmt.unicode_normalization
+        values = [unicodedata.normalize(form, v) for v in values]
     out: list = [None] * len(values)
     problems: dict[int, str] = {}
     mv = h.missing_value

@@ -34,11 +34,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported by the functions that read a DataFrame
+    import pandas as pd
 
 __all__ = ["infer_schema", "ColumnGuess", "guess_column", "looks_like_record_key",
            "DATE_FORMATS"]
@@ -106,6 +109,13 @@ class ColumnGuess:
     why: str
 
 
+def _pd():
+    """pandas, imported on first use (``pprl encode`` reads this module without it)."""
+    import pandas
+
+    return pandas
+
+
 def _words(name: str) -> set[str]:
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
     return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
@@ -141,7 +151,7 @@ def _date_fit(values: pd.Series) -> tuple[str | None, float]:
         return None, 0.0
     best, best_share = None, 0.0
     for fmt in DATE_FORMATS:
-        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        parsed = _pd().to_datetime(values, format=fmt, errors="coerce")
         share = float(parsed.notna().mean())
         if share > best_share + 1e-12:
             best, best_share = fmt, share
@@ -263,12 +273,12 @@ def guess_column(name: str, values: pd.Series) -> ColumnGuess:
 
 
 def _consecutive(filled: pd.Series) -> bool:
-    nums = np.sort(pd.to_numeric(filled, errors="coerce").to_numpy())
+    nums = np.sort(_pd().to_numeric(filled, errors="coerce").to_numpy())
     return len(nums) >= 2 and bool(np.all(np.diff(nums) == 1))
 
 
 def _number(filled: pd.Series, hashed) -> ColumnGuess:
-    nums = pd.to_numeric(filled, errors="coerce").to_numpy(dtype=float)
+    nums = _pd().to_numeric(filled, errors="coerce").to_numpy(dtype=float)
     decimals = filled.str.extract(r"\.(\d*)$")[0].fillna("").str.len()
     fp = int(min(2, decimals.max()))
     lo, hi = np.percentile(nums, [5, 95])
@@ -325,7 +335,7 @@ def infer_schema(records: pd.DataFrame, *, l: int = 1024,  # noqa: E741
     {'type': 'date', 'format': '%d/%m/%Y'}
     """
     where = f"{source}: " if source else ""
-    if not isinstance(records, pd.DataFrame):
+    if not isinstance(records, _pd().DataFrame):
         raise InputError("The 'records' parameter of infer_schema must be a pandas DataFrame. "
                          f"Got a {type(records).__name__} instead.")
     cols = [str(c) for c in records.columns]

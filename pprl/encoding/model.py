@@ -44,13 +44,21 @@ __all__ = [
 
 @dataclass(frozen=True)
 class StringFormat:
-    """A string column: optional regular expression, or case and length limits."""
+    """A string column: optional regular expression, or case and length limits.
+
+    ``unicode_normalization`` (pprl extension ``format.unicodeNormalization``):
+    ``"NFC"`` or ``"NFKC"`` puts every value in that Unicode normal form before
+    it is checked and hashed, so "Zoë" typed as one code point or as "e" plus a
+    combining diaeresis gives one CLK; None (default) hashes the code points as
+    given, as clkhash does.
+    """
 
     encoding: str = "utf-8"
     case: str = "mixed"
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None
+    unicode_normalization: str | None = None
     type: str = field(default="string", init=False)
 
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from ._factorize import factorize_keys
 from .model import ExactComparison, NgramComparison, NumericComparison
 
 __all__ = ["ngrams", "exact_tokens", "numeric_tokens", "tokens_for", "TokenBatch",
@@ -167,7 +167,7 @@ def _ngram_vector_batch(values: Sequence[str], idx: np.ndarray, lens: np.ndarray
         key |= np.arange(1, T + 1, dtype=np.uint64)[None, :] << np.uint64(_CODE_BITS * n)
     valid = np.arange(T)[None, :] < counts[:, None]
     rows_local, pos = np.nonzero(valid)
-    codes_flat, uniques = pd.factorize(key[valid])
+    codes_flat, uniques = factorize_keys(key[valid])
     return (_token_strings(uniques, n, positional), codes_flat.astype(np.int64),
             idx[rows_local], pos.astype(np.int64), counts)
 

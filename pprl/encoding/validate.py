@@ -43,6 +43,9 @@ from .model import (
 __all__ = ["schema_from_dict"]
 
 _ENCODINGS = ("ascii", "utf-8", "utf-16", "utf-32")
+#: format.unicodeNormalization (pprl extension): the composed forms only; a
+#: decomposed form would make tokens of combining marks alone.
+UNICODE_FORMS = ("NFC", "NFKC")
 _HASH_LEN = {"SHA256": 32, "SHA512": 64}
 def _clk_config(c: _Checker, d: Any) -> tuple[int | None, int, KDFConfig | None, list[str]]:
     notes: list[str] = []
@@ -95,11 +98,14 @@ def _format(c: _Checker, d: Any, path: str):
         return None, "utf-8"
     if typ == "string":
         if "pattern" in d:
-            c.allowed(d, ("type", "encoding", "pattern", "description"), path,
+            c.allowed(d, ("type", "encoding", "pattern", "unicodeNormalization",
+                          "description"), path,
                       " (with 'pattern', case and length limits are not allowed)")
         else:
             c.allowed(d, ("type", "encoding", "case", "minLength", "maxLength",
-                          "description"), path)
+                          "unicodeNormalization", "description"), path)
+        form = c.choice(d.get("unicodeNormalization", _MISSING), UNICODE_FORMS,
+                        f"{path}.unicodeNormalization")
         enc = d.get("encoding", "utf-8")
         enc = c.choice(enc, _ENCODINGS, f"{path}.encoding") or "utf-8"
         case = c.choice(d.get("case", "mixed"), ("upper", "lower", "mixed"), f"{path}.case")
@@ -115,7 +121,7 @@ def _format(c: _Checker, d: Any, path: str):
                 c.err(f"{path}.pattern", f"expected a regular expression, got "
                                          f"{_show(pattern)} ({exc})")
         return StringFormat(encoding=enc, case=case or "mixed", min_length=lo,
-                            max_length=hi, pattern=pattern), enc
+                            max_length=hi, pattern=pattern, unicode_normalization=form), enc
     if typ == "integer":
         c.allowed(d, ("type", "minimum", "maximum", "description"), path)
         lo = c.int_(c.get(d, "minimum", path, False), f"{path}.minimum")

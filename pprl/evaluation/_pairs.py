@@ -104,3 +104,26 @@ def sorted_candidates(cands: Any, func: str) -> Candidates:
         raise param_error("candidates", func, "scored pairs (Candidates or a DataFrame "
                           "with a 'score' column)", "pairs without scores")
     return Candidates.from_unsorted(a, b, score)
+
+
+def check_in_range(a: np.ndarray, b: np.ndarray, sizes: Any, name: str, func: str) -> None:
+    """Raise if a pair indexes a record beyond ``sizes = (n_a, n_b)`` (None: not known)."""
+    if sizes is None:
+        return
+    try:
+        n_a, n_b = (int(s) for s in sizes)
+        ok = all(int(s) == s and s >= 0 for s in sizes)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise param_error("sizes", func, "a pair of record counts (n_a, n_b)", sizes)
+    for arr, n, side in ((a, n_a, "A"), (b, n_b, "B")):
+        bad = np.flatnonzero(arr >= n)
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(
+                f"The '{name}' parameter of {func} has pair {i} with {side.lower()} = "
+                f"{int(arr[i])}, beyond the {n:,} records of party {side} "
+                f"(sizes={tuple(int(s) for s in sizes)}); {bad.size:,} pairs are out of "
+                "range. Is it the truth of these files, and are its indices 0-based rows?")
+

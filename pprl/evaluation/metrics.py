@@ -40,7 +40,14 @@ import numpy as np
 from .._validation import check_threshold, param_error
 from ..errors import InputError
 from ..linkage.chunks import CandidateChunks
-from ._pairs import as_pairs, check_unique, pair_keys, sorted_candidates, truth_keys
+from ._pairs import (
+    as_pairs,
+    check_in_range,
+    check_unique,
+    pair_keys,
+    sorted_candidates,
+    truth_keys,
+)
 
 __all__ = [
     "LinkageMetrics",
@@ -123,7 +130,8 @@ class LinkageMetrics:
         return d
 
 
-def evaluate_links(links: Any, truth: Any, *, threshold: float | None = None) -> LinkageMetrics:
+def evaluate_links(links: Any, truth: Any, *, threshold: float | None = None,
+                   sizes: tuple[int, int] | None = None) -> LinkageMetrics:
     """Precision, recall, F1 and confusion counts of links against the truth.
 
     Parameters
@@ -135,6 +143,10 @@ def evaluate_links(links: Any, truth: Any, *, threshold: float | None = None) ->
     threshold : float, optional
         Keep only links with ``score >= threshold`` first; needs scores
         (Candidates or a DataFrame with a ``score`` column).
+    sizes : tuple of int (n_a, n_b), optional
+        The number of records of each party, when known: a link or truth
+        pair beyond them raises (a truth of other files, or 1-based rows)
+        instead of counting as a miss.
 
     Returns
     -------
@@ -143,16 +155,22 @@ def evaluate_links(links: Any, truth: Any, *, threshold: float | None = None) ->
     Raises
     ------
     InputError
-        Malformed pairs, a pair listed twice, or a threshold without scores.
+        Malformed pairs, a pair listed twice, a threshold without scores, or
+        a pair beyond ``sizes``.
 
     Examples
     --------
     >>> m = evaluate_links([[0, 0], [1, 2]], [[0, 0], [1, 1]])
     >>> m.tp, m.fp, m.fn, m.precision, m.recall
     (1, 1, 1, 0.5, 0.5)
+    >>> evaluate_links([[0, 0]], [[0, 0], [1, 9]], sizes=(2, 2))
+    Traceback (most recent call last):
+    ...
+    pprl.errors.InputError: The 'truth' parameter of evaluate_links has pair 1 with b = 9, ...
     """
     func = "evaluate_links"
     a, b, score = as_pairs(links, "links", func)
+    check_in_range(a, b, sizes, "links", func)
     if threshold is not None:
         threshold = check_threshold(threshold, func)
         if score is None:
@@ -164,6 +182,9 @@ def evaluate_links(links: Any, truth: Any, *, threshold: float | None = None) ->
         a, b = a[keep], b[keep]
     keys = pair_keys(a, b)
     check_unique(keys, "links", func)
+    if sizes is not None:
+        ta, tb, _ = as_pairs(truth, "truth", func)
+        check_in_range(ta, tb, sizes, "truth", func)
     tkeys = truth_keys(truth, func)
     tp = int(np.count_nonzero(np.isin(keys, tkeys)))
     return LinkageMetrics(tp=tp, fp=len(keys) - tp, fn=len(tkeys) - tp, n_true=len(tkeys),

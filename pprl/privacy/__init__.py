@@ -7,13 +7,15 @@ They measure resistance to known attacks; they are not a formal guarantee.
 Every attack takes the encodings, the attacker's plaintext database (a
 DataFrame with the schema's feature identifiers as columns) and the schema
 without the secret, and returns :class:`Guesses`; :func:`score_guesses`
-counts the correct ones.
+counts the correct ones.  The privacy-utility frontier is :func:`pprl.frontier`
+(the function lives in :mod:`pprl.privacy.frontier` and is not re-exported here,
+so that the module keeps its name).
 """
 
 from __future__ import annotations
 
 from .frequency import frequency_attack
-from .frontier import DEFAULT_SETTINGS, FrontierResult, frontier
+from .frontier import DEFAULT_SETTINGS, FrontierResult
 from .graph import graph_attack
 from .guesses import AttackScore, Guesses, score_guesses
 from .pattern import pattern_attack
@@ -23,7 +25,6 @@ __all__ = [
     "AttackScore",
     "DEFAULT_SETTINGS",
     "FrontierResult",
-    "frontier",
     "Guesses",
     "frequency_attack",
     "graph_attack",

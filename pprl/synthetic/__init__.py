@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .columns import COLUMN_KINDS, ColumnSpec
 from .config import CorruptionConfig, CorruptionConfigError
-from .corrupt import CORRUPTORS, FIELD_KINDS, RECORD_KINDS, Corruptor
+from .corruptors import CORRUPTORS, FIELD_KINDS, RECORD_KINDS, Corruptor
 from .dataset import SyntheticDataset, read_dataset
 from .generate import LOCALES, PERSON_COLUMNS, make_people
 from .make import Duplicates, make_dataset

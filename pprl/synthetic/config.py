@@ -50,7 +50,7 @@ from pathlib import Path
 
 from .._validation import read_json_file
 from ..errors import FieldError, InputError
-from .corrupt import FIELD_KINDS, RECORD_KINDS
+from .corruptors import FIELD_KINDS, RECORD_KINDS
 
 __all__ = [
     "CorruptionConfig",
@@ -152,7 +152,7 @@ class CorruptionConfig:
     ----------
     fields : mapping of str to mapping of str to float
         ``fields[field][kind]``: probability that ``kind`` is drawn for ``field``.
-        Allowed kinds per field are in ``pprl.synthetic.corrupt.FIELD_KINDS``.
+        Allowed kinds per field are in ``pprl.synthetic.corruptors.FIELD_KINDS``.
     record : mapping of str to float, default={}
         Record-level kinds: ``swap_names``, ``moved``.
     max_per_record : int or None, default=3

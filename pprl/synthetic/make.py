@@ -5,7 +5,7 @@ Definitions
 * ``n_records``: the number of distinct people (entities) in each party's
   file, before within-party duplicates are added.
 * ``overlap``: the fraction of each party's people who are also in every
-  other party. ``round(overlap * n_records)`` people are shared by all
+  other party. ``overlap * n_records`` people, rounded half up, are shared by all
   parties; each party's other people appear in that party only.
 * ``duplicates``: within-party duplicates. A fraction ``rate`` of each
   party's people get extra records; how many extras (1 to ``max_per_record``)
@@ -22,6 +22,7 @@ Definitions
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, replace
 
@@ -37,7 +38,7 @@ from .columns import (
     read_columns,
 )
 from .config import CorruptionConfig
-from .corrupt import CORRUPTORS, RECORD_KINDS
+from .corruptors import CORRUPTORS, RECORD_KINDS
 from .dataset import FORMAT_VERSION, SyntheticDataset, _party_names
 from .generate import (
     PERSON_COLUMNS,
@@ -232,7 +233,7 @@ def make_dataset(
     from tqdm.auto import tqdm
 
     n, k = int(n_records), int(parties)
-    n_shared = int(round(overlap * n))
+    n_shared = _round_half_up(overlap * n)
     n_entities = n_shared + k * (n - n_shared)
     bar = tqdm(total=k + 2, desc="synth", unit="step", disable=not progress)
     bar.set_postfix_str("people")
@@ -376,6 +377,15 @@ def _mover(pools, rng, spec: ColumnSpec | None):
             block["address_extra"] = _address_extra(pools, rng, m)
         return block
     return new_addresses
+
+
+def _round_half_up(x: float) -> int:
+    """``x`` rounded to the nearest integer, halves up (2.5 -> 3; ``round`` gives 2).
+
+    A tiny tolerance keeps products such as ``0.7 * 5 = 3.4999999999999996``
+    at their decimal value.
+    """
+    return int(math.floor(x + 0.5 + 1e-9))
 
 
 def _manifest(seed, n, k, overlap, locale, config, duplicates) -> dict:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._validation import check_rng
 from .config import CorruptionConfig
-from .corrupt import CORRUPTORS, N_UNIFORMS
+from .corruptors import CORRUPTORS, N_UNIFORMS
 
 __all__ = ["corrupt", "LOG_COLUMNS"]
 

@@ -7,7 +7,7 @@ re-identification).  matplotlib is imported only when drawing.
 
 Examples
 --------
->>> from pprl.privacy import frontier                      # doctest: +SKIP
+>>> from pprl import frontier                              # doctest: +SKIP
 >>> FrontierDisplay.from_frontier(frontier()).plot()       # doctest: +SKIP
 """
 
@@ -51,7 +51,7 @@ class FrontierDisplay:
 
     @classmethod
     def from_frontier(cls, result: FrontierResult, *, attack: str = "graph attack"):
-        """From the result of :func:`pprl.privacy.frontier`."""
+        """From the result of :func:`pprl.frontier`."""
         t = result.table
         return cls(t["f1"], t["reidentification"], t["setting"].tolist(),
                    pareto=t["pareto"], attack=attack)

@@ -29,7 +29,7 @@ from .._validation import read_json_file
 from ..errors import InputError
 from ..synthetic.columns import ColumnSpec
 from ..synthetic.config import DEFAULT_PROBABILITIES, CorruptionConfig
-from ..synthetic.corrupt import FIELD_KINDS
+from ..synthetic.corruptors import FIELD_KINDS
 
 __all__ = ["CorruptionProfile", "DEFAULT_PROFILE"]
 

@@ -8,7 +8,7 @@ How it works
    the threshold on (*validation*) and one to report the expected F1 on
    (*test*).  One set of each pair is generated a little dirtier than the
    profile says (error rates x 1.5), to hedge against an optimistic profile.
-2. Search the space of :mod:`pprl.tune.space` (per column: comparison and
+2. Search the space of :mod:`pprl.tuning.space` (per column: comparison and
    bits per token, 0 = left out; the CLK length) with optuna's seeded
    TPE sampler, starting from a hand-written template.  A trial encodes the
    tuning sets (each column's Bloom filters are cached, so only changed
