@@ -44,11 +44,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validation import check_bits_array, check_rng
+from .._validation import check_int, check_rng
 from ..encoding.schema import load_schema
-from ..errors import InputError
 from ..linkage.similarity import dice_matrix
-from ._plaintext import expected_dice, plaintext_view
+from ._plaintext import check_clks, expected_dice, permuted, plaintext_view
 from .guesses import Guesses
 
 __all__ = ["graph_attack"]
@@ -149,7 +148,7 @@ def graph_attack(
     refine: int = 6,
     n_init: int = 2,
     max_iter: int = 30,
-    rng=None,
+    rng=0,
     progress: bool = False,
 ) -> Guesses:
     """Re-identify encoded records by matching similarity graphs.
@@ -174,8 +173,10 @@ def graph_attack(
         result with the most such guesses.
     max_iter : int, default=30
         Frank-Wolfe iterations of each start.
-    rng : None, int or numpy.random.Generator
-        Seeds the random starts.
+    rng : None, int or numpy.random.Generator, default=0
+        Orders the plaintext rows at random (so the attack cannot profit
+        from rows in the encodings' order, and ties are broken at random)
+        and seeds the random starts; the same seed gives the same guesses.
     progress : bool, default=False
         Show a progress bar over the steps.
 
@@ -187,8 +188,8 @@ def graph_attack(
     Raises
     ------
     InputError
-        For bad CLKs, a plaintext without a column the schema hashes, or a
-        bad parameter.
+        For bad CLKs, CLKs whose width is not the schema's CLK length, a
+        plaintext without a column the schema hashes, or a bad parameter.
 
     Notes
     -----
@@ -206,15 +207,14 @@ def graph_attack(
     True
     """
     f = "graph_attack"
-    clks = check_bits_array(clks, "clks", f)
-    for name, v, low in (("refine", refine, 0), ("n_init", n_init, 1),
-                         ("max_iter", max_iter, 1)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-            raise InputError(f"The {name!r} parameter of {f} must be an integer >= {low}. "
-                             f"Got {v!r} instead.")
+    refine = check_int(refine, "refine", f, 0)
+    n_init = check_int(n_init, "n_init", f, 1)
+    max_iter = check_int(max_iter, "max_iter", f, 1)
     rng = check_rng(rng)
     schema = load_schema(schema)
-    view = plaintext_view(plaintext, schema, func=f)
+    clks = check_clks(clks, schema, f)
+    # the plaintext in a random order: no profit from rows aligned with the CLKs
+    view, order = permuted(plaintext_view(plaintext, schema, func=f), rng)
     n, m = clks.shape[0], view.tokens.shape[0]
     empty = np.zeros(0, dtype=np.int64)
     if n == 0 or m == 0:
@@ -260,4 +260,4 @@ def graph_attack(
     finally:
         if bar is not None:
             bar.close()
-    return Guesses.from_arrays(rows, cols, margin, n)
+    return Guesses.from_arrays(rows, order[cols], margin, n)
