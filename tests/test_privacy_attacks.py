@@ -231,7 +231,8 @@ def test_privacy_report_is_reproducible_and_keeps_the_secret():
     r2 = privacy_report(pprl.person_schema(), n_records=120, seed=9)
     strip = [lambda r: {k: {**v, "seconds": 0} for k, v in r["attacks"].items()}]
     assert strip[0](r1) == strip[0](r2) and r1["linkage"] == r2["linkage"]
-    assert set(r1["attacks"]) == {"graph", "frequency", "pattern"}
+    assert r1["assessment"] == r2["assessment"] and r1["leaks"] == r2["leaks"]
+    assert set(r1["attacks"]) == {"graph", "frequency", "frequency_ranks", "pattern"}
     assert r1["seed"] == 9 and r1["linkage"]["f1"] > 0.9
     assert r1["attacks"]["graph"]["reidentification_rate"] > 0.8
     assert 0 < r1["leaks"]["fill"] < 1 and r1["leaks"]["popcount_length_correlation"] > 0.5
@@ -244,8 +245,48 @@ def test_privacy_report_is_reproducible_and_keeps_the_secret():
 def test_privacy_report_refuses_columns_it_cannot_generate():
     doc = _person_doc(["given_name"])
     doc["features"][0]["identifier"] = "nickname"
-    with pytest.raises(InputError, match="nickname"):
+    with pytest.raises(InputError, match="nickname.*--columns"):
         privacy_report(doc, n_records=10, seed=1)
+    with pytest.raises(InputError, match="'nickname' is not described"):
+        privacy_report(doc, n_records=10, seed=1, columns={"name": "first_name"})
+
+
+def _febrl_like_schema():
+    """A schema over columns that are not pprl's person columns (FEBRL-like names)."""
+    person = {f["identifier"]: f for f in _person_doc()["features"]}
+    doc = _person_doc([])
+    for name, like in (("rec_id", "rec_id"), ("first", "given_name"), ("last", "surname"),
+                       ("address_1", "street_address"), ("dob", "date_of_birth")):
+        doc["features"].append(dict(person[like], identifier=name))
+    doc["features"][-1] = dict(doc["features"][-1], format={"type": "string"})
+    return doc
+
+
+FEBRL_LIKE = {"rec_id": "ignore", "first": "first_name", "last": "last_name",
+              "address_1": "street_address", "dob": "date_of_birth:%Y%m%d"}
+
+
+def test_privacy_report_for_any_schema_with_a_column_description():
+    r = privacy_report(_febrl_like_schema(), n_records=150, seed=2, columns=FEBRL_LIKE,
+                       attacks=("graph",))
+    assert r["columns"] == FEBRL_LIKE and r["linkage"]["f1"] > 0.9
+    graph = r["attacks"]["graph"]
+    assert graph["reidentification_rate"] > 0.5 > 50 * graph["chance_rate"]
+    assert r["assessment"][0].startswith("BAD: the graph matching attack re-identified")
+    assert any(x.startswith("WARN: popcounts follow") for x in r["assessment"])
+
+
+def test_privacy_report_controls_show_what_each_attack_rests_on(first_names):
+    """With controls the report runs each attack on random bits and with a wrong
+    schema, and says in words that the attack degraded."""
+    r = privacy_report(pprl.person_schema(), n_records=150, seed=2, controls=True,
+                       attacks=("graph",))
+    graph = r["attacks"]["graph"]
+    assert graph["controls"]["random_bits"] <= 0.03 < 0.8 <= graph["reidentification_rate"]
+    assert graph["controls"]["wrong_schema"] < graph["reidentification_rate"]
+    assert any(x.startswith("OK: on random bits") for x in r["assessment"])
+    assert any("with a wrong schema (other q) the graph matching attack degrades" in x
+               for x in r["assessment"])
 
 
 def test_graph_attack_warns_before_a_large_run(monkeypatch):

@@ -12,10 +12,11 @@ counts the correct ones.
 
 from __future__ import annotations
 
+from .controls import random_bits_like, wrong_schema
 from .frequency import frequency_attack
 from .frontier import DEFAULT_SETTINGS, FrontierResult, frontier
 from .graph import graph_attack
-from .guesses import AttackScore, Guesses, score_guesses
+from .guesses import AttackScore, Guesses, score_guesses, shuffle_plaintext
 from .pattern import pattern_attack
 from .report import privacy_report
 
@@ -30,4 +31,7 @@ __all__ = [
     "pattern_attack",
     "privacy_report",
     "score_guesses",
+    "shuffle_plaintext",
+    "random_bits_like",
+    "wrong_schema",
 ]

@@ -129,7 +129,9 @@ def pattern_attack(
     ...                         "hashing": {"comparison": {"type": "ngram", "n": 2},
     ...                                     "strategy": {"bitsPerToken": 10}}}]}
     >>> clks = pprl.encode(ds.parties[0][["given_name"]], schema, b"k", progress=False)
-    >>> g = pattern_attack(clks, ds.parties[1], schema)
+    >>> t = ds.truth  # seeds the attacker believes it knows: here 100 true pairs
+    >>> seeds = Guesses.from_arrays(t["a"][:100], t["b"][:100], [1.0] * 100, n_encoded=200)
+    >>> g = pattern_attack(clks, ds.parties[1], schema, seeds=seeds)
     >>> bool(len(g) > 0)
     True
     """
