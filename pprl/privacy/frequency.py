@@ -49,6 +49,7 @@ from ..encoding.schema import load_schema
 from ..errors import InputError
 from ..linkage.similarity import popcounts
 from ._plaintext import check_clks, permuted, plaintext_view
+from ._progress import close_bar, open_bar
 from .guesses import Guesses
 
 __all__ = ["frequency_attack"]
@@ -63,6 +64,7 @@ def frequency_attack(
     min_count: int = 2,
     popcount: bool = True,
     rng=0,
+    progress: bool | object = False,
 ) -> Guesses:
     """Re-identify encoded records by the frequency of their bit patterns.
 
@@ -85,6 +87,8 @@ def frequency_attack(
     rng : None, int or numpy.random.Generator, default=0
         Orders the plaintext rows and equal counts at random; the same seed
         gives the same guesses.
+    progress : bool or tqdm-like, default=False
+        Show a progress bar (or update the given tqdm-like object).
 
     Returns
     -------
@@ -106,8 +110,6 @@ def frequency_attack(
     >>> bool(len(g) > 0)
     True
     """
-    from scipy.optimize import linear_sum_assignment
-
     f = "frequency_attack"
     top = check_int(top, "top", f, 1)
     min_count = check_int(min_count, "min_count", f, 1)
@@ -117,7 +119,23 @@ def frequency_attack(
     rng = check_rng(rng)
     schema = load_schema(schema)
     clks = check_clks(clks, schema, f)
-    view, order = permuted(plaintext_view(plaintext, schema, func=f), rng)
+    bar = open_bar(progress, 2, "frequency attack")
+    try:
+        view, order = permuted(plaintext_view(plaintext, schema, func=f), rng)
+        if bar is not None:
+            bar.update(1)
+        guesses = _align(clks, view, order, top, min_count, popcount, rng)
+        if bar is not None:
+            bar.update(1)
+    finally:
+        close_bar(bar, progress)
+    return guesses
+
+
+def _align(clks, view, order, top, min_count, popcount, rng) -> Guesses:
+    """Count patterns and values, align them, guess (rows of ``view`` map back by ``order``)."""
+    from scipy.optimize import linear_sum_assignment
+
     n = clks.shape[0]
     empty = np.zeros(0, dtype=np.int64)
     if n == 0 or view.tokens.shape[0] == 0:

@@ -48,6 +48,7 @@ from ..encoding.schema import load_schema
 from ..errors import InputError
 from ..linkage.similarity import dice_matrix
 from ._plaintext import check_clks, permuted, plaintext_view
+from ._progress import close_bar, open_bar
 from .frequency import frequency_attack
 from .guesses import Guesses
 
@@ -87,6 +88,7 @@ def pattern_attack(
     min_agreement: float = 0.6,
     min_dice: float = 0.85,
     rng=0,
+    progress: bool | object = False,
 ) -> Guesses:
     """Re-identify encoded records from mined q-gram to bit-position evidence.
 
@@ -112,6 +114,8 @@ def pattern_attack(
     rng : None, int or numpy.random.Generator, default=0
         Orders the plaintext rows at random (and seeds the default seeds'
         frequency attack); the same seed gives the same guesses.
+    progress : bool or tqdm-like, default=False
+        Show a progress bar (or update the given tqdm-like object).
 
     Returns
     -------
@@ -135,8 +139,6 @@ def pattern_attack(
     >>> bool(len(g) > 0)
     True
     """
-    from scipy.optimize import linear_sum_assignment
-
     f = "pattern_attack"
     min_support = check_int(min_support, "min_support", f, 1)
     min_agreement = check_fraction(min_agreement, "min_agreement", f)
@@ -147,12 +149,28 @@ def pattern_attack(
     rng = check_rng(rng)
     schema = load_schema(schema)
     clks = check_clks(clks, schema, f)
+    bar = open_bar(progress, 3, "pattern attack")
+    try:
+        return _mine(clks, plaintext, schema, seeds, min_support, min_agreement, min_dice,
+                     rng, bar)
+    finally:
+        close_bar(bar, progress)
+
+
+def _mine(clks, plaintext, schema, seeds, min_support, min_agreement, min_dice, rng,
+          bar) -> Guesses:
+    """Seeds, mining, re-encoding and matching (see the module docstring)."""
+    from scipy.optimize import linear_sum_assignment
+
+    f = "pattern_attack"
     view = plaintext_view(plaintext, schema, func=f)
     n, m = clks.shape[0], view.tokens.shape[0]
     empty = np.zeros(0, dtype=np.int64)
     if seeds is None:  # only patterns seen in >= 0.5 % of records: rarer ones misalign often
         seeds = frequency_attack(clks, plaintext, schema, min_count=max(2, -(-n // 200)),
                                  rng=rng)
+    if bar is not None:
+        bar.update(1)
     ok = (seeds.clk_row < n) & (seeds.plaintext_row < m)
     if n == 0 or m == 0 or not ok.any():
         return Guesses.from_arrays(empty, empty, np.zeros(0), n)
@@ -166,6 +184,8 @@ def pattern_attack(
     learnt = _learn_positions(unpack_bits(clks[s_clk]), has_token, value, min_support,
                               min_agreement)
     known = learnt.any(axis=1)
+    if bar is not None:
+        bar.update(1)
     shuffled, order = permuted(view, rng)
     tokens = (shuffled.tokens > 0).astype(np.float64).tocsr()
     unknown_per_row = np.asarray(tokens[:, ~known].sum(axis=1)).ravel()
@@ -176,5 +196,7 @@ def pattern_attack(
     sims = dice_matrix(clks, pack_bits(reenc))
     rows, cols = linear_sum_assignment(sims, maximize=True)
     score = sims[rows, cols]
+    if bar is not None:
+        bar.update(1)
     keep = score >= min_dice
     return Guesses.from_arrays(rows[keep], order[usable[cols[keep]]], score[keep], n)
