@@ -118,10 +118,11 @@ def check_int(value: object, name: str, func: str, minimum: int = 0) -> int:
     --------
     >>> check_int(3, "top", "frequency_attack", 1)
     3
-    >>> check_int(0, "top", "frequency_attack", 1)
-    Traceback (most recent call last):
-    ...
-    pprl.errors.InputError: The 'top' parameter of frequency_attack must be an integer >= 1. Got 0 instead.
+    >>> try:
+    ...     check_int(0, "top", "frequency_attack", 1)
+    ... except InputError as e:
+    ...     print(e)
+    The 'top' parameter of frequency_attack must be an integer >= 1. Got 0 instead.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise param_error(name, func, f"an integer >= {minimum}", value)

@@ -189,17 +189,19 @@ def test_attack_estimates_shows_status_lines_and_scores_with_truth(synth, tmp_pa
 
 
 def test_attack_sample_with_truth_keeps_the_files_rows(synth, tmp_path, capsys):
+    """(The graph attack is fragile on tiny samples: 0-7 % at 60 of these records, 82-100 %
+    at 100.)"""
     out = tmp_path / "g.csv"
-    assert main(_attack_args(synth, "graph", out, "--sample", "60", "--seed", "2", "--truth",
+    assert main(_attack_args(synth, "graph", out, "--sample", "100", "--seed", "1", "--truth",
                              str(synth / "ds" / "truth.csv"), "--no-progress")) == 0
     cap = capsys.readouterr()
-    assert "graph attack on 60 CLKs and 60 plaintext records" in cap.err
+    assert "graph attack on 100 CLKs and 100 plaintext records" in cap.err
     g = pd.read_csv(out)
-    assert len(g) == 60 and g["clk_row"].max() < 150 and g["clk_row"].max() >= 60
+    assert len(g) == 100 and g["clk_row"].max() < 150 and g["clk_row"].max() >= 100
     result = json.loads(cap.out)
-    assert result["n_encoded"] == 60 and result["reidentification_rate"] >= 0.5
-    again = tmp_path / "g2.csv"  # seeded: the same sample and guesses
-    assert main(_attack_args(synth, "graph", again, "--sample", "60", "--seed", "2",
+    assert result["n_encoded"] == 100 and result["reidentification_rate"] >= 0.5
+    again = tmp_path / "g2.csv"  # without the truth the samples are independent
+    assert main(_attack_args(synth, "graph", again, "--sample", "100", "--seed", "1",
                              "--no-progress")) == 0
     assert "independently" in capsys.readouterr().err
 
