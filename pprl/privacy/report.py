@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from .._validation import param_error
+from .._validation import check_int, param_error
 from .._version import __version__
 from ..encoding.encode import encode
 from ..encoding.schema import load_schema
@@ -169,9 +169,7 @@ def privacy_report(
     schema = load_schema(schema)
     spec = None if columns is None else read_columns(columns)
     hashed = _check_schema_columns(schema, spec)
-    if isinstance(n_records, bool) or not isinstance(n_records, numbers.Integral) \
-            or n_records < 1:
-        raise param_error("n_records", f, "a positive integer", n_records)
+    n_records = check_int(n_records, "n_records", f, 1)
     if isinstance(overlap, bool) or not isinstance(overlap, numbers.Real) \
             or not 0.0 <= overlap <= 1.0:
         raise param_error("overlap", f, "a float in [0, 1]", overlap)
