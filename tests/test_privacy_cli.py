@@ -265,3 +265,21 @@ def test_privacy_report_with_a_column_description(tmp_path, capsys):
     assert report["attacks"]["graph"]["reidentification_rate"] > 0.5
     err = capsys.readouterr().err
     assert "pprl privacy report: BAD: the graph matching attack" in err
+
+
+def test_status_lines_come_while_a_long_step_runs(capsys):
+    """Off a terminal a line comes every few seconds even when no step finishes (a step
+    of the graph attack at 5,000 records takes minutes)."""
+    import time
+
+    from pprl.cli._status import StatusLines
+
+    s = StatusLines("attack", "graph attack", every=0.05)
+    s.reset(total=2)
+    time.sleep(0.4)
+    s.update(2)
+    s.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) >= 4
+    assert all(x.startswith("pprl attack: graph attack: 0/2 steps, ") for x in lines[:-1])
+    assert lines[-1].startswith("pprl attack: graph attack: 2/2 steps, ")

@@ -2,14 +2,16 @@
 
 tqdm redraws one line with carriage returns, which a log file or a CI console
 shows as one growing line; off a terminal ``pprl`` prints instead a line such
-as ``pprl attack: graph attack: 5/20 steps, 42 s`` at most every
-``every`` seconds, and one when the work ends.  (Written by hand: tqdm has no
-line-per-update mode.)
+as ``pprl attack: graph attack: 5/20 steps, 42 s`` every ``every`` seconds
+(from a daemon thread, so a line comes even while one step takes minutes),
+and one when the work ends.  (Written by hand: tqdm has no line-per-update
+mode.)
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 __all__ = ["StatusLines"]
@@ -34,11 +36,22 @@ class StatusLines:
         self.total: int | None = None
         self.n = 0
         self.t0 = self.last = clock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def reset(self, total: int | None = None) -> None:
-        """Start counting ``total`` steps."""
+        """Start counting ``total`` steps (and the periodic lines)."""
         self.total, self.n = total, 0
         self.t0 = self.last = self.clock()
+        if self._thread is None and self.every > 0:
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            if self.clock() - self.last >= self.every:
+                self.last = self.clock()
+                self._line()
 
     def _line(self) -> None:
         of = f"/{self.total}" if self.total else ""
@@ -53,5 +66,8 @@ class StatusLines:
             self._line()
 
     def close(self) -> None:
-        """Print the final line."""
+        """Stop the periodic lines and print the final one."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
         self._line()
