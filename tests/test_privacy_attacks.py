@@ -455,3 +455,15 @@ def test_score_guesses_chance_and_keys_of_the_encoded_record():
     s = score_guesses(g, truth, clk_keys=["anne", "ann"], plaintext_keys=["anne", "ann", "anne"])
     assert s.correct == 2 and s.reidentification_rate == 1.0
     assert score_guesses(g, truth, n_plaintext=4).chance_rate == pytest.approx(0.25)
+
+
+def test_graph_attack_says_when_it_skips_graph_matching(monkeypatch, people):
+    """Above FAQ_LIMIT the fallback is not run; the attack says so instead of hanging."""
+    import pprl.privacy.graph as graph
+
+    schema, clks, a, b, truth = people
+    monkeypatch.setattr(graph, "FAQ_LIMIT", 10)
+    monkeypatch.setattr(graph, "_SETTLED", 1.01)  # no mapping counts as settled
+    with pytest.warns(UserWarning, match="graph matching \\(FAQ\\) is not run above 10"):
+        g = graph_attack(clks[:40], b.iloc[:40], schema)
+    assert len(g) == 40
