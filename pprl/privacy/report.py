@@ -5,7 +5,9 @@ of it (:func:`pprl.make_dataset`; with ``columns=`` people with the user's
 columns, as ``pprl synth --columns`` makes them), encodes both parties with
 a random secret drawn from the seed (never returned or written), measures
 linkage F1 at the best threshold, and runs each attack with party B as the
-attacker's plaintext database against party A's encodings.  Guesses are
+attacker's plaintext database (in a seeded random order, the truth
+renumbered to match: :func:`~pprl.privacy.shuffle_plaintext`) against
+party A's encodings.  Guesses are
 scored by :func:`pprl.privacy.score_guesses` (one definition of correct,
 with the chance rate beside each figure), and ``assessment`` says in plain
 words which figures are bad and why (:mod:`pprl.privacy.assessment`).
@@ -35,7 +37,7 @@ from .assessment import assess
 from .controls import random_bits_like, wrong_schema
 from .frequency import frequency_attack
 from .graph import graph_attack
-from .guesses import score_guesses
+from .guesses import score_guesses, shuffle_plaintext
 from .pattern import pattern_attack
 
 __all__ = ["privacy_report", "ATTACKS"]
@@ -204,6 +206,8 @@ def privacy_report(
                    "precision": float(best.precision), "recall": float(best.recall)}
         if bar is not None:
             bar.update(1)
+        # the attacker's copy in a seeded random order, the truth renumbered to it
+        b_df, truth = shuffle_plaintext(b_df, truth, rng=data_seed)
         keys = {"clk_keys": plaintext_view(a_df, schema, func=f).keys,
                 "plaintext_keys": plaintext_view(b_df, schema, func=f).keys}
         runs = [(name, ATTACKS[name], {}) for name in attacks]
