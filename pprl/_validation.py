@@ -24,6 +24,8 @@ __all__ = [
     "check_k",
     "check_threads",
     "check_rng",
+    "check_int",
+    "check_fraction",
 ]
 
 
@@ -107,6 +109,38 @@ def check_rng(rng: object) -> np.random.Generator:
     raise param_error(
         "rng", "pprl", "None, an int seed, a SeedSequence or a numpy.random.Generator", rng
     )
+
+
+def check_int(value: object, name: str, func: str, minimum: int = 0) -> int:
+    """Return ``value`` as an int ``>= minimum`` or raise (booleans are refused).
+
+    Examples
+    --------
+    >>> check_int(3, "top", "frequency_attack", 1)
+    3
+    >>> try:
+    ...     check_int(0, "top", "frequency_attack", 1)
+    ... except InputError as e:
+    ...     print(e)
+    The 'top' parameter of frequency_attack must be an integer >= 1. Got 0 instead.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise param_error(name, func, f"an integer >= {minimum}", value)
+    return int(value)
+
+
+def check_fraction(value: object, name: str, func: str) -> float:
+    """Return ``value`` as a float in [0, 1] or raise (NaN and booleans are refused).
+
+    Examples
+    --------
+    >>> check_fraction(0.5, "min_dice", "pattern_attack")
+    0.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not 0.0 <= float(value) <= 1.0:
+        raise param_error(name, func, "a float in [0, 1]", value)
+    return float(value)
 
 
 def read_json_file(path: str | os.PathLike[str], what: str,

@@ -32,7 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "including pairs that were never candidates."
         ),
     )
-    p.add_argument("matches", metavar="MATCHES.csv", help="links, e.g. written by pprl link")
+    p.add_argument("matches", metavar="MATCHES.csv",
+                   help="links, e.g. written by pprl link; or an attack's guesses (header "
+                        "clk_row,plaintext_row,score, pprl attack): re-identification rate")
     p.add_argument("truth", metavar="TRUTH.csv", help="true pairs, e.g. truth.csv of pprl synth")
     p.add_argument(
         "--threshold", type=float, default=None,
@@ -168,6 +170,10 @@ def run(args: argparse.Namespace) -> int:
     """Run ``pprl evaluate``: print the quality of the links as JSON; the exit status."""
     from ..evaluation.metrics import evaluate_links
     from ._common import threshold_arg
+    from ._guesses import is_guesses_csv, run_guesses
+
+    if is_guesses_csv(args.matches):  # pprl attack's guesses: scored as the privacy report
+        return run_guesses(args)
 
     threshold = None
     if args.threshold is not None:

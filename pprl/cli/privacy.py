@@ -31,8 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "pattern attacks with party B as the attacker's plaintext. Writes JSON: per attack "
             "reidentification_rate (correct guesses / encoded records) and precision "
             "(correct / guesses), linkage f1 and threshold, leak indicators (fill, "
-            "popcount-length correlation) and the seed. The schema's features must be pprl's "
-            "person columns. This measures resistance to known attacks, not a guarantee."
+            "popcount-length correlation), the seed, and an assessment: one plain sentence per "
+            "finding (BAD, WARN or OK, and why), also printed on stderr. The schema's features "
+            "must be pprl's person columns, or the columns of --columns COLUMNS.json (the "
+            "column description of pprl synth and pprl tune). This measures resistance to "
+            "known attacks, not a guarantee."
         ),
     )
     r.add_argument("schema", metavar="SCHEMA.json", help="the linkage schema to measure")
@@ -43,6 +46,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--seed", type=int, default=None, metavar="S",
                    help="seed of the data and the secret (default: random, reported)")
     r.add_argument("--locale", default="en_AU", help="synthetic people's locale (default en_AU)")
+    r.add_argument("--columns", default=None, metavar="COLUMNS.json",
+                   help="column description (as for pprl synth and pprl tune): generate "
+                        "people with these columns, so any schema over them can be measured")
+    r.add_argument("--controls", action="store_true",
+                   help="also run each attack on random bits and with a wrong schema "
+                        "(negative controls; about three times as long)")
     r.add_argument("-o", "--output", required=True, metavar="REPORT.json")
     add_progress_flag(r)
     r.set_defaults(func=run_report)
@@ -60,8 +69,14 @@ def run_report(args: argparse.Namespace) -> int:
         raise InputError(f"--overlap must be a number in [0, 1]; got {args.overlap}")
     if args.seed is not None and args.seed < 0:
         raise InputError(f"--seed must be a non-negative integer; got {args.seed}")
+    columns = None
+    if args.columns is not None:
+        from ..synthetic.columns import ColumnSpec
+
+        columns = ColumnSpec.from_json(str(require_file(args.columns)))
     report = privacy_report(str(require_file(args.schema)), n_records=args.records,
                             overlap=args.overlap, seed=args.seed, locale=args.locale,
+                            columns=columns, controls=args.controls,
                             progress=show_progress(args))
     if report["linkage"]["f1"] == 0.0:
         warn("privacy", "linkage F1 is 0 on the synthetic data: this schema does not link")
@@ -72,4 +87,7 @@ def run_report(args: argparse.Namespace) -> int:
                       for k, v in report["attacks"].items())
     print(f"pprl privacy report: F1 {report['linkage']['f1']:.3f}; re-identified: {rates} "
           f"(seed {report['seed']}) -> {out}", file=sys.stderr)
+    for line in report["assessment"]:
+        if not line.startswith("OK"):
+            print(f"pprl privacy report: {line}", file=sys.stderr)
     return 0

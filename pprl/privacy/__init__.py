@@ -14,10 +14,11 @@ so that the module keeps its name).
 
 from __future__ import annotations
 
+from .controls import random_bits_like, wrong_schema
 from .frequency import frequency_attack
 from .frontier import DEFAULT_SETTINGS, FrontierResult
 from .graph import graph_attack
-from .guesses import AttackScore, Guesses, score_guesses
+from .guesses import AttackScore, Guesses, score_guesses, shuffle_plaintext
 from .pattern import pattern_attack
 from .report import privacy_report
 
@@ -31,4 +32,7 @@ __all__ = [
     "pattern_attack",
     "privacy_report",
     "score_guesses",
+    "shuffle_plaintext",
+    "random_bits_like",
+    "wrong_schema",
 ]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._validation import check_bits_array
 from ..encoding.formats import check_and_format
 from ..encoding.model import BitsPerFeature, Schema
 from ..encoding.schema import load_schema
 from ..encoding.tokenize import tokenize_batch
 from ..errors import InputError
 
-__all__ = ["PlaintextView", "plaintext_view", "expected_dice"]
+__all__ = ["PlaintextView", "plaintext_view", "expected_dice", "permuted", "check_clks"]
 
 
 class PlaintextView:
@@ -54,6 +55,42 @@ class PlaintextView:
         """Expected set bits of each record's filter of ``l`` bits (default ``hash_l``)."""
         L = self.hash_l if l is None else l
         return L * -np.expm1(np.log1p(-1.0 / L) * self.insertions)
+
+
+def check_clks(clks: object, schema: Schema, func: str) -> np.ndarray:
+    """The CLKs as a uint8 array, refused when their width is not the schema's CLK length.
+
+    CLKs of another width were not made with this schema (or its hardening):
+    an attack on them would measure nothing.
+
+    Raises
+    ------
+    InputError
+        For a bad array, or a width other than ``schema.clk_l`` bits.
+    """
+    arr = check_bits_array(clks, "clks", func)
+    if arr.shape[1] * 8 != schema.clk_l:
+        where = f" ({schema.source})" if schema.source else ""
+        raise InputError(
+            f"The CLKs given to {func} have {arr.shape[1] * 8} bits per row, but the "
+            f"schema{where} makes CLKs of {schema.clk_l} bits (l after folding and "
+            "hardening); attack CLKs with the schema that encoded them")
+    return arr
+
+
+def permuted(view: PlaintextView, rng: np.random.Generator
+             ) -> tuple[PlaintextView, np.ndarray]:
+    """The view with its records in a random order, and that order.
+
+    Row ``j`` of the permuted view is row ``order[j]`` of ``view``.  Every
+    attack works on a permuted view and maps its guesses back with
+    ``order``: an attack then cannot profit from plaintext rows that happen
+    to be in the encodings' order, and the ties of an assignment are broken
+    at random instead of towards the identity.
+    """
+    order = rng.permutation(view.tokens.shape[0]).astype(np.int64)
+    return PlaintextView(view.tokens[order], view.token_names, view.keys[order],
+                         view.hash_l), order
 
 
 def _column(df: pd.DataFrame, ident: str, func: str, source: str | None) -> np.ndarray:
