@@ -51,6 +51,7 @@ from .linkage.similarity import available_backends, candidate_pairs, dice_matrix
 from .privacy import (
     FrontierResult,
     Guesses,
+    ShuffledAttack,
     frequency_attack,
     frontier,
     graph_attack,
@@ -118,6 +119,7 @@ __all__ = [
     "pattern_attack",
     "privacy_report",
     "score_guesses",
+    "ShuffledAttack",
     # tuning
     "TuneResult",
     "tune",

@@ -7,7 +7,9 @@ They measure resistance to known attacks; they are not a formal guarantee.
 Every attack takes the encodings, the attacker's plaintext database (a
 DataFrame with the schema's feature identifiers as columns) and the schema
 without the secret, and returns :class:`Guesses`; :func:`score_guesses`
-counts the correct ones.
+counts the correct ones.  :class:`ShuffledAttack` runs an attack against a
+seeded shuffle of the plaintext rows and scores it: the frontier and the
+parameter explorer measure through it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .graph import graph_attack
 from .guesses import AttackScore, Guesses, score_guesses
 from .pattern import pattern_attack
 from .report import privacy_report
+from .shuffled import ShuffledAttack
 
 __all__ = [
     "AttackScore",
@@ -30,4 +33,5 @@ __all__ = [
     "pattern_attack",
     "privacy_report",
     "score_guesses",
+    "ShuffledAttack",
 ]
