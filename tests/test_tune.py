@@ -16,6 +16,7 @@ from pprl.tune.threshold import (
     GRID,
     MAX_RANDOM_PASS_RATE,
     choose_threshold,
+    max_random_pass_rate,
     plateau_point,
     random_pass_rates,
     smooth,
@@ -131,7 +132,7 @@ def test_threshold_keeps_random_pairs_out_and_says_so():
     """F1 flat from 0.30 to 0.70 and strangers scoring up to 0.55: the threshold is
     above 0.55, in the middle of what is left, with a one-line warning."""
     f1 = np.where(GRID <= 0.70, 0.999, 0.6)
-    rates = np.where(GRID < 0.55, 0.2, np.where(GRID < 0.6, 5e-4, 0.0))
+    rates = np.where(GRID < 0.55, 0.2, np.where(GRID < 0.6, 5e-3, 0.0))
     c = choose_threshold(smooth(f1), rates)
     t = GRID[c.index]
     assert rates[c.index] <= MAX_RANDOM_PASS_RATE and 0.6 <= t <= 0.7
@@ -141,6 +142,10 @@ def test_threshold_keeps_random_pairs_out_and_says_so():
     c = choose_threshold(smooth(f1), np.where(GRID < 0.3, 0.5, 0.0))
     assert c.warning is None and c.lowest_admissible == 0.3
     assert abs(GRID[c.index] - np.mean(c.plateau)) <= 0.005
+    # the limit: half a stranger per record at the size tuned for, at most 1 in 1,000
+    assert max_random_pass_rate(5000) == 1e-4 and max_random_pass_rate(50) == 1e-3
+    c = choose_threshold(smooth(f1), rates, limit=1e-2)
+    assert c.lowest_admissible == 0.55 and c.limit == 1e-2
 
 
 def test_random_pass_rate_is_the_share_of_strangers():

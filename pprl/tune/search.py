@@ -17,7 +17,8 @@ How it works
    (:func:`pprl.threshold_curve`).  Its score is the F1 averaged over a
    window of thresholds around its best one, among the thresholds at which
    random (non-matching) pairs pass at most
-   :data:`~pprl.tune.threshold.MAX_RANDOM_PASS_RATE` of the time: a schema
+   :func:`~pprl.tune.threshold.max_random_pass_rate` of the time (half a
+   stranger per record at the size tuned for, at most 1 in 1,000): a schema
    whose good thresholds form a wide plateau transfers better to data it
    has not seen than one with a sharp peak, and one whose plateau lies
    where strangers score would link everything.
@@ -60,8 +61,8 @@ from .space import (
 )
 from .threshold import (
     GRID,
-    MAX_RANDOM_PASS_RATE,
     choose_threshold,
+    max_random_pass_rate,
     random_pass_rates,
     smooth,
     true_pass_rates,
@@ -100,7 +101,8 @@ class TuneResult:
     candidates : dict
         What the threshold costs: ``random_pass_rate`` (share of non-matching
         pairs at or above it on the validation sets; never above
-        ``max_random_pass_rate`` when any threshold achieves that),
+        ``max_random_pass_rate``, half a stranger per record at ``records``
+        and at most 1 in 1,000, when any threshold achieves that),
         ``test_random_pass_rate``, ``expected_candidates_per_record`` (at
         ``records_per_party`` records per party, on the test set: a true
         partner plus strangers), ``plateau`` (its ends),
@@ -317,6 +319,7 @@ def tune(
             sets.append((ds.parties[0], ds.parties[1], truth))
         bar.update()
         enc = _Encoder(spec, sets, secret, salt)
+        limit = max_random_pass_rate(records)
         trials: list[dict] = []
 
         def objective(trial: optuna.Trial) -> float:
@@ -331,7 +334,7 @@ def tune(
                 score, f1, ok = 0.0, np.zeros(len(GRID)), np.ones(len(GRID), bool)
             else:
                 f1, rates, _ = np.mean([enc.f1_grid(s, choice) for s in (0, 1)], axis=0)
-                ok = rates <= MAX_RANDOM_PASS_RATE
+                ok = rates <= limit
                 sm = smooth(f1)
                 # only thresholds that keep random pairs out count; a schema with none
                 # scores below every schema that has one
@@ -363,7 +366,7 @@ def tune(
 
         bar.set_postfix_str("held-out sets")
         val, val_rates, _ = np.mean([enc.f1_grid(s, best) for s in (2, 3)], axis=0)
-        chosen = choose_threshold(smooth(val), val_rates)
+        chosen = choose_threshold(smooth(val), val_rates, limit)
         i = chosen.index
         threshold = float(GRID[i])
         test, test_rates, test_true = enc.f1_grid(4, best)
@@ -381,7 +384,7 @@ def tune(
     }
     n_a, n_b = (len(p) for p in sets[4][:2])
     candidates = {
-        "max_random_pass_rate": MAX_RANDOM_PASS_RATE,
+        "max_random_pass_rate": limit,
         "random_pass_rate": float(chosen.random_pass_rate),
         "test_random_pass_rate": float(test_rates[i]),
         "expected_candidates_per_record": round(

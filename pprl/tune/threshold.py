@@ -10,9 +10,12 @@ The rule (frozen on 2026-12-03; ``docs/tuning.md`` lists every earlier change):
    (:func:`random_pass_rates`: every pair of a sample of up to
    :data:`_SAMPLE_ROWS` records per party, true pairs left out).  A
    threshold is *admissible* when that share is at most
-   :data:`MAX_RANDOM_PASS_RATE`.  With every record partnered, greedy
-   matching forgives a threshold that lets strangers through, so F1 alone
-   would happily choose one that makes every pair a candidate.
+   :func:`max_random_pass_rate` of the records per party: half a stranger
+   per record (:data:`MAX_STRANGERS_PER_RECORD`) at the size tuned for, and
+   never more than 1 in 1,000 pairs (:data:`MAX_RANDOM_PASS_RATE`); 1 in
+   10,000 at 5,000 x 5,000.  With every record partnered, greedy matching
+   forgives a threshold that lets strangers through, so F1 alone would
+   happily choose one that makes every pair a candidate.
 3. Among admissible thresholds, the widest run whose smoothed F1 is within
    :data:`TOLERANCE` of the best admissible one is the plateau; the
    threshold is its middle (:func:`plateau_point`).
@@ -24,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GRID", "WINDOW", "TOLERANCE", "MAX_RANDOM_PASS_RATE", "smooth", "plateau_point",
+__all__ = ["GRID", "WINDOW", "TOLERANCE", "MAX_RANDOM_PASS_RATE", "MAX_STRANGERS_PER_RECORD",
+           "max_random_pass_rate", "smooth", "plateau_point",
            "random_pass_rates", "true_pass_rates", "ThresholdChoice", "choose_threshold"]
 
 #: Thresholds at which F1 is read (0.30 to 1.00 by 0.005).
@@ -33,11 +37,24 @@ GRID = np.round(np.arange(0.30, 1.0 + 1e-9, 0.005), 3)
 WINDOW = 0.03
 #: Smoothed F1 within this of the best counts as the plateau.
 TOLERANCE = 1e-3
-#: Largest share of non-matching pairs a recommended threshold may let through
-#: (1 in 10,000: half a stranger per record at 5,000 x 5,000).
-MAX_RANDOM_PASS_RATE = 1e-4
+#: Largest share of non-matching pairs a recommended threshold may let through, at any size.
+MAX_RANDOM_PASS_RATE = 1e-3
+#: Strangers (non-matching candidates) per record a recommended threshold may let
+#: through at the size tuned for: the share is at most this / records per party.
+MAX_STRANGERS_PER_RECORD = 0.5
 _HALF = int(round(WINDOW / 0.005))
-_SAMPLE_ROWS = 1000  # records per party whose every pair samples the strangers' scores
+_SAMPLE_ROWS = 2000  # records per party whose every pair samples the strangers' scores
+
+
+def max_random_pass_rate(records: int) -> float:
+    """The share of random pairs a threshold may let through at ``records`` per party.
+
+    Examples
+    --------
+    >>> max_random_pass_rate(5000), max_random_pass_rate(200)
+    (0.0001, 0.001)
+    """
+    return min(MAX_RANDOM_PASS_RATE, MAX_STRANGERS_PER_RECORD / max(int(records), 1))
 
 
 def smooth(f1: np.ndarray) -> np.ndarray:
@@ -127,11 +144,13 @@ def random_pass_rates(clks_a: np.ndarray, clks_b: np.ndarray, truth: np.ndarray,
         ra, rb = pos_a[t[:, 0]], pos_b[t[:, 1]]
         both = (ra >= 0) & (rb >= 0)
         keep[ra[both], rb[both]] = False
-    scores = np.sort(mat[keep])
+    scores = mat[keep]
     if scores.size == 0:
         return np.zeros(len(grid))
-    return (scores.size - np.searchsorted(scores, np.asarray(grid) - 1e-12, side="left")) \
-        / scores.size
+    grid = np.asarray(grid, dtype=np.float64)
+    below = np.bincount(np.searchsorted(grid, scores, side="right"), minlength=len(grid) + 1)
+    # a score passes threshold j when at least grid[j]: when more than j grid values are <= it
+    return (scores.size - np.cumsum(below)[:-1]) / scores.size
 
 
 def true_pass_rates(clks_a: np.ndarray, clks_b: np.ndarray, truth: np.ndarray,
@@ -173,6 +192,8 @@ class ThresholdChoice:
         random pairs pass; None when no threshold of the grid achieves it.
     random_pass_rate : float
         Estimated share of non-matching pairs at or above the threshold.
+    limit : float
+        The largest share allowed (:func:`max_random_pass_rate`).
     """
 
     index: int
@@ -180,23 +201,27 @@ class ThresholdChoice:
     unrestricted_low: float
     lowest_admissible: float | None
     random_pass_rate: float
+    limit: float = MAX_RANDOM_PASS_RATE
 
     @property
     def warning(self) -> str | None:
         """One line when F1 alone reached down to scores random pairs get, else None."""
         if self.lowest_admissible is None:
             return (f"no threshold up to 1.0 keeps random pairs under "
-                    f"{MAX_RANDOM_PASS_RATE:.2%} (at the chosen one {self.random_pass_rate:.2%} "
+                    f"{self.limit:.3%} (at the chosen one {self.random_pass_rate:.3%} "
                     f"pass): the columns described may not tell people apart")
         if self.unrestricted_low < self.lowest_admissible:
             return (f"F1 is flat from {self.unrestricted_low:.3f}, where random pairs still "
                     f"pass; the threshold was kept at or above {self.lowest_admissible:.3f}, "
-                    f"where at most {MAX_RANDOM_PASS_RATE:.2%} of them do")
+                    f"where at most {self.limit:.3%} of them do")
         return None
 
 
-def choose_threshold(score: np.ndarray, pass_rates: np.ndarray) -> ThresholdChoice:
+def choose_threshold(score: np.ndarray, pass_rates: np.ndarray,
+                     limit: float = MAX_RANDOM_PASS_RATE) -> ThresholdChoice:
     """Apply the rule of the module docstring to smoothed F1 and random pass rates on :data:`GRID`.
+
+    ``limit`` is the largest admissible pass rate (:func:`max_random_pass_rate`).
 
     Examples
     --------
@@ -207,10 +232,10 @@ def choose_threshold(score: np.ndarray, pass_rates: np.ndarray) -> ThresholdChoi
     (0.7, (0.6, 0.8), True)
     """
     score = np.asarray(score, dtype=np.float64)
-    ok = np.asarray(pass_rates) <= MAX_RANDOM_PASS_RATE
+    ok = np.asarray(pass_rates) <= limit
     _, lo_all, _ = plateau_point(score)
     i, lo, hi = plateau_point(score, ok)
     lowest = float(GRID[np.argmax(ok)]) if ok.any() else None
     return ThresholdChoice(index=int(i), plateau=(float(GRID[lo]), float(GRID[hi])),
                            unrestricted_low=float(GRID[lo_all]), lowest_admissible=lowest,
-                           random_pass_rate=float(pass_rates[i]))
+                           random_pass_rate=float(pass_rates[i]), limit=float(limit))
