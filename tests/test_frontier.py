@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -154,6 +155,10 @@ def test_frontier_with_the_default_graph_attack_repeats_and_has_no_alignment_gif
     blind = frontier({"none": []}, data=data, schema=sex_only, rng=0,
                      secret=b"frontier-secret", progress=False)
     assert blind.table["reidentification"].iloc[0] <= 0.1  # chance: ~2 of 80
+    # all-zero CLKs: the only hashed field blank for everyone
+    blank = SimpleNamespace(parties=[p.assign(sex="") for p in data.parties], truth=data.truth)
+    zero = frontier({"none": []}, data=blank, schema=sex_only, rng=0, progress=False)
+    assert zero.table["reidentification"].iloc[0] <= 0.1
 
 
 def test_frontier_seeds_the_attack_and_a_guessing_attack_scores_chance(data):
@@ -259,6 +264,10 @@ def test_explorer_readout_of_a_blind_filter_is_chance(data):
     assert len({bytes(r) for r in blind.clks_a}) <= 3
     assert blind.reidentification <= 0.1
     assert model.evaluate(EncodingParams()).reidentification > 0.5
+    zero_model = ExplorerModel(a.assign(sex=""), b.assign(sex=""), data.truth,
+                               secret=b"explorer", attack=ShuffledAttack(graph_attack, rng=0))
+    zero = zero_model.evaluate(EncodingParams(include=("sex",)))
+    assert not zero.clks_a.any() and zero.reidentification <= 0.1  # all-zero CLKs: chance
 
 
 def test_parameter_explorer_widget_shows_the_attack_beside_f1(data):

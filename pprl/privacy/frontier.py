@@ -93,6 +93,12 @@ def graph_signal(clks: np.ndarray, plaintext: Any, schema: Any, *, max_records: 
     schema : schema dict or path
     max_records : int, default=1000
         Only the first ``max_records`` records are used (the cost is quadratic).
+
+    Returns
+    -------
+    float
+        NaN for fewer than 3 records or when either graph is constant
+        (e.g. all-identical CLKs).
     """
     from scipy.stats import spearmanr
 
@@ -105,6 +111,8 @@ def graph_signal(clks: np.ndarray, plaintext: Any, schema: Any, *, max_records: 
     p = expected_dice(plaintext_view(plaintext.iloc[:n], schema))
     d = dice_matrix(clks[:n], clks[:n])
     iu = np.triu_indices(n, 1)
+    if np.ptp(p[iu]) == 0 or np.ptp(d[iu]) == 0:  # a constant graph: no correlation defined
+        return float("nan")
     return float(spearmanr(p[iu], d[iu]).statistic)
 
 
