@@ -28,9 +28,9 @@ import json
 import time
 
 import numpy as np
+from bench_tune import COLUMNS, HAND_SCHEMA
 
 import pprl
-from bench_tune import COLUMNS, HAND_SCHEMA
 
 
 def split(loader):
