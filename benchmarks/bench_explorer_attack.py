@@ -5,6 +5,8 @@ Run by hand (not a test):  MPLBACKEND=Agg python benchmarks/bench_explorer_attac
 For a few control changes on an N x N sample at full overlap: the time until
 the widget has redrawn F1 (the slider's latency) and the time until the
 attack's re-identification readout is filled in (a thread; cached per setting).
+The readout runs the graph attack on a seeded shuffle of B's rows and scores it
+with ``score_guesses`` (:class:`pprl.privacy.ShuffledAttack`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 import time
 
 from pprl.evaluation.explore import EncodingParams, ExplorerModel
-from pprl.privacy import graph_attack
+from pprl.privacy import ShuffledAttack, graph_attack
 from pprl.synthetic import make_dataset
 
 
@@ -34,7 +36,7 @@ def main(n: int = 1000) -> None:
 
     ds = make_dataset(n, overlap=1.0, rng=3)
     model = ExplorerModel(ds.parties[0], ds.parties[1], ds.truth[["a", "b"]], rng=1,
-                          attack=graph_attack)
+                          attack=ShuffledAttack(graph_attack, rng=1))
     ex = ParameterExplorer(model, EncodingParams())
     ex.output = _Sink()  # headless: no notebook to display into
     ex.attack_thread.join()

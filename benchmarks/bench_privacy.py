@@ -7,7 +7,10 @@ full overlap; both parties encoded with ``person.json`` and with
 ``person-hardened.json`` (one random secret); linkage F1 at the best
 threshold (greedy one-to-one); and the graph, frequency and pattern attacks
 on party A's CLKs with party B's plaintext (re-identification = correct
-guesses / encoded records).  Prints one row per schema and seed, then the
+guesses / encoded records; through :func:`pprl.privacy.frontier`, so each
+attack sees B's rows in a seeded random order, gets a seeded rng, and is
+scored by :func:`pprl.privacy.score_guesses`: a guess is correct when it
+names the record's true partner).  Prints one row per schema and seed, then the
 target check: graph re-identification <= 5 % and F1 loss <= 0.02.
 """
 

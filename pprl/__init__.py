@@ -71,6 +71,7 @@ _LAZY = {
     "frontier": ".privacy.frontier",
     "graph_attack": ".privacy.graph",
     "Guesses": ".privacy.guesses",
+    "ShuffledAttack": ".privacy.shuffled",
     "score_guesses": ".privacy.guesses",
     "pattern_attack": ".privacy.pattern",
     "privacy_report": ".privacy.report",
@@ -132,6 +133,7 @@ if TYPE_CHECKING:  # what static analysers and IDEs see
     from .privacy.graph import graph_attack
     from .privacy.guesses import Guesses, score_guesses
     from .privacy.pattern import pattern_attack
+    from .privacy.shuffled import ShuffledAttack
     from .privacy.report import privacy_report
     from .synthetic.make import make_dataset
     from .tuning.search import TuneResult, tune
@@ -195,6 +197,8 @@ __all__ = [
     "pattern_attack",
     "privacy_report",
     "score_guesses",
+    "ShuffledAttack",
+    "ShuffledAttack",
     # tuning
     "TuneResult",
     "tune",

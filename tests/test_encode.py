@@ -192,7 +192,14 @@ def test_ngram_clk_is_the_union_of_its_tokens(word, k, hash_type):
 
 
 def test_progress_bar_runs(schema, capsys):
-    encode(ROWS, schema, SECRET, progress=True)
+    """The bar is shown (on stderr: its label and the total), and not shown
+    when disabled; the CLKs are the same either way."""
+    shown = encode(ROWS, schema, SECRET, progress=True)
+    err = capsys.readouterr().err
+    assert "encoding" in err and f"/{len(ROWS)} " in err, err
+    hidden = encode(ROWS, schema, SECRET, progress=False)
+    assert capsys.readouterr().err == ""
+    assert np.array_equal(shown, hidden)
 
 
 GOLDEN = __import__("pathlib").Path(__file__).parent / "data" / "golden"

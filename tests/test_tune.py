@@ -12,7 +12,16 @@ from pprl.cli import main
 from pprl.errors import InputError
 from pprl.synthetic import ColumnSpec
 from pprl.tuning import CorruptionProfile, tune
-from pprl.tuning.search import GRID, _plateau_point, _smooth
+from pprl.tuning.threshold import (
+    GRID,
+    MAX_RANDOM_PASS_RATE,
+    choose_threshold,
+    max_random_pass_rate,
+    plateau_point,
+    random_pass_rates,
+    smooth,
+    true_pass_rates,
+)
 
 COLUMNS = {"id": "ignore", "given": "first_name", "family": "last_name",
            "born": "date_of_birth:%Y%m%d", "zip": "postcode", "town": "locality"}
@@ -77,31 +86,82 @@ def test_same_seed_same_result(result):
     assert other.schema["clkConfig"]["kdf"]["salt"] != result.schema["clkConfig"]["kdf"]["salt"]
 
 
-def test_fewer_partners_need_a_higher_threshold():
-    """With every record partnered greedy forgives low thresholds; with few, it does not."""
+def test_full_overlap_is_held_above_the_strangers_scores():
+    """With every record partnered greedy forgives low thresholds, so F1 alone is flat far
+    down (issue 22: it chose 0.43, where every pair was a candidate); the random-pair
+    limit holds it up, with a warning.  With few partners F1 itself needs a high one."""
     full = tune(COLUMNS, overlap=1.0, records=200, n_trials=1, rng=5, progress=False)
     few = tune(COLUMNS, overlap=0.2, records=200, n_trials=1, rng=5, progress=False)
     assert full.choice == few.choice  # one trial: the template
-    assert few.threshold > full.threshold + 0.05
+    fc = full.candidates
+    assert fc["f1_alone_plateau_from"] <= 0.45 < fc["lowest_admissible"] <= full.threshold
+    assert fc["random_pass_rate"] <= MAX_RANDOM_PASS_RATE
+    assert fc["expected_candidates_per_record"] < 1.5
+    assert len(full.warnings) == 1 and "random pairs" in full.warnings[0]
+    assert few.threshold >= full.threshold
+    assert few.candidates["f1_alone_plateau_from"] > fc["f1_alone_plateau_from"] + 0.1
 
 
 def test_report_is_json_and_holds_no_secret(result):
     text = json.dumps(result.report())
     rep = json.loads(text)
     assert rep["threshold"] == result.threshold and rep["solver"] == "greedy"
+    cand = rep["candidates"]
+    assert cand["random_pass_rate"] <= cand["max_random_pass_rate"] == MAX_RANDOM_PASS_RATE
+    assert 0.3 <= cand["expected_candidates_per_record"] <= 1.5  # ~ overlap 0.5 partners
+    assert cand["plateau"][0] <= result.threshold <= cand["plateau"][1]
     assert len(rep["validation_curve"]["thresholds"]) == len(GRID)
     assert "secret" not in text
 
 
 def test_smooth_and_plateau_by_hand():
     f1 = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0] + [0.0] * 20)
-    s = _smooth(f1)
+    s = smooth(f1)
     assert s.shape == f1.shape and np.all(s <= 1.0)
-    assert _plateau_point(np.array([0.1, 0.9, 0.9, 0.9, 0.2])) == 2
-    assert _plateau_point(np.array([0.9, 0.1, 0.9, 0.9, 0.9])) == 3  # the widest run wins
+    assert plateau_point(np.array([0.1, 0.9, 0.9, 0.9, 0.2]))[0] == 2
+    assert plateau_point(np.array([0.9, 0.1, 0.9, 0.9, 0.9]))[0] == 3  # the widest run wins
     flat = np.array([0.5] + [0.9] * 10 + [0.5])
-    assert _plateau_point(flat) == 1 + 3  # a third of the way in: toward the strangers' side
-    assert _plateau_point(flat, frac=1.0) == 10  # the right end
+    assert plateau_point(flat) == (6, 1, 10)  # the middle, not the low edge
+    # only admissible thresholds count: the plateau is cut where random pairs stop passing
+    ok = np.arange(12) >= 7
+    assert plateau_point(flat, ok) == (9, 7, 10)
+    assert plateau_point(flat, np.zeros(12, bool))[0] == 6  # nothing admissible: everywhere
+
+
+def test_threshold_keeps_random_pairs_out_and_says_so():
+    """F1 flat from 0.30 to 0.70 and strangers scoring up to 0.55: the threshold is
+    above 0.55, in the middle of what is left, with a one-line warning."""
+    f1 = np.where(GRID <= 0.70, 0.999, 0.6)
+    rates = np.where(GRID < 0.55, 0.2, np.where(GRID < 0.6, 5e-3, 0.0))
+    c = choose_threshold(smooth(f1), rates)
+    t = GRID[c.index]
+    assert rates[c.index] <= MAX_RANDOM_PASS_RATE and 0.6 <= t <= 0.7
+    assert c.lowest_admissible == 0.6 and c.unrestricted_low == 0.3
+    assert c.warning is not None and "\n" not in c.warning and "0.600" in c.warning
+    # strangers far below the plateau: no warning, the plateau's middle
+    c = choose_threshold(smooth(f1), np.where(GRID < 0.3, 0.5, 0.0))
+    assert c.warning is None and c.lowest_admissible == 0.3
+    assert abs(GRID[c.index] - np.mean(c.plateau)) <= 0.005
+    # the limit: half a stranger per record at the size tuned for, at most 1 in 1,000
+    assert max_random_pass_rate(5000) == 1e-4 and max_random_pass_rate(50) == 1e-3
+    c = choose_threshold(smooth(f1), rates, limit=1e-2)
+    assert c.lowest_admissible == 0.55 and c.limit == 1e-2
+
+
+def test_random_pass_rate_is_the_share_of_strangers():
+    """Negative control: on random bits (no signal) every pair is a stranger at Dice ~0.5,
+    and with all pairs sampled the estimate is exact."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 256, (300, 32), dtype=np.uint8)
+    b = rng.integers(0, 256, (200, 32), dtype=np.uint8)
+    truth = np.array([[0, 0], [5, 7]])
+    rates = random_pass_rates(a, b, truth, rng=1)
+    mat = pprl.dice_matrix(a, b)
+    mat[0, 0] = mat[5, 7] = -1  # true pairs do not count
+    want = np.array([(mat >= t).sum() for t in GRID]) / (300 * 200 - 2)
+    assert np.allclose(rates, want)
+    assert rates[GRID == 0.45][0] > 0.9 and rates[GRID == 0.6][0] < 0.01
+    assert true_pass_rates(a, a, np.array([[3, 3], [4, 4]]))[-1] == 1.0  # identical: Dice 1
 
 
 def test_profile_shapes_the_corruption():
@@ -150,7 +210,11 @@ def test_cli_tune_writes_schema_report_and_plot(tmp_path, capsys):
     assert report["settings"]["overlap"] == 0.7 and report["settings"]["seed"] == 4
     assert report["settings"]["profile"]["missing"] == {"zip": 0.1}
     assert (out / "search.png").read_bytes()[:4] == b"\x89PNG"
-    assert "threshold" in capsys.readouterr().err
+    assert report["candidates"]["random_pass_rate"] <= MAX_RANDOM_PASS_RATE
+    err = capsys.readouterr().err
+    assert "threshold" in err and "candidates per record" in err
+    warned = [ln.split("warning: ", 1)[1] for ln in err.splitlines() if "warning: " in ln]
+    assert warned == report["warnings"]
 
 
 @pytest.mark.parametrize("args, word", [

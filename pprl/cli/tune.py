@@ -25,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "id_number:LENGTH, ignore), search per-column comparisons, bits per token and the "
             "CLK length with optuna, and choose the threshold for the expected overlap on "
             "held-out synthetic sets. Writes DIR/schema.json (clkhash v3), DIR/report.json "
-            "(threshold, expected F1, trials) and DIR/search.png (needs pprl[viz])."
+            "(threshold, expected F1, the share of random pairs that pass the threshold and the "
+            "expected candidates per record, trials) and DIR/search.png (needs pprl[viz])."
         ),
     )
     p.add_argument("--columns", required=True, metavar="COLUMNS.json",
@@ -106,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         warn("tune", f"the budget of {args.budget_minutes:g} minutes ran out after "
                      f"{len(result.trials)} of {args.trials} trials; a rerun may choose "
                      f"differently (give more minutes or fewer --trials)")
+    for line in result.warnings:
+        warn("tune", line)
     out.mkdir(exist_ok=True)
     with atomic_open(out / "schema.json", encoding="utf-8") as fh:
         json.dump(result.schema, fh, indent=2)
@@ -115,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         fh.write("\n")
     _write_plot(result, out / "search.png")
     print(f"wrote {out}: threshold {result.threshold:.3f}, expected F1 "
-          f"{result.expected_f1:.4f} on held-out synthetic data "
-          f"({len(result.trials)} trials, seed {result.settings['seed']})", file=sys.stderr)
+          f"{result.expected_f1:.4f} on held-out synthetic data, about "
+          f"{result.candidates['expected_candidates_per_record']:.2g} candidates per record at "
+          f"{args.records} x {args.records} ({len(result.trials)} trials, "
+          f"seed {result.settings['seed']})", file=sys.stderr)
     return 0

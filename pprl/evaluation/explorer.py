@@ -114,11 +114,17 @@ class ExplorerModel:
         Bins of the score histogram.
     cache_size : int, default=256
         Feature filters kept per party (least recently used dropped).
-    attack : callable, optional
-        ``attack(clks, plaintext, schema) -> guesses`` (with ``clk_row`` and
-        ``plaintext_row``), e.g. :func:`pprl.privacy.graph_attack`: party A's
-        CLKs against party B's plaintext.  Each result then carries its
-        ``reidentification`` rate, computed once per setting (results are cached).
+    attack : measured attack, optional
+        An object with ``score(clks, plaintext, schema, truth)`` returning
+        something with a ``reidentification_rate``: a
+        :class:`pprl.privacy.ShuffledAttack`, e.g.
+        ``ShuffledAttack(graph_attack, rng=0)``, which runs the attack on
+        party A's CLKs against party B's plaintext *in a seeded random row
+        order* and scores it with :func:`pprl.privacy.score_guesses` (a bare
+        attack function is refused: given aligned rows, an attack whose
+        matching breaks ties toward the identity scores high with no
+        information).  Each result then carries its ``reidentification``
+        rate, computed once per setting (results are cached).
     attack_records : int, optional
         Attack only the first ``attack_records`` true pairs (A's CLKs against
         B's plaintext of the same people), to keep a new setting fast; default all.
@@ -147,6 +153,13 @@ class ExplorerModel:
         self._features: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._results: OrderedDict[EncodingParams, ExplorerResult] = OrderedDict()
         self.stats = {"feature_hits": 0, "feature_misses": 0, "result_hits": 0}
+        if attack is not None and not callable(getattr(attack, "score", None)):
+            raise InputError(
+                "The 'attack' parameter of ExplorerModel must be a measured attack with a "
+                "score(clks, plaintext, schema, truth) method, e.g. "
+                "pprl.privacy.ShuffledAttack(graph_attack, rng=0), which attacks a seeded "
+                "shuffle of the plaintext and scores it with pprl.privacy.score_guesses. "
+                f"Got {getattr(attack, '__name__', type(attack).__name__)} instead.")
         self.attack = attack
         self._lock = threading.Lock()
         if attack_records is not None and (not isinstance(attack_records, int)
@@ -230,13 +243,11 @@ class ExplorerModel:
                 self._attacks.move_to_end(key)
                 return self._attacks[key]
         plaintext = self.records[1].iloc[pairs[:, 1]].reset_index(drop=True)
-        guesses = self.attack(clks_a[pairs[:, 0]], plaintext, apply_params(self.schema, params))
-        if hasattr(guesses, "columns"):
-            c, p = guesses["clk_row"], guesses["plaintext_row"]
-        else:
-            c, p = guesses.clk_row, guesses.plaintext_row
-        c, p = np.asarray(c, dtype=np.int64), np.asarray(p, dtype=np.int64)
-        rate = float(np.count_nonzero(c == p)) / len(pairs)  # row i is plaintext row i
+        n = len(pairs)  # attacked CLK row i and plaintext row i are the same person
+        score = self.attack.score(clks_a[pairs[:, 0]], plaintext,
+                                  apply_params(self.schema, params),
+                                  np.column_stack([np.arange(n), np.arange(n)]))
+        rate = float(score.reidentification_rate)
         with self._lock:
             self._attacks[key] = rate
             while len(self._attacks) > 64:

@@ -7,7 +7,11 @@ hardening settings and, for each, measures
   (:func:`pprl.evaluation.threshold_curve`), and
 * privacy: the re-identification rate of an attack (by default the graph
   matching attack) that holds party A's CLKs, party B's plaintext and the
-  schema without the secret -- correct guesses / encoded records;
+  schema without the secret -- correct guesses / encoded records, where a
+  guess is correct when it names the record's true partner.  The attack
+  sees B's rows in a seeded random order (:class:`ShuffledAttack`), so it
+  cannot profit from row order, and :func:`pprl.privacy.score_guesses`
+  scores it, as everywhere else;
 * an attack-free indicator, :func:`graph_signal`: how well the CLKs'
   similarity graph still ranks pairs as the plaintext does.  Graph attacks
   succeed or fail abruptly; this number shows what any of them has to work with.
@@ -30,9 +34,10 @@ import numpy as np
 
 from .._validation import check_rng
 from ..errors import InputError
+from .shuffled import ShuffledAttack
 
 __all__ = ["DEFAULT_SETTINGS", "FrontierResult", "frontier", "graph_signal", "pareto_mask",
-           "reidentification_rate", "with_hardening"]
+           "with_hardening"]
 
 #: A default sweep: no hardening, each step alone at a few strengths, and salting combined.
 DEFAULT_SETTINGS: dict[str, list[dict]] = {
@@ -69,34 +74,6 @@ def with_hardening(schema: Mapping, steps: Sequence[Mapping]) -> dict:
     return out
 
 
-def reidentification_rate(guesses: Any, truth: Any, n_encoded: int) -> tuple[float, float]:
-    """Correct guesses / encoded records, and correct guesses / guesses.
-
-    Parameters
-    ----------
-    guesses : Guesses, DataFrame with columns ``clk_row``, ``plaintext_row``, or (k, 2) array
-    truth : pairs ``(clk_row, plaintext_row)`` that are the same person
-    n_encoded : int
-
-    Examples
-    --------
-    >>> reidentification_rate([[0, 0], [1, 2]], [[0, 0], [1, 1]], 4)
-    (0.25, 0.5)
-    """
-    if hasattr(guesses, "clk_row") and not hasattr(guesses, "columns"):  # Guesses
-        g = np.column_stack([guesses.clk_row, guesses.plaintext_row])
-    elif hasattr(guesses, "columns"):
-        g = np.column_stack([np.asarray(guesses["clk_row"]), np.asarray(guesses["plaintext_row"])])
-    else:
-        g = np.asarray(guesses, dtype=np.int64).reshape(-1, 2)
-    t = np.asarray(truth, dtype=np.int64).reshape(-1, 2)
-    if n_encoded <= 0:
-        return 0.0, 0.0
-    true = set(map(tuple, t.tolist()))
-    correct = sum(tuple(p) in true for p in g.astype(np.int64).tolist())
-    return correct / n_encoded, (correct / len(g) if len(g) else 0.0)
-
-
 def graph_signal(clks: np.ndarray, plaintext: Any, schema: Any, *, max_records: int = 1000,
                  ) -> float:
     """How much of the plaintext similarity graph the CLKs keep: an attack-free indicator.
@@ -116,6 +93,12 @@ def graph_signal(clks: np.ndarray, plaintext: Any, schema: Any, *, max_records: 
     schema : schema dict or path
     max_records : int, default=1000
         Only the first ``max_records`` records are used (the cost is quadratic).
+
+    Returns
+    -------
+    float
+        NaN for fewer than 3 records or when either graph is constant
+        (e.g. all-identical CLKs).
     """
     from scipy.stats import spearmanr
 
@@ -128,6 +111,8 @@ def graph_signal(clks: np.ndarray, plaintext: Any, schema: Any, *, max_records: 
     p = expected_dice(plaintext_view(plaintext.iloc[:n], schema))
     d = dice_matrix(clks[:n], clks[:n])
     iu = np.triu_indices(n, 1)
+    if np.ptp(p[iu]) == 0 or np.ptp(d[iu]) == 0:  # a constant graph: no correlation defined
+        return float("nan")
     return float(spearmanr(p[iu], d[iu]).statistic)
 
 
@@ -180,12 +165,6 @@ class FrontierResult:
                 f"overlap={self.overlap}, {int(self.table['pareto'].sum())} on the front)")
 
 
-def _default_attack() -> Callable:
-    from .graph import graph_attack  # the graph matching attack (pprl.privacy.graph)
-
-    return graph_attack
-
-
 def frontier(
     settings: Mapping[str, Sequence[Mapping]] | None = None,
     *,
@@ -211,20 +190,30 @@ def frontier(
     schema : dict or path, optional
         Base schema (its own hardening is replaced); default the person template.
     attack : callable, optional
-        ``attack(clks, plaintext, schema) -> guesses`` with columns
-        ``clk_row``, ``plaintext_row``; default the graph matching attack.
-        ``schema`` is the hardened schema dict (no secret).
+        ``attack(clks, plaintext, schema[, rng=]) -> Guesses``; default the
+        graph matching attack.  ``schema`` is the hardened schema dict (no
+        secret).  It runs through :class:`ShuffledAttack` seeded from
+        ``rng``: it sees B's rows shuffled, gets a seeded ``rng`` if it takes
+        one, and is scored by :func:`pprl.privacy.score_guesses`.
     data : SyntheticDataset, optional
         Use these parties and truth instead of generating them.
     secret : bytes, optional
         Default: 32 random bytes from ``rng`` (never shown).
     rng : seed or Generator, default=0
+        Seeds the data, the secret, the shuffle and the attack: an int gives
+        the same table on every call.
     progress : bool, default=True
         A progress bar over the settings.
 
     Returns
     -------
     FrontierResult
+
+    Examples
+    --------
+    >>> res = frontier({"none": [], "blip 0.1": [{"kind": "blip", "probability": 0.1}]},
+    ...                n_records=100, rng=0, progress=False)            # doctest: +SKIP
+    >>> res.table[["setting", "f1", "reidentification"]]                # doctest: +SKIP
     """
     import pandas as pd
 
@@ -252,7 +241,7 @@ def frontier(
     if not isinstance(schema, Mapping):
         with open(schema, encoding="utf-8") as fh:
             schema = json.load(fh)
-    attack = attack if attack is not None else _default_attack()
+    measured = ShuffledAttack(attack, rng=int(gen.integers(2**63 - 1)))
     for steps in settings.values():  # validate everything before the long work
         load_schema(with_hardening(schema, steps))
     bar = None
@@ -269,8 +258,8 @@ def frontier(
             clks_b = encode(b_df, doc, secret, match="name", progress=False)
             cands = candidate_pairs(clks_a, clks_b, threshold=0.3)
             best = threshold_curve(cands, truth, solver="greedy").best_f1()
-            guesses = attack(clks_a, b_df, doc)
-            reid, gp = reidentification_rate(guesses, truth, len(clks_a))
+            score = measured.score(clks_a, b_df, doc, truth)
+            reid, gp = score.reidentification_rate, score.precision
             signal = graph_signal(clks_a, a_df, doc)
             rows.append({"setting": name, "hardening": json.dumps(list(steps)),
                          "f1": best.f1, "precision": best.precision, "recall": best.recall,

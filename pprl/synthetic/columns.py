@@ -2,11 +2,11 @@
 
 A description is a small JSON object, in the order of the user's file::
 
-    {"rec_id": "ignore", "given_name": "first_name", "surname": "last_name",
-     "street_number": "street_number", "address_1": "street_address",
-     "address_2": "address_extra", "suburb": "locality", "postcode": "postcode",
-     "state": "state", "date_of_birth": "date_of_birth:%Y%m%d",
-     "soc_sec_id": "id_number:7"}
+    {"patient_key": "ignore", "first": "first_name", "middle": "first_name",
+     "family": "last_name", "gender": "sex", "born": "date_of_birth:%d/%m/%Y",
+     "house_no": "street_number", "street": "street_address", "unit": "address_extra",
+     "town": "locality", "zip": "postcode", "region": "state", "mobile": "phone",
+     "health_no": "id_number:10"}
 
 Kinds (:data:`COLUMN_KINDS`): ``first_name``, ``last_name``, ``sex``,
 ``date_of_birth[:FORMAT]`` (a ``strftime`` format, default ``%Y-%m-%d``),

@@ -15,13 +15,18 @@ How it works
    columns are re-hashed), finds candidates (:func:`pprl.candidate_pairs`)
    and reads F1 at every threshold from one greedy pass
    (:func:`pprl.threshold_curve`).  Its score is the F1 averaged over a
-   window of thresholds around its best one: a schema whose good thresholds
-   form a wide plateau transfers better to data it has not seen than one
-   with a sharp peak.
+   window of thresholds around its best one, among the thresholds at which
+   random (non-matching) pairs pass at most
+   :func:`~pprl.tuning.threshold.max_random_pass_rate` of the time (half a
+   stranger per record at the size tuned for, at most 1 in 1,000): a schema
+   whose good thresholds form a wide plateau transfers better to data it
+   has not seen than one with a sharp peak, and one whose plateau lies
+   where strangers score would link everything.
 3. Encode the validation sets with the best schema; the threshold is the
-   a third of the way into the plateau of their window-averaged F1 (leaning
-   to the strangers' side: real errors lower true pairs' scores).  The test set's F1 at
-   that threshold is the F1 to expect.
+   middle of the plateau of their window-averaged F1, above the lowest
+   threshold that keeps random pairs out (:mod:`pprl.tuning.threshold`).  The
+   test set's F1 at that threshold is the F1 to expect, and its random pass
+   rate gives the expected candidates per record.
 
 The overlap matters for the threshold: with every record partnered, greedy
 matching forgives a low threshold; when half the records have no partner, a
@@ -54,14 +59,17 @@ from .space import (
     build_schema,
     template_choice,
 )
+from .threshold import (
+    GRID,
+    choose_threshold,
+    max_random_pass_rate,
+    random_pass_rates,
+    smooth,
+    true_pass_rates,
+)
 
-__all__ = ["TuneResult", "tune", "GRID", "WINDOW"]
+__all__ = ["TuneResult", "tune"]
 
-#: Thresholds at which F1 is read (0.30 to 1.00 by 0.005).
-GRID = np.round(np.arange(0.30, 1.0 + 1e-9, 0.005), 3)
-#: Half-width of the threshold window a trial's F1 is averaged over.
-WINDOW = 0.03
-_HALF = int(round(WINDOW / 0.005))
 _TOP_K = 8  # candidates kept per record of A: plenty for greedy one-to-one matching
 _CACHE_BYTES = 400 * 2**20  # per-column filters kept (least recently used dropped first)
 
@@ -90,6 +98,18 @@ class TuneResult:
         Thresholds and the validation sets' mean F1 at each (for the plot).
     settings : dict
         Columns, overlap, records, profile, seed, trials asked and run, budget.
+    candidates : dict
+        What the threshold costs: ``random_pass_rate`` (share of non-matching
+        pairs at or above it on the validation sets; never above
+        ``max_random_pass_rate``, half a stranger per record at ``records``
+        and at most 1 in 1,000, when any threshold achieves that),
+        ``test_random_pass_rate``, ``expected_candidates_per_record`` (at
+        ``records_per_party`` records per party, on the test set: a true
+        partner plus strangers), ``plateau`` (its ends),
+        ``f1_alone_plateau_from`` and ``lowest_admissible``
+        (:class:`pprl.tuning.threshold.ThresholdChoice`).
+    warnings : list of str
+        One-line warnings, e.g. when F1 alone would have let random pairs in.
     """
 
     schema: dict
@@ -101,6 +121,8 @@ class TuneResult:
     grid: np.ndarray
     validation_curve: np.ndarray
     settings: dict = field(default_factory=dict)
+    candidates: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def report(self) -> dict:
         """The JSON form written to ``report.json`` (no secret, no record)."""
@@ -109,6 +131,8 @@ class TuneResult:
             "expected_f1": self.expected_f1,
             "validation_f1": self.validation_f1,
             "solver": "greedy",
+            "candidates": self.candidates,
+            "warnings": self.warnings,
             "choice": self.choice,
             "settings": self.settings,
             "validation_curve": {"thresholds": self.grid.tolist(),
@@ -128,37 +152,6 @@ def _f1_grid(curve) -> np.ndarray:
     n = np.concatenate([[0], curve.n_pairs]).astype(np.float64)[k]
     denom = n + curve.n_true
     return np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-
-
-def _smooth(f1: np.ndarray) -> np.ndarray:
-    """F1 averaged over +-WINDOW (the window shrinks at the ends of the grid)."""
-    c = np.concatenate([[0.0], np.cumsum(f1)])
-    i = np.arange(len(f1))
-    lo, hi = np.maximum(i - _HALF, 0), np.minimum(i + _HALF + 1, len(f1))
-    return (c[hi] - c[lo]) / (hi - lo)
-
-
-def _plateau_point(score: np.ndarray, tol: float = 1e-3, frac: float = 1 / 3) -> int:
-    """Index ``frac`` of the way into the widest run of near-best scores (ties: the highest).
-
-    A third of the way, not the middle: errors in real data push true pairs'
-    scores down (real data are dirtier than described more often than
-    cleaner), while strangers' scores follow the value frequencies, which the
-    generator models; so the threshold leans to the strangers' side.
-    """
-    good = score >= score.max() - tol
-    best, best_len, i = int(np.argmax(score)), 0, 0
-    while i < len(good):
-        if good[i]:
-            j = i
-            while j + 1 < len(good) and good[j + 1]:
-                j += 1
-            if j - i + 1 >= best_len:
-                best, best_len = i + int(round((j - i) * frac)), j - i + 1
-            i = j + 1
-        else:
-            i += 1
-    return best
 
 
 class _Encoder:
@@ -196,9 +189,13 @@ class _Encoder:
         return out[0], out[1]
 
     def f1_grid(self, s: int, choice: Choice) -> np.ndarray:
+        """Rows: F1 on :data:`GRID`, the share of random and of true pairs passing each."""
         a, b = self.clks(s, choice)
+        truth = self.sets[s][2]
         cands = candidate_pairs(a, b, float(GRID[0]), k=_TOP_K)
-        return _f1_grid(threshold_curve(cands, self.sets[s][2], solver="greedy"))
+        f1 = _f1_grid(threshold_curve(cands, truth, solver="greedy"))
+        return np.stack([f1, random_pass_rates(a, b, truth, rng=s),
+                         true_pass_rates(a, b, truth)])
 
 
 def _choice_from_params(spec: ColumnSpec, params: dict) -> Choice:
@@ -322,6 +319,7 @@ def tune(
             sets.append((ds.parties[0], ds.parties[1], truth))
         bar.update()
         enc = _Encoder(spec, sets, secret, salt)
+        limit = max_random_pass_rate(records)
         trials: list[dict] = []
 
         def objective(trial: optuna.Trial) -> float:
@@ -333,11 +331,15 @@ def tune(
                 params[f"{c.name}.bits"] = trial.suggest_int(f"{c.name}.bits", 0, MAX_BITS)
             choice = _choice_from_params(spec, params)
             if not any(fc.bits for _, fc in choice.features):
-                score, f1 = 0.0, np.zeros(len(GRID))
+                score, f1, ok = 0.0, np.zeros(len(GRID)), np.ones(len(GRID), bool)
             else:
-                f1 = np.mean([enc.f1_grid(s, choice) for s in (0, 1)], axis=0)
-                score = float(_smooth(f1).max())
-            i = int(np.argmax(f1))
+                f1, rates, _ = np.mean([enc.f1_grid(s, choice) for s in (0, 1)], axis=0)
+                ok = rates <= limit
+                sm = smooth(f1)
+                # only thresholds that keep random pairs out count; a schema with none
+                # scores below every schema that has one
+                score = float(sm[ok].max()) if ok.any() else float(sm.max()) - 1.0
+            i = int(np.argmax(np.where(ok, f1, -1.0)))
             trials.append({"number": trial.number, "score": round(score, 6),
                            "best_f1": round(float(f1[i]), 6), "best_threshold": float(GRID[i]),
                            "params": choice.to_dict(),
@@ -363,10 +365,11 @@ def tune(
         best = _choice_from_params(spec, study.best_trial.params)
 
         bar.set_postfix_str("held-out sets")
-        val = np.mean([enc.f1_grid(s, best) for s in (2, 3)], axis=0)
-        i = _plateau_point(_smooth(val))
+        val, val_rates, _ = np.mean([enc.f1_grid(s, best) for s in (2, 3)], axis=0)
+        chosen = choose_threshold(smooth(val), val_rates, limit)
+        i = chosen.index
         threshold = float(GRID[i])
-        test = enc.f1_grid(4, best)
+        test, test_rates, test_true = enc.f1_grid(4, best)
         bar.update()
     finally:
         bar.close()
@@ -379,6 +382,20 @@ def tune(
         "stopped_by_budget": len(trials) < n_trials,
         "seconds": round(time.perf_counter() - t_start, 1),
     }
+    n_a, n_b = (len(p) for p in sets[4][:2])
+    candidates = {
+        "max_random_pass_rate": limit,
+        "random_pass_rate": float(chosen.random_pass_rate),
+        "test_random_pass_rate": float(test_rates[i]),
+        "expected_candidates_per_record": round(
+            float(test_true[i]) * len(sets[4][2]) / n_a + float(test_rates[i]) * n_b, 4),
+        "records_per_party": int(n_b),
+        "plateau": list(chosen.plateau),
+        "f1_alone_plateau_from": chosen.unrestricted_low,
+        "lowest_admissible": chosen.lowest_admissible,
+    }
     return TuneResult(schema=schema, threshold=threshold, expected_f1=round(float(test[i]), 6),
                       validation_f1=round(float(val[i]), 6), choice=best.to_dict(),
-                      trials=trials, grid=GRID.copy(), validation_curve=val, settings=settings)
+                      trials=trials, grid=GRID.copy(), validation_curve=val, settings=settings,
+                      candidates=candidates,
+                      warnings=[w for w in (chosen.warning,) if w])
