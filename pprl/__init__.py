@@ -33,6 +33,7 @@ from .errors import (
     NativeKernelWarning,
     PPRLError,
     SchemaError,
+    TooManyCandidatesError,
 )
 from .evaluation.diagnostics import (
     CorruptionRecall,
@@ -71,6 +72,7 @@ __all__ = [
     "FieldError",
     "InvalidRecordError",
     "FileFormatError",
+    "TooManyCandidatesError",
     "NativeKernelError",
     "NativeKernelWarning",
     "clks_from_base64",
