@@ -1,11 +1,9 @@
 """``pprl link --max-memory``: a bound too small, a result too large, and the path reported."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
+from peak_rss import pprl_peak
 
 import pprl
 from pprl import write_clks
@@ -89,23 +87,6 @@ def test_out_dir_is_refused_with_blocking(tmp_path, parties, capsys):
 
 # --- the cap measured: peak resident memory of the command in a child process ---------------
 
-PEAK = r"""
-import resource, subprocess, sys
-rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-sys.stdout.write(f"{rc.returncode} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
-sys.stdout.write(rc.stderr.decode())
-"""
-
-
-def _peak(*args) -> tuple[int, int, str]:
-    """Exit status, peak resident memory (bytes) and stderr of ``pprl ARGS`` in a new process."""
-    cmd = [sys.executable, "-c", PEAK, sys.executable, "-m", "pprl.cli", *map(str, args)]
-    first, _, err = subprocess.run(cmd, capture_output=True, text=True, check=True) \
-        .stdout.partition("\n")
-    rc, kib = first.split()
-    return int(rc), int(kib) * 1024, err
-
-
 @pytest.fixture(scope="module")
 def dense(tmp_path_factory):
     """2,500 x 2,500 random half-full CLKs: at 0.3 nearly all 6.25M pairs are candidates
@@ -116,7 +97,7 @@ def dense(tmp_path_factory):
         np.save(d / f"{name}.npy", np.packbits(rng.random((2500, 1024)) < 0.5, axis=1))
     tiny = np.packbits(rng.random((20, 1024)) < 0.5, axis=1)
     np.save(d / "tiny.npy", tiny)
-    rc, base, err = _peak("link", d / "tiny.npy", d / "tiny.npy", "--threshold", "0.3",
+    rc, base, err = pprl_peak("link", d / "tiny.npy", d / "tiny.npy", "--threshold", "0.3",
                           "-o", d / "tiny.csv", "--no-progress")
     assert rc == 0, err
     return d, base
@@ -127,13 +108,13 @@ def test_the_cap_bounds_the_peak_with_threads(tmp_path, dense):
     cap = 64 << 20
     allowed = base + cap + WORK_BYTES
     out = tmp_path / "m.csv"
-    rc, peak, err = _peak("link", d / "a.npy", d / "b.npy", "--threshold", "0.3", "--threads",
+    rc, peak, err = pprl_peak("link", d / "a.npy", d / "b.npy", "--threshold", "0.3", "--threads",
                           "2", "--max-memory", "64M", "-o", out, "--no-progress")
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "--out-dir DIR" in err, err
     assert not out.exists()
     assert peak <= allowed, f"peak {peak >> 20} MiB > {allowed >> 20} MiB"
     # the same cap with --out-dir finishes, still under it
-    rc, peak, err = _peak("link", d / "a.npy", d / "b.npy", "--threshold", "0.3", "--threads",
+    rc, peak, err = pprl_peak("link", d / "a.npy", d / "b.npy", "--threshold", "0.3", "--threads",
                           "2", "--max-memory", "64M", "--out-dir", tmp_path / "c", "-o", out,
                           "--no-progress")
     assert rc == 0, err
