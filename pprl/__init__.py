@@ -23,6 +23,7 @@ from .errors import (
     NativeKernelWarning,
     PPRLError,
     SchemaError,
+    TooManyCandidatesError,
 )
 
 # Everything else is imported on first use (PEP 562), so that ``import pprl``
@@ -148,6 +149,7 @@ __all__ = [
     "FieldError",
     "InvalidRecordError",
     "FileFormatError",
+    "TooManyCandidatesError",
     "NativeKernelError",
     "NativeKernelWarning",
     "clks_from_base64",

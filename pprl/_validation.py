@@ -148,14 +148,15 @@ def read_json_file(path: str | os.PathLike[str], what: str,
     """Read a JSON file, with one-line errors that name the file and ``what`` it holds.
 
     A missing or unreadable file is an :class:`InputError`
-    (``"<path>: <what> file not found"``); text that is not JSON is a
+    (``"<path>: file not found (the <what>)"``, the command line's one wording);
+    text that is not JSON is a
     :class:`FileFormatError` naming the line and column.
     """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(f"{p}: {what} file not found") from None
+        raise InputError(f"{p}: file not found (the {what})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: cannot read {what} ({exc})") from None
     try:

@@ -18,6 +18,7 @@ __all__ = [
     "FieldError",
     "InvalidRecordError",
     "FileFormatError",
+    "TooManyCandidatesError",
     "NativeKernelError",
     "NativeKernelWarning",
 ]
@@ -122,6 +123,26 @@ class FileFormatError(InputError):
         self.path = str(path)
         self.reason = message
         super().__init__(f"{path}: {message}")
+
+
+class TooManyCandidatesError(InputError):
+    """A candidate scan stopped early: its result would pass the memory it may take.
+
+    Attributes
+    ----------
+    pairs : int
+        Pairs found when it stopped, or the estimate from the rows scanned first.
+    estimated : bool
+        Whether ``pairs`` is an estimate (the scan stopped before the rest ran).
+    max_bytes : int
+        The bound the result passed (24 bytes per pair).
+    """
+
+    def __init__(self, message: str, *, pairs: int, estimated: bool, max_bytes: int):
+        super().__init__(message)
+        self.pairs = int(pairs)
+        self.estimated = bool(estimated)
+        self.max_bytes = int(max_bytes)
 
 
 class NativeKernelError(PPRLError, RuntimeError):

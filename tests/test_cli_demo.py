@@ -67,7 +67,7 @@ def test_demo_without_matplotlib_still_prints(tmp_path, capsys, monkeypatch, fix
 @pytest.mark.parametrize(
     ("args", "expect"),
     [
-        (["--threshold", "1.5"], "'threshold'"),
+        (["--threshold", "1.5"], "--threshold must be a number in [0, 1]; got 1.5"),
         (["--records", "0"], "--records"),
     ],
 )

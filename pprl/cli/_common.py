@@ -22,6 +22,7 @@ __all__ = [
     "warn",
     "require_file",
     "threshold_arg",
+    "fraction_arg",
     "FILE_NOT_FOUND",
     "SHORT_SECRET_BYTES",
 ]
@@ -93,7 +94,7 @@ def read_secret(secret_file: str | None) -> bytes:
         try:
             data = p.read_bytes()
         except FileNotFoundError:
-            raise InputError(f"{p}: secret file not found") from None
+            raise InputError(f"{p}: {FILE_NOT_FOUND} (the secret file)") from None
         except OSError as exc:
             raise InputError(f"{p}: cannot read secret file ({exc.strerror})") from None
         if data.endswith(b"\r\n"):
@@ -151,8 +152,19 @@ def require_file(path: str | os.PathLike[str]) -> Path:
 
 def threshold_arg(value: float, option: str = "--threshold") -> float:
     """Check a threshold option: a number in [0, 1], with one wording everywhere."""
-    if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
-        raise InputError(f"{option} must be a number in [0, 1]; got {value}")
+    return fraction_arg(value, option)
+
+
+def fraction_arg(value: float, option: str, *, above_zero: bool = False) -> float:
+    """Check an option that is a share or a score: a number in [0, 1] (or (0, 1]).
+
+    Every sub-command words it the same: ``--overlap must be a number in
+    (0, 1]; got 1.5``.
+    """
+    low = 0.0 < value if above_zero else 0.0 <= value
+    if not (isinstance(value, (int, float)) and low and value <= 1.0):
+        raise InputError(f"{option} must be a number in {'(' if above_zero else '['}0, 1]; "
+                         f"got {value}")
     return float(value)
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError
-from ._common import add_progress_flag, show_progress
+from ._common import add_progress_flag, show_progress, threshold_arg
 
 __all__ = ["add_parser", "run", "PLOT_NAME", "MATCHES_NAME"]
 
@@ -78,7 +78,6 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pprl demo``: synthesise, encode, link, evaluate and plot; the exit status."""
-    from .._validation import check_threshold
     from ..encoding.encode import encode
     from ..encoding.schema import person_schema
     from ..evaluation.metrics import threshold_curve
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from ..synthetic import make_dataset
     from .link import write_matches
 
-    threshold = check_threshold(args.threshold, "pprl demo --threshold")
+    threshold = threshold_arg(args.threshold)
     if args.records < 1:
         raise InputError(f"--records must be a positive integer; got {args.records}")
     out = _out_dir(args.out)

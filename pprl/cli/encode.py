@@ -229,6 +229,7 @@ def _encode_file(args: argparse.Namespace) -> int:
     if policy != "error":
         report = check_output_path(args.report or f"{out}.invalid.csv", "--report")
     require_file(args.data)
+    require_file(args.schema)
     schema = load_schema(args.schema)
     secret = read_secret(args.secret_file)
     t0 = time.perf_counter()

@@ -7,7 +7,7 @@ import sys
 import time
 
 from ..errors import InputError
-from . import _scale
+from . import _memory, _scale
 from ._common import add_progress_flag, check_output_path, show_progress, threshold_arg, warn
 
 __all__ = ["add_parser", "run", "write_matches"]
@@ -44,54 +44,48 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--backend", choices=("auto", "native", "numpy"), default="auto",
         help="similarity kernel (default: auto)",
     )
-    p.add_argument(
-        "--max-memory", metavar="SIZE", default=None,
-        help="stop early, with an error, when the candidate pairs of the exhaustive comparison "
-             "would take more than SIZE (bytes, or with a K, M or G suffix; 24 bytes per "
-             "pair; default: the memory available)",
-    )
+    _memory.add_arguments(p)
     _scale.add_arguments(p)
     p.add_argument("-o", "--output", required=True, metavar="MATCHES.csv")
     add_progress_flag(p)
     p.set_defaults(func=run)
 
 
+#: rows of MATCHES.csv formatted at a time (bounds the writer's memory)
+WRITE_ROWS = 1 << 17
+
+
 def write_matches(matches, path, ids_a=None, ids_b=None) -> None:
     """Write pairs atomically as CSV with header ``a,b,score`` (0-based rows).
 
     With both parties' record IDs, the columns ``a_id,b_id`` follow.
+    ``matches`` is Candidates or CandidateChunks (read batch by batch); the
+    file is formatted WRITE_ROWS rows at a time, so writing takes no memory
+    that grows with the number of pairs.
     """
     import numpy as np
+    import pandas as pd
 
     from .._atomic import atomic_open
+    from ..linkage.chunks import CandidateChunks
 
-    frame = matches.to_frame()
-    if ids_a is not None and ids_b is not None:
-        frame["a_id"] = np.asarray(ids_a, dtype=object)[frame["a"].to_numpy()]
-        frame["b_id"] = np.asarray(ids_b, dtype=object)[frame["b"].to_numpy()]
+    with_ids = ids_a is not None and ids_b is not None
+    if with_ids:
+        ids_a, ids_b = np.asarray(ids_a, dtype=object), np.asarray(ids_b, dtype=object)
+    batches = matches.batches(WRITE_ROWS) if isinstance(matches, CandidateChunks) else [matches]
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        frame.to_csv(fh, index=False, lineterminator="\n")
-
-
-def _memory_arg(text: str | None) -> int | None:
-    """``--max-memory``: bytes, or a number with a K, M or G suffix (powers of 1024)."""
-    from ..linkage.similarity import least_max_bytes
-
-    if text is None:
-        return None
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
-    unit = t[-1:] if t[-1:] in "KMG" else ""
-    try:
-        size = int(float(t[:len(t) - len(unit)]) * units[unit])
-    except (ValueError, OverflowError):
-        raise InputError(f"--max-memory must be a size such as 4G, 500M or 1048576; "
-                         f"got {text!r}") from None
-    least = least_max_bytes()
-    if size < least:
-        raise InputError(f"--max-memory {text} is too small for even one tile of the scan: "
-                         f"give at least {least} bytes ({least / 2**20:.1f}M)")
-    return size
+        header = True
+        for batch in batches:
+            for i in range(0, max(len(batch), 1 if header else 0), WRITE_ROWS):
+                a, b = batch.a[i:i + WRITE_ROWS], batch.b[i:i + WRITE_ROWS]
+                frame = pd.DataFrame({"a": a, "b": b, "score": batch.score[i:i + WRITE_ROWS]})
+                if with_ids:
+                    frame["a_id"], frame["b_id"] = ids_a[a], ids_b[b]
+                frame.to_csv(fh, index=False, header=header, lineterminator="\n")
+                header = False
+        if header:  # no batch at all: the header alone
+            cols = ["a", "b", "score"] + (["a_id", "b_id"] if with_ids else [])
+            pd.DataFrame(columns=cols).to_csv(fh, index=False, lineterminator="\n")
 
 
 #: Warn when the candidates exceed this share of all n x m pairs.
@@ -122,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--k must be a positive integer; got {args.k}")
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads must be a positive integer; got {args.threads}")
-    max_bytes = _memory_arg(args.max_memory)
+    plan = _memory.MemoryPlan(args.max_memory, args.solver, args.out_dir)
     t0 = time.perf_counter()
     a, ids_a = read_clks(args.clks_a, with_ids=True)
     b, ids_b = read_clks(args.clks_b, with_ids=True)
@@ -136,12 +130,10 @@ def run(args: argparse.Namespace) -> int:
             f"{a.shape[1] * 8}; both parties must encode with the same schema"
         )
     t1 = time.perf_counter()
+    _memory.check_scale_flags(args)
     scaled = _scale.compare(args, a, b, out, show_progress(args))
     if scaled is None:
-        cands, report = candidate_pairs(
-            a, b, args.threshold, k=args.k, backend=args.backend, threads=args.threads,
-            progress=show_progress(args), max_bytes=max_bytes,
-        ), None
+        cands, report = _memory.scan(plan, args, a, b, ids_a, ids_b, candidate_pairs), None
     else:
         cands, report = scaled
     t2 = time.perf_counter()
@@ -149,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if args.solver == "greedy":
         matches = greedy_match(cands)
     elif args.solver == "optimal":
-        matches = optimal_match(cands)
+        matches = optimal_match(_memory.loaded(plan, cands))
     else:
         matches = cands
     t3 = time.perf_counter()

@@ -7,7 +7,14 @@ import json
 import sys
 
 from ..errors import InputError
-from ._common import add_progress_flag, check_output_path, require_file, show_progress, warn
+from ._common import (
+    add_progress_flag,
+    check_output_path,
+    fraction_arg,
+    require_file,
+    show_progress,
+    warn,
+)
 
 __all__ = ["add_parser", "run_report"]
 
@@ -65,8 +72,7 @@ def run_report(args: argparse.Namespace) -> int:
     out = check_output_path(args.output)
     if args.records < 1:
         raise InputError(f"--records must be a positive integer; got {args.records}")
-    if not 0.0 <= args.overlap <= 1.0:
-        raise InputError(f"--overlap must be a number in [0, 1]; got {args.overlap}")
+    fraction_arg(args.overlap, "--overlap")
     if args.seed is not None and args.seed < 0:
         raise InputError(f"--seed must be a non-negative integer; got {args.seed}")
     columns = None

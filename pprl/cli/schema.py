@@ -127,7 +127,9 @@ def _read_sample(path: str, nrows: int):
 def run(args: argparse.Namespace) -> int:
     """Run ``pprl schema check``: print the schema's problems, or its summary; the exit status."""
     from ..encoding.schema import load_schema
+    from ._common import require_file
 
+    require_file(args.schema)  # a missing file is one line, worded as in every command
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

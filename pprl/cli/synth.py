@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..errors import InputError
-from ._common import add_progress_flag, show_progress
+from ._common import add_progress_flag, fraction_arg, show_progress
 
 __all__ = ["add_parser", "run"]
 
@@ -79,8 +79,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--records must be a non-negative integer, got {args.records}")
     if not 2 <= args.parties <= 26:
         raise InputError(f"--parties must be from 2 to 26, got {args.parties}")
-    if not 0.0 <= args.overlap <= 1.0:
-        raise InputError(f"--overlap must be in [0, 1], got {args.overlap}")
+    fraction_arg(args.overlap, "--overlap")
     from ..synthetic import LOCALES
 
     if args.locale not in LOCALES:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ._common import add_progress_flag, show_progress, warn
+from ._common import add_progress_flag, fraction_arg, show_progress, warn
 
 __all__ = ["add_parser", "run"]
 
@@ -83,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"{out}: parent folder {parent} does not exist (-o)")
-    if not 0.0 < args.overlap <= 1.0:
-        raise InputError(f"--overlap must be a share in (0, 1], got {args.overlap}")
+    fraction_arg(args.overlap, "--overlap", above_zero=True)
     if not 50 <= args.records <= 200_000:
         raise InputError(f"--records must be from 50 to 200000, got {args.records}")
     if not 0.05 <= args.budget_minutes <= 24 * 60:

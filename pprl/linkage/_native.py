@@ -158,6 +158,9 @@ def dice_matrix(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray) ->
 
 #: most top-k heap entries a scan keeps as scratch (16 bytes each) to take rows in groups
 HEAP_ENTRIES = 1 << 20
+#: a scan's output buffer (pairs per thread) doubles when it fills until it holds this many
+#: (24 bytes each: 6 MiB); past it, only when not even one row fits
+BUFFER_PAIRS = 1 << 18
 
 
 def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(0, 0),
@@ -238,8 +241,11 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
             else:
                 yield out_a[:got], out_b[:got], out_s[:got]
         row += args.next_row
-        if rc == E_FULL:
-            cap *= 2  # not even one row fitted: try again with twice the room
+        if rc == E_FULL and (args.next_row == 0 or cap < BUFFER_PAIRS):
+            cap *= 2  # more room: a group of rows fits whole (up to BUFFER_PAIRS), or not
+            # even one row fitted; past BUFFER_PAIRS a buffer that filled keeps its size (the
+            # next call resumes at next_row), so a thread holds one buffer however many
+            # pairs its tile finds
     return
 
 

@@ -50,14 +50,16 @@ def scan_tile(a, pa, a_first, b, pb, threshold, k):
     """Pairs of rows ``a`` (numbered from ``a_first``) and ``b`` with score >= threshold.
 
     ``k > 0`` keeps the best ``k`` per A row (score descending, then b
-    ascending).  Returns ``(out_a, out_b, out_s)`` sorted by (a, b).
+    ascending).  Yields ``(out_a, out_b, out_s)`` chunks, one per step of
+    rows (about ``_STEP_ELEMENTS`` words compared), each sorted by (a, b),
+    so a caller holds one step's pairs at a time, as with the native kernel.
     """
     n, nw = a.shape
     m = b.shape[0]
-    parts_a, parts_b, parts_s = [], [], []
     for i0, i1 in _row_steps(n, m, nw):
         common = np.bitwise_count(a[i0:i1, None, :] & b[None, :, :]).sum(axis=2, dtype=np.int32)
         s = _scores(common, pa[i0:i1], pb)
+        del common
         if k > 0:
             # a stable sort of -score keeps ties in b order; -inf marks rejects
             key = np.where(s >= threshold, -s, np.inf)
@@ -65,18 +67,12 @@ def scan_tile(a, pa, a_first, b, pb, threshold, k):
             rows = np.broadcast_to(np.arange(i0, i1)[:, None], top.shape)
             sel = np.take_along_axis(s, top, axis=1)
             ok = sel >= threshold
-            parts_a.append(rows[ok] + a_first)
-            parts_b.append(top[ok])
-            parts_s.append(sel[ok])
+            out = (rows[ok] + a_first, top[ok], sel[ok])
         else:
             r, c = np.nonzero(s >= threshold)
-            parts_a.append(r + i0 + a_first)
-            parts_b.append(c)
-            parts_s.append(s[r, c])
-    if not parts_a:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
-    return (np.concatenate(parts_a).astype(np.int64), np.concatenate(parts_b).astype(np.int64),
-            np.concatenate(parts_s))
+            out = (r + i0 + a_first, c, s[r, c])
+        if len(out[0]):
+            yield out[0].astype(np.int64), out[1].astype(np.int64), out[2]
 
 
 class PairScorer:

@@ -3,13 +3,15 @@
 The kernel module (native or numpy) is passed in by the facade; this module
 never imports either.  Each tile's pairs are packed at once into one int64
 key per pair (:class:`~.candidates.PairPacking`) and appended to one growing
-array, so the scan holds 8 bytes per candidate plus the tiles in flight; the
-keys are then sorted in place and unpacked into the result (24 bytes per
-candidate, the peak).
+array, so the scan holds 8 bytes per candidate plus one kernel output buffer
+per thread (workers pack each buffer as it fills, under a lock; no tile's
+pairs are ever held whole); the keys are then sorted in place and unpacked
+into the result (24 bytes per candidate, the peak).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -40,14 +42,18 @@ def words(x: np.ndarray) -> np.ndarray:
 class Growing:
     """A 1-D array that grows in place (``realloc``, which moves no pages for large arrays)."""
 
-    def __init__(self, dtype) -> None:
+    def __init__(self, dtype, limit: int | None = None) -> None:
         self.buf = np.empty(1 << 12, dtype=dtype)
         self.n = 0
+        self.limit = limit  # grow by half at a time, but never past this many (unless needed)
 
     def append(self, x: np.ndarray) -> None:
         need = self.n + len(x)
         if need > len(self.buf):
-            self.buf.resize(max(need, len(self.buf) * 3 // 2), refcheck=False)
+            grow = len(self.buf) * 3 // 2
+            if self.limit is not None:
+                grow = min(grow, self.limit)
+            self.buf.resize(max(need, grow), refcheck=False)
         self.buf[self.n:need] = x
         self.n = need
 
@@ -82,7 +88,9 @@ class Collector:
 
     ``flush`` (when not None) is called with sorted Candidates whenever
     ``chunk_pairs`` pairs have gathered, and the memory is reused; without
-    it, more than ``max_pairs`` pairs raise :class:`TooManyPairs`.
+    it, more than ``max_pairs`` pairs raise :class:`TooManyPairs`.  Worker
+    threads call :meth:`add` directly (it takes a lock), each with one kernel
+    output buffer at a time.
     """
 
     def __init__(self, packing: PairPacking, pa, pb, max_pairs: int | None,
@@ -90,12 +98,19 @@ class Collector:
         self.packing, self.pa, self.pb = packing, pa, pb
         self.max_pairs, self.flush, self.chunk_pairs = max_pairs, flush, chunk_pairs
         self.found = 0
+        self.lock = threading.Lock()
+        limit = chunk_pairs if flush is not None else max_pairs
         if packing.fits:
-            self.keys = Growing(np.int64)
+            self.keys = Growing(np.int64, limit)
         else:
-            self.cols = (Growing(np.int64), Growing(np.int64), Growing(np.float64))
+            self.cols = (Growing(np.int64, limit), Growing(np.int64, limit),
+                         Growing(np.float64, limit))
 
     def add(self, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> None:
+        with self.lock:
+            self._add(a, b, s)
+
+    def _add(self, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> None:
         self.found += len(a)
         if self.flush is None:
             if self.max_pairs is not None and self.found > self.max_pairs:
@@ -162,27 +177,40 @@ def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits, vertical):
         vert = mod.vertical(b_sorted, vhw)
 
     def run(i0: int, i1: int, isa: str | None = None):
-        return list(mod.scan(aw[i0:i1], pa[i0:i1], i0, b_sorted, pb_sorted, b_index, b_start,
+        return mod.scan(aw[i0:i1], pa[i0:i1], i0, b_sorted, pb_sorted, b_index, b_start,
                              nbits, tables, k, _plan.SCAN_CAPACITY, (mode, hw),
                              (rests[0] if mode != 1 else rests[0][i0:i1], rests[1]),
                              (wcs[0] if mode != 2 else wcs[0][i0:i1], wcs[1]), isa=isa,
-                             vert=vert))
+                             vert=vert)
 
     return run
 
 
 def _numpy_tile_fn(mod, aw, bw, pa, pb, threshold, k):
     def run(i0: int, i1: int, isa: str | None = None):
-        return [mod.scan_tile(aw[i0:i1], pa[i0:i1], i0, bw, pb, threshold, k)]
+        return mod.scan_tile(aw[i0:i1], pa[i0:i1], i0, bw, pb, threshold, k)
 
     return run
 
 
-def _timed(run, i0: int, i1: int, path):
-    """``run`` on rows i0..i1 and the CPU time it took this thread (others' load does not count)."""
-    t0 = time.thread_time()
-    out = run(i0, i1, path)
-    return time.thread_time() - t0, out
+def _work(run, i0: int, i1: int, path, sink) -> tuple[float, int]:
+    """``run`` on rows i0..i1, each output chunk handed to ``sink`` (dropped when None).
+
+    Returns the CPU time the kernel took this thread (others' load and the
+    sink's packing do not count) and the pairs found.  Only one chunk of the
+    kernel's output is alive at a time.
+    """
+    spent, found = 0.0, 0
+    chunks = iter(run(i0, i1, path))
+    while True:
+        t0 = time.thread_time()
+        chunk = next(chunks, None)
+        spent += time.thread_time() - t0
+        if chunk is None:
+            return spent, found
+        found += len(chunk[0])
+        if sink is not None:
+            sink(*chunk)
 
 
 def _in_pool(pool, calls, on_done) -> None:
@@ -253,10 +281,8 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
     def explored(tag, result) -> None:
         path, keep = tag
         times[path].append(result[0])
-        if keep:  # real work: every explored row is scanned once
-            for chunk in result[1]:
-                found[0] += len(chunk[0])
-                collector.add(*chunk)
+        if keep:  # real work: every explored row is scanned once, its pairs went to the collector
+            found[0] += result[1]
 
     pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
     bar = None
@@ -266,10 +292,10 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
             order = [p for p in order if p in alive]
             if len(paths) > 1:  # the paths share the block's rows (equal parts), no repeats
                 cut = np.linspace(i0, i1, len(order) + 1).astype(np.int64).tolist()
-                calls = [(_timed, (run, cut[j], cut[j + 1], path), (path, True))
+                calls = [(_work, (run, cut[j], cut[j + 1], path, collector.add), (path, True))
                          for j, path in enumerate(order)]
             else:  # one path: its run predicts the result's size
-                calls = [(_timed, (run, i0, i1, order[0]), (order[0], True))]
+                calls = [(_work, (run, i0, i1, order[0], collector.add), (order[0], True))]
             _in_pool(pool, calls, explored)
             alive = _plan.still_in_the_race({p: times[p] for p in alive})
         isa = _plan.fastest({p: times[p] for p in alive}) if explore and len(paths) > 1 \
@@ -278,28 +304,24 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
             _plan.remember(key, isa)
         info.isa = isa
         info.timings = {p: sum(t) for p, t in times.items() if t} if len(paths) > 1 else {}
-        max_rows = None
         if explore:
             per_row = found[0] / sum(i1 - i0 for i0, i1, _ in explore)
             if flush is None and budget is not None and per_row * n > 1.25 * budget:
                 raise TooManyPairs(found[0], int(per_row * n))
-            if budget is not None and per_row > 0:  # keep the tiles in flight a small share
-                max_rows = max(1, int(budget / (4 * threads * per_row)))
-        tiles = _plan.tiles(n, m, threads, max_rows, _plan.gaps(n, explore))
+        tiles = _plan.tiles(n, m, threads, None, _plan.gaps(n, explore))
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=sum(i1 - i0 for i0, i1 in tiles), unit="row",
                        desc="candidate pairs")
 
-        def tiled(rows, chunks) -> None:
-            for chunk in chunks:
-                collector.add(*chunk)
+        def tiled(rows, result) -> None:
             if bar is not None:
                 bar.update(rows)
 
         _in_pool(pool if len(tiles) > 1 else None,
-                 [(run, (i0, i1, isa), i1 - i0) for i0, i1 in tiles], tiled)
+                 [(_work, (run, i0, i1, isa, collector.add), i1 - i0) for i0, i1 in tiles],
+                 tiled)
     finally:
         if bar is not None:
             bar.close()

@@ -82,6 +82,50 @@ class ChunkWriter:
                 self.path.rmdir()  # only when empty: never anything else's files
 
 
+class _ChunkReader:
+    """Reads windows of a chunk's three ``.npy`` files with plain reads, not through memory maps.
+
+    Pages of a memory map stay in the process's resident set once touched, so
+    a merge over mapped chunks would grow to the whole folder's size; reads
+    into fresh arrays keep it at a window per chunk.
+    """
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.cols = []
+        for col in _COLUMNS:
+            f = path / f"{name}-{col}.npy"
+            try:
+                with open(f, "rb") as fh:
+                    major, _ = np.lib.format.read_magic(fh)
+                    read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(fh)
+                    offset = fh.tell()
+            except (OSError, ValueError) as exc:
+                raise InputError(f"{f}: cannot read this candidate chunk ({exc}).") from None
+            if len(shape) != 1 or dtype.hasobject:
+                raise InputError(f"{f}: not a 1-D candidate column (shape {shape}).")
+            self.cols.append((f, offset, dtype))
+            self.n = shape[0]
+
+    def __len__(self) -> int:
+        return self.n
+
+    def read(self, p: int, q: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pairs ``p .. q`` as ``(a, b, score)`` arrays of their own."""
+        out = []
+        for name, offset, dtype in self.cols:
+            with open(name, "rb") as fh:
+                fh.seek(offset + p * dtype.itemsize)
+                out.append(np.fromfile(fh, dtype=dtype, count=q - p))
+        return out[0], out[1], out[2]
+
+    def key(self, i: int) -> tuple[float, int, int]:
+        """The canonical sort key of pair ``i``: (-score, a, b)."""
+        a, b, s = self.read(i, i + 1)
+        return -float(s[0]), int(a[0]), int(b[0])
+
+
 class CandidateChunks:
     """Candidate pairs stored as sorted chunks in a folder (see the module notes).
 
@@ -155,7 +199,7 @@ class CandidateChunks:
         come before it), and yields every windowed pair up to the frontier,
         sorted.  Memory: about ``size`` pairs in all.
         """
-        chunks = [self.chunk(i) for i in range(self.n_chunks)]
+        chunks = [_ChunkReader(self.path, c["name"]) for c in self.meta["chunks"]]
         pos = [0] * len(chunks)
         win = max(1, size // max(1, len(chunks)))
         while True:
@@ -167,14 +211,13 @@ class CandidateChunks:
                 q = min(len(c), p + win)
                 spans.append((i, p, q))
                 if q < len(c):  # more of this chunk follows: its window's end bounds the rest
-                    last = (-float(c.score[q - 1]), int(c.a[q - 1]), int(c.b[q - 1]))
+                    last = c.key(q - 1)
                     frontier = last if frontier is None or last < frontier else frontier
             if not spans:
                 return
             parts = []
             for i, p, q in spans:
-                c = chunks[i]
-                a, b, s = np.asarray(c.a[p:q]), np.asarray(c.b[p:q]), np.asarray(c.score[p:q])
+                a, b, s = chunks[i].read(p, q)
                 if frontier is not None:
                     fs, fa, fb = -frontier[0], frontier[1], frontier[2]
                     upto = (s > fs) | ((s == fs) & ((a < fa) | ((a == fa) & (b <= fb))))

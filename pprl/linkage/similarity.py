@@ -20,7 +20,7 @@ import os
 import numpy as np
 
 from .._validation import check_bits_array, check_k, check_threads, check_threshold, param_error
-from ..errors import InputError
+from ..errors import InputError, TooManyCandidatesError
 from . import _plan, _runners, _scan
 from . import backend as _backend
 from ._inputs import check_clks_pair
@@ -116,11 +116,12 @@ def _too_many(exc: _scan.TooManyPairs, max_bytes: int, k, threshold: float) -> I
     n = exc.estimated or exc.found
     how = "would hold about" if exc.estimated else "passed"
     now_k = "" if k is None else f", now {k}"
-    return InputError(
+    return TooManyCandidatesError(
         f"candidate_pairs stopped early: the result {how} {n:,} pairs "
         f"({n * _scan.BYTES_PER_PAIR / 2**30:.1f} GiB), more than max_bytes={max_bytes:,} "
         f"allows. Keep fewer pairs with k= (best pairs per record{now_k}), a higher "
-        f"threshold (now {threshold}), blocking, or stream sorted chunks to disk with out_dir=."
+        f"threshold (now {threshold}), blocking, or stream sorted chunks to disk with out_dir=.",
+        pairs=n, estimated=bool(exc.estimated), max_bytes=max_bytes,
     )
 
 
@@ -192,7 +193,10 @@ def candidate_pairs(
     ------
     InputError
         Bad arrays (not uint8 2-D, different row lengths, zero width) or
-        parameters, or a result larger than ``max_bytes``.
+        parameters.
+    TooManyCandidatesError
+        A result larger than ``max_bytes`` (an ``InputError`` that carries
+        the pairs found or estimated, so a caller can reword it).
     ImportError
         ``backend="native"`` and the kernel was not built.
     NativeKernelError

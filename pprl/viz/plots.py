@@ -4,8 +4,11 @@ Each Display holds the arrays computed by :mod:`pprl.evaluation` /
 :mod:`pprl.evaluation.diagnostics`; build one with a ``from_...`` class method and
 draw it with ``.plot(ax=None)``, which returns the Display with ``ax_`` and
 ``figure_`` set.  matplotlib is imported only when drawing.  Every plot
-separates its series by line style, marker or hatching, so it stays
-readable printed in black and white.
+separates its series twice: by colour from one colour-blind-safe palette
+(Okabe–Ito, ``_mpl.COLORS``) and by line style, marker or hatching, so it
+stays readable printed in black and white.  Axes are fitted to the data, not
+to the whole range a quantity could take, and log axes label enough ticks
+to read a value off.
 
 Examples
 --------
@@ -27,7 +30,7 @@ from ..evaluation.diagnostics import (
     score_histogram,
 )
 from ..evaluation.metrics import LinkageMetrics, ThresholdCurve, threshold_curve
-from ._mpl import HATCHES, LINESTYLES, MARKERS, new_axes
+from ._mpl import COLORS, HATCHES, LINESTYLES, MARKERS, log_ticks, new_axes, padded_limits
 
 __all__ = [
     "PrecisionRecallDisplay",
@@ -101,17 +104,22 @@ class PrecisionRecallDisplay(_Display):
         """Draw the curve; ``style`` picks the line style and marker (for overlays)."""
         ax = self._axes(ax)
         ls = LINESTYLES[style % len(LINESTYLES)]
-        (self.line_,) = ax.step(self.recall, self.precision, where="post", color="black",
-                                linestyle=ls, label=label)
+        color = COLORS[style % len(COLORS)]
+        (self.line_,) = ax.step(self.recall, self.precision, where="post", color=color,
+                                linestyle=ls, linewidth=1.5, label=label)
         self.marker_ = None
         if self.chosen is not None:
             c = self.chosen
             (self.marker_,) = ax.plot(
-                [c.recall], [c.precision], marker=MARKERS[style % len(MARKERS)],
-                color="black", markerfacecolor="white", linestyle="none",
+                [c.recall], [c.precision], marker=MARKERS[style % len(MARKERS)], markersize=7,
+                color=color, markerfacecolor="white", markeredgewidth=1.5, linestyle="none",
                 label=_point_label(c) if c.threshold is not None else None)
+        # fitted to every curve drawn on these axes so far (overlays share the limits)
+        xs = np.concatenate([ln.get_xdata() for ln in ax.lines if len(ln.get_xdata())])
+        ys = np.concatenate([ln.get_ydata() for ln in ax.lines if len(ln.get_ydata())])
         ax.set(xlabel="recall (of all true pairs)", ylabel="precision",
-               xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title="Precision / recall")
+               xlim=padded_limits(xs, lo=0.0, hi=1.0), ylim=padded_limits(ys, lo=0.0, hi=1.0),
+               title="Precision / recall")
         ax.grid(True, color="0.85", linewidth=0.6)
         if ax.get_legend_handles_labels()[1]:
             ax.legend(loc="lower left", fontsize="small")
@@ -145,15 +153,14 @@ class ThresholdMetricsDisplay(_Display):
         c = self.curve
         t = c.thresholds
         self.lines_ = []
-        for y, ls, m, name in ((c.precision, "-", None, "precision"),
-                               (c.recall, "--", None, "recall"),
-                               (c.f1, ":", None, "F1")):
-            (line,) = ax.step(t, y, where="post", color="black", linestyle=ls, marker=m,
-                              label=name, linewidth=1.6 if name == "F1" else 1.2)
+        for i, (y, name) in enumerate(((c.precision, "precision"), (c.recall, "recall"),
+                                       (c.f1, "F1"))):
+            (line,) = ax.step(t, y, where="post", color=COLORS[i], linestyle=LINESTYLES[i],
+                              label=name, linewidth=2.0 if name == "F1" else 1.5)
             self.lines_.append(line)
         if self.chosen.threshold is not None:
-            self.vline_ = ax.axvline(self.chosen.threshold, color="0.4", linewidth=2.5,
-                                     alpha=0.6, linestyle="-",
+            self.vline_ = ax.axvline(self.chosen.threshold, color="0.35", linewidth=2.5,
+                                     alpha=0.45, linestyle="-",
                                      label=f"threshold {self.chosen.threshold:.3f}")
         ax.set(xlabel="Dice threshold (link pairs with score ≥ t)", ylabel="metric",
                ylim=(-0.02, 1.02), title="Quality against threshold")
@@ -163,12 +170,14 @@ class ThresholdMetricsDisplay(_Display):
         handles, labels = ax.get_legend_handles_labels()
         if show_size and len(t):
             self.size_ax_ = ax.twinx()
-            (sl,) = self.size_ax_.step(t, np.maximum(c.n_pairs, 1), where="post",
-                                       color="0.45", linestyle=(0, (6, 2, 1, 2)), linewidth=1.0,
-                                       label="pairs kept (right)")
+            kept = np.maximum(c.n_pairs, 1)
+            (sl,) = self.size_ax_.step(t, kept, where="post", color=COLORS[3],
+                                       linestyle=LINESTYLES[3], linewidth=1.3,
+                                       label="pairs kept (right, log)")
             self.size_ax_.set_yscale("log")
-            _plain_ticks(self.size_ax_.yaxis)
-            self.size_ax_.set_ylabel("pairs kept")
+            log_ticks(self.size_ax_.yaxis, float(kept.min()), float(kept.max()))
+            self.size_ax_.set_ylabel("pairs kept (log scale)", color=COLORS[3])
+            self.size_ax_.tick_params(axis="y", colors=COLORS[3])
             handles.append(sl)
             labels.append(sl.get_label())
         ax.legend(handles, labels, loc="best", fontsize="small")
@@ -198,23 +207,35 @@ class ScoreHistogramDisplay(_Display):
         ax = self._axes(ax)
         h = self.hist
         if h.match_counts is None:
-            self.artists_ = [ax.stairs(h.counts, h.edges, fill=True, facecolor="0.75",
-                                       edgecolor="black", label=f"{label_prefix}all pairs")]
+            self.artists_ = [ax.stairs(h.counts, h.edges, fill=True, facecolor=COLORS[5],
+                                       edgecolor=COLORS[0], alpha=0.8,
+                                       label=f"{label_prefix}all pairs")]
         else:
             self.artists_ = [
                 ax.stairs(h.nonmatch_counts, h.edges, fill=True, facecolor="white",
-                          edgecolor="black", hatch=HATCHES[0],
+                          edgecolor=COLORS[0], hatch=HATCHES[0],
                           label=f"{label_prefix}non-matches"),
-                ax.stairs(h.match_counts, h.edges, fill=True, facecolor="0.55",
-                          edgecolor="black", alpha=0.8, label=f"{label_prefix}true matches"),
+                ax.stairs(h.match_counts, h.edges, fill=True, facecolor=COLORS[1],
+                          edgecolor="black", alpha=0.75, label=f"{label_prefix}true matches"),
             ]
         self.vline_ = None
         if self.threshold is not None:
-            self.vline_ = ax.axvline(self.threshold, color="black", linestyle="--", linewidth=1,
-                                     label=f"threshold {self.threshold:.3f}")
+            self.vline_ = ax.axvline(self.threshold, color="black", linestyle="--",
+                                     linewidth=1.2, label=f"threshold {self.threshold:.3f}")
+        filled = np.flatnonzero(np.asarray(h.counts) > 0)  # the bins that hold pairs
+        if filled.size:
+            edges = np.asarray(h.edges, dtype=float)
+            shown = [edges[filled[0]], edges[filled[-1] + 1]]
+            if self.threshold is not None:
+                shown.append(self.threshold)
+            ax.set_xlim(*padded_limits(shown, pad=0.03))
+        top = float(np.max(h.counts, initial=0))
         if log:
             ax.set_yscale("symlog", linthresh=1)
             _plain_ticks(ax.yaxis)
+            ax.set_ylim(0, max(top, 1) * 6)  # headroom above the tallest bar for the legend
+        else:
+            ax.set_ylim(0, max(top, 1) * 1.15)
         ax.set(xlabel="Dice score", ylabel="pairs" + (" (log scale)" if log else ""),
                title="Score distribution")
         ax.legend(loc="best", fontsize="small")
@@ -283,11 +304,13 @@ class PopcountDisplay(_Display):
         """Draw each party's popcount histogram as an outline, one line style per party."""
         ax = self._axes(ax)
         hi = max((int(c.max()) for c in self.counts if c.size), default=1)
-        edges = np.linspace(0, hi + 1, bins + 1)
+        lo = min((int(c.min()) for c in self.counts if c.size), default=0)
+        edges = np.linspace(lo, hi + 1, bins + 1)  # the observed range, not 0 .. l
         for i, (c, lab) in enumerate(zip(self.counts, self.labels, strict=True)):
             n, _ = np.histogram(c, bins=edges)
-            ax.stairs(n, edges, color="black", linestyle=LINESTYLES[i % len(LINESTYLES)],
-                      linewidth=1.3, label=f"{lab} (mean {c.mean():.0f})" if c.size else lab)
+            ax.stairs(n, edges, color=COLORS[i % len(COLORS)],
+                      linestyle=LINESTYLES[i % len(LINESTYLES)], linewidth=1.5,
+                      label=f"{lab} (mean {c.mean():.0f})" if c.size else lab)
         ax.set(xlabel=f"bits set (of {self.n_bits})", ylabel="CLKs",
                title="Popcount of CLKs")
         ax.legend(fontsize="small")
@@ -315,7 +338,8 @@ class CorruptionRecallDisplay(_Display):
         r = self.result
         ax = self._axes(ax, figsize=(5.5, 0.5 + 0.35 * max(len(r.kinds), 2)))
         y = np.arange(len(r.kinds))
-        self.bars_ = ax.barh(y, r.recall, color="white", edgecolor="black", hatch=HATCHES[0])
+        self.bars_ = ax.barh(y, r.recall, color=COLORS[5], edgecolor=COLORS[0],
+                             hatch=HATCHES[0], alpha=0.85)
         for yi, rec, f, n in zip(y, r.recall, r.n_found, r.n_pairs, strict=True):
             ax.text(min(rec, 1.0) + 0.01, yi, f"{f}/{n}", va="center", fontsize="small")
         ax.set_yticks(y, list(r.kinds))

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..privacy.frontier import FrontierResult, pareto_mask
-from ._mpl import new_axes
+from ._mpl import COLORS, new_axes, place_labels
 
 __all__ = ["FrontierDisplay"]
 
@@ -61,22 +61,22 @@ class FrontierDisplay:
         self.figure_, ax = new_axes(ax, (6.0, 4.5))
         self.ax_ = ax
         on = self.pareto
-        self.points_ = ax.scatter(self.reidentification[~on], self.f1[~on], marker="o",
-                                  facecolors="white", edgecolors="black",
-                                  label="dominated setting")
+        self.points_ = ax.scatter(self.reidentification[~on], self.f1[~on], marker="o", s=36,
+                                  facecolors="white", edgecolors=COLORS[0], linewidths=1.3,
+                                  label="dominated setting", zorder=3)
         self.front_points_ = ax.scatter(self.reidentification[on], self.f1[on], marker="s",
-                                        color="black", label="Pareto front")
+                                        s=36, color=COLORS[1], label="Pareto front", zorder=3)
         order = np.argsort(self.reidentification[on], kind="stable")
         (self.front_,) = ax.step(self.reidentification[on][order], self.f1[on][order],
-                                 where="post", color="black", linestyle="--", linewidth=1)
-        if annotate:
-            for x, y, s in zip(self.reidentification, self.f1, self.labels, strict=True):
-                ax.annotate(s, (x, y), textcoords="offset points", xytext=(4, 3),
-                            fontsize="x-small")
+                                 where="post", color=COLORS[1], linestyle="--", linewidth=1.2)
         ax.set(xlabel=f"re-identified by the {self.attack} (fraction of records)",
                ylabel="linkage F1 (best threshold)",
                title="Privacy-utility frontier (up and left is better)")
         ax.set_xlim(-0.03, max(1.0, float(self.reidentification.max(initial=0))) + 0.03)
+        lo = float(self.f1.min(initial=1.0))
+        ax.set_ylim(lo - 0.12 * max(1.0 - lo, 0.01), 1.0 + 0.12 * max(1.0 - lo, 0.01))
         ax.grid(True, color="0.85", linewidth=0.6)
         ax.legend(loc="lower right", fontsize="small")
+        self.labels_ = (place_labels(ax, self.reidentification, self.f1, self.labels)
+                        if annotate else [])
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._mpl import LINESTYLES, MARKERS, require_matplotlib
+from ._mpl import COLORS, LINESTYLES, MARKERS, padded_limits, require_matplotlib
 
 __all__ = ["TuneSearchDisplay"]
 
@@ -54,24 +54,28 @@ class TuneSearchDisplay:
         left, right = axes
         n = np.arange(len(self.scores))
         left.plot(n, self.scores, linestyle="none", marker=MARKERS[0], markersize=3,
-                  color="0.5", label="trial")
+                  color=COLORS[4], label="trial")
         if len(self.scores):
-            left.plot(n, np.maximum.accumulate(self.scores), linestyle=LINESTYLES[0],
-                      color="black", label="best so far")
+            left.step(n, np.maximum.accumulate(self.scores), where="post",
+                      linestyle=LINESTYLES[0], color=COLORS[0], label="best so far")
             lo = float(np.quantile(self.scores, 0.25))
             left.set_ylim(max(0.0, lo - 0.01), min(1.0, float(self.scores.max()) + 0.005))
         left.set_xlabel("trial")
         left.set_ylabel("F1 around the best threshold (tuning sets)")
         left.set_title("schema search")
         left.legend(loc="lower right")
-        right.plot(self.grid, self.f1, linestyle=LINESTYLES[0], color="black",
+        right.plot(self.grid, self.f1, linestyle=LINESTYLES[0], color=COLORS[0],
                    label="mean F1, validation sets")
-        right.axvline(self.threshold, linestyle=LINESTYLES[1], color="black",
+        right.axvline(self.threshold, linestyle=LINESTYLES[1], color=COLORS[1],
                       label=f"threshold {self.threshold:.3f} (test F1 {self.expected_f1:.4f})")
         right.set_xlabel("Dice threshold (greedy one-to-one)")
         right.set_ylabel("F1")
-        right.set_ylim(max(0.0, float(self.f1.max()) - 0.2) if len(self.f1) else 0.0, 1.005)
+        low = max(0.0, float(self.f1.max()) - 0.2) if len(self.f1) else 0.0
+        right.set_ylim(low, 1.005)
+        shown = self.grid[self.f1 >= low]  # the thresholds whose F1 is on the panel
+        if shown.size:
+            right.set_xlim(*padded_limits(np.append(shown, self.threshold), pad=0.05))
         right.set_title("threshold on held-out synthetic sets")
-        right.legend(loc="lower left")
+        right.legend(loc="best")
         self.figure_, self.axes_ = fig, axes
         return self
