@@ -43,6 +43,7 @@ from .evaluation.diagnostics import (
     score_histogram,
 )
 from .evaluation.metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
+from .evaluation.quality import QualityEstimate, estimate_quality, read_quality
 from .linkage.blocking import LSHParams, lsh_candidate_pairs
 from .linkage.candidates import Candidates
 from .linkage.chunks import CandidateChunks
@@ -121,4 +122,8 @@ __all__ = [
     # tuning
     "TuneResult",
     "tune",
+    # quality without the truth
+    "QualityEstimate",
+    "estimate_quality",
+    "read_quality",
 ]
