@@ -64,8 +64,12 @@ def _posterior(n_links: np.ndarray, false: np.ndarray) -> np.ndarray:
     p_true = np.ones(len(n_links))
     np.divide(d_links - d_false, d_links, out=p_true, where=d_links > 0)
     p_true = np.clip(p_true, 0.0, 1.0)
-    # true links get likelier with the score: keep the posterior non-decreasing
-    return np.maximum.accumulate(p_true)
+    # true links get likelier with the score: the posterior is a non-decreasing
+    # fit (scipy's isotonic regression, weighted by the links per bin)
+    from scipy.optimize import isotonic_regression
+
+    w = np.maximum(d_links, 0.0) + 1e-9
+    return np.clip(isotonic_regression(p_true, weights=w).x, 0.0, 1.0)
 
 
 def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,

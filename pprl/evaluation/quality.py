@@ -321,19 +321,19 @@ def estimate_quality(
     link, other, best = _record_summary(candidates, links, n_a)
     hist = histogram(link, other, grid)
     fit = fit_curves(hist, n_a, n_b, grid)
-    below, sample_info = 0.0, {}
+    below, below_boot, sample_info = 0.0, np.zeros(n_bootstrap), {}
     if clks is not None and len(link) >= MIN_LINKS:
-        below, sample_info = below_floor_share(clks[0], clks[1], floor, other,
-                                               float(fit["tp"][0]), sample_pairs, gen)
+        below, below_boot, sample_info = below_floor_share(
+            clks[0], clks[1], floor, other, float(fit["tp"][0]), sample_pairs, gen, n_bootstrap)
         fit = fit_curves(hist, n_a, n_b, grid, below)
     tp, m = fit["tp"], float(fit["m"])
     p, r, f = _rates(tp, fit["links"], m)
     boot_tp, boot_m = [], []
     flat = hist.ravel() / max(hist.sum(), 1.0)
-    for _ in range(n_bootstrap if len(link) >= MIN_LINKS else 0):
+    for rep in range(n_bootstrap if len(link) >= MIN_LINKS else 0):
         # resampling the linked records = a multinomial draw of their histogram
         bh = gen.multinomial(len(link), flat).reshape(hist.shape).astype(np.float64)
-        bf = fit_curves(bh, n_a, n_b, grid, below)
+        bf = fit_curves(bh, n_a, n_b, grid, float(below_boot[rep]))
         boot_tp.append(bf["tp"])
         boot_m.append(bf["m"])
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
