@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import InputError
 from ._common import threshold_arg, warn
 
-__all__ = ["add_arguments", "apply", "describe_beside", "quality_path", "scan_threshold",
+__all__ = ["add_arguments", "apply", "beside", "quality_path", "scan_threshold",
            "threshold_value"]
 
 #: the floor of ``--threshold auto`` when ``--floor`` is not given
@@ -139,11 +139,12 @@ def _with_threshold(est, threshold: float):
     return replace(est, threshold_used=float(threshold))
 
 
-def describe_beside(matches: str | Path, true: dict) -> str | None:
-    """One line of the estimate beside the true figures, when a quality file is present.
+def beside(matches: str | Path, true: dict, threshold: float | None) -> dict | None:
+    """The estimate beside the true figures, when ``MATCHES.quality.json`` is present.
 
-    ``true`` holds the true ``precision``, ``recall`` and ``f1`` (and
-    ``threshold`` when one was applied).  None when there is no quality file.
+    Prints one line on stderr (true vs estimated precision, recall and F1 with
+    intervals at the threshold evaluated) and returns ``{"estimated": {...}}``
+    for the JSON output; None when there is no quality file.
     """
     from ..evaluation.quality import read_quality
 
@@ -151,11 +152,19 @@ def describe_beside(matches: str | Path, true: dict) -> str | None:
     if not path.is_file():
         return None
     est = read_quality(path)
-    t = true.get("threshold") or est.threshold_used or est.suggested_threshold
+    t = threshold if threshold is not None else est.threshold_used
+    t = est.suggested_threshold if t is None else t
     if t < est.thresholds[0]:
-        return f"{path}: the estimate starts at {est.thresholds[0]:g}, above {t:g}"
+        warn("evaluate", f"{path}: the estimate starts at its floor {est.thresholds[0]:g}, "
+                         f"above the threshold {t:g}; not compared")
+        return None
     r = est.at(t)
-    parts = [f"{k} true {true[k]:.3f} vs estimated {r[k]:.3f} [{r[k + '_low']:.3f}, "
-             f"{r[k + '_high']:.3f}]" for k in ("precision", "recall", "f1")]
-    flag = "" if est.reliable else " (estimate marked unreliable)"
-    return f"at threshold {t:g}: " + "; ".join(parts) + flag
+    parts = [f"{k} {true[k]:.3f} (estimated {r[k]:.3f} [{r[k + '_low']:.3f}, "
+             f"{r[k + '_high']:.3f}])" for k in ("precision", "recall", "f1")]
+    flag = "" if est.reliable else "; the estimate is marked unreliable"
+    print(f"pprl evaluate: at threshold {t:g}, true vs estimated without truth: "
+          + ", ".join(parts) + flag, file=sys.stderr)
+    keys = ("precision", "precision_low", "precision_high", "recall", "recall_low",
+            "recall_high", "f1", "f1_low", "f1_high")
+    return {"estimated": {"file": str(path), "threshold": t, "reliable": est.reliable,
+                          **{k: round(r[k], 6) for k in keys}}}
