@@ -30,7 +30,7 @@ import numpy as np
 __all__ = ["fit_curves", "histogram"]
 
 #: EM-style rounds of (weights -> null -> true links -> weights)
-ROUNDS = 6
+ROUNDS = 10
 
 
 def histogram(link: np.ndarray, other: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -73,27 +73,31 @@ def _posterior(n_links: np.ndarray, false: np.ndarray) -> np.ndarray:
 
 
 def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
-               below_floor: float = 0.0) -> dict[str, np.ndarray | float]:
+               below_floor: float = 0.0, start: np.ndarray | None = None
+               ) -> dict[str, np.ndarray | float]:
     """Estimated links and true links at each threshold of ``grid``, from :func:`histogram`.
 
     ``grid`` ascends from the floor.  ``below_floor`` is the estimated
     share of true matches scoring under the floor (0 when unknown).  Returns
     ``links``, ``tp`` (arrays over the grid), ``m`` (estimated records of A
     with a partner in B, the recall denominator) and ``weight`` (each link
-    bin's estimated probability of being true).
+    bin's estimated probability of being true).  ``start``: the weights to
+    start from (a bootstrap starts from the point estimate's, so that every
+    replicate converges to the same solution rather than to the trivial
+    "every link is true" one).
     """
     rows = hist.sum(axis=1)
     n_links = _suffix(rows)
     if n_links[0] == 0:
         zero = np.zeros(len(grid))
-        return {"links": n_links, "tp": zero, "m": 0.0, "weight": zero}
+        return {"links": n_links, "tp": zero, "m": 0.0, "m_plain": 0.0, "weight": zero}
     # per link bin, the records whose other score is >= grid[j]: suffix over other bins
     at_least = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # (g, g): other >= grid[j]
     all_other = hist[:, 1:].sum(axis=0)
     # start: links clearly above the best scores of other records are true
     cum = np.cumsum(all_other) / max(all_other.sum(), 1.0)
-    start = int(np.searchsorted(cum, 0.99)) + 1 if all_other.sum() else 0
-    weight = (np.arange(len(grid)) >= start).astype(np.float64)
+    first = int(np.searchsorted(cum, 0.99)) + 1 if all_other.sum() else 0
+    weight = (np.arange(len(grid)) >= first).astype(np.float64) if start is None else start
     if (weight * rows).sum() == 0:
         weight = np.ones(len(grid))
     tp_floor = float((weight * rows).sum())
@@ -103,24 +107,24 @@ def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
     for _ in range(ROUNDS):
         wsum = float((weight * rows).sum())
         g = np.clip((weight @ at_least) / wsum, 0.0, 1.0) if wsum > 0 else np.zeros(len(grid))
-        for _ in range(20):  # the true links at the floor: a fixed point
-            share = max(n_b - tp_floor, 0.0) / max(n_b, 1)
-            g_free = 1.0 - (1.0 - g) ** share
-            false = np.minimum(max(n_a - tp_floor, 0.0) * g_free, max(n_b - tp_floor, 0.0))
-            tp = np.clip(n_links - false, 0.0, n_links)
-            tp = np.maximum.accumulate(tp[::-1])[::-1]  # true links never grow with t
-            tp = np.minimum(tp, n_links)
-            done = abs(float(tp[0]) - tp_floor) < 0.01
-            tp_floor = float(tp[0])
-            if done:
-                break
+        # records truly linked: the posterior-weighted links (at the floor itself
+        # every record has some non-match, so the level there identifies nothing)
+        tp_floor = min(float((weight * rows).sum()), float(n_links[0]))
+        share = max(n_b - tp_floor, 0.0) / max(n_b, 1)
+        g_free = 1.0 - (1.0 - g) ** share
+        false = np.minimum(max(n_a - tp_floor, 0.0) * g_free, max(n_b - tp_floor, 0.0))
+        tp = np.clip(n_links - false, 0.0, n_links)
+        tp = np.maximum.accumulate(tp[::-1])[::-1]  # true links never grow with t
+        tp = np.minimum(tp, n_links)
         weight = _posterior(n_links, n_links - tp)
         if (weight * rows).sum() == 0:
             break
         # a true pair scoring s is linked only if no free non-match beats it
         # (probability 1 - G_free(s)): each true link stands for 1 / (1 - G_free(s)) pairs
         keep = np.maximum(1.0 - g_free, 0.25)  # at most 4 pairs per link: bounded variance
-        w = np.where(weight < 0.05, 0.0, weight) * rows
+        w = np.where(weight < 0.5, 0.0, weight) * rows  # links that are likelier true
         m = float(np.sum(w / keep)) * tp_floor / max(float(w.sum()), 1e-12)
-    m = min(max(m, tp_floor) / max(1.0 - below_floor, 1e-9), float(min(n_a, n_b)))
-    return {"links": n_links, "tp": tp, "m": m, "weight": weight}
+    cap = float(min(n_a, n_b))
+    m = min(max(m, tp_floor) / max(1.0 - below_floor, 1e-9), cap)
+    m_plain = min(tp_floor / max(1.0 - below_floor, 1e-9), cap)  # no inverse weighting
+    return {"links": n_links, "tp": tp, "m": m, "m_plain": m_plain, "weight": weight}

@@ -56,7 +56,9 @@ class QualityEstimate:
     precision, recall, f1 : ndarray, shape (g,)
         Point estimates.
     precision_low, precision_high, recall_low, recall_high, f1_low, f1_high : ndarray
-        Bootstrap intervals at ``level`` (percentile method).
+        Intervals at ``level``: percentiles of a bootstrap over the
+        linked records (and of the below-floor sample), widened to include the
+        estimate without the recall denominator's inverse-probability weighting.
     n_true, n_true_low, n_true_high : float
         Estimated records with a partner (the recall denominator), and interval.
     suggested_threshold : float
@@ -328,19 +330,23 @@ def estimate_quality(
         fit = fit_curves(hist, n_a, n_b, grid, below)
     tp, m = fit["tp"], float(fit["m"])
     p, r, f = _rates(tp, fit["links"], m)
-    boot_tp, boot_m = [], []
+    boot_tp, boot_m, boot_links = [], [], []
     flat = hist.ravel() / max(hist.sum(), 1.0)
     for rep in range(n_bootstrap if len(link) >= MIN_LINKS else 0):
         # resampling the linked records = a multinomial draw of their histogram
         bh = gen.multinomial(len(link), flat).reshape(hist.shape).astype(np.float64)
-        bf = fit_curves(bh, n_a, n_b, grid, float(below_boot[rep]))
+        bf = fit_curves(bh, n_a, n_b, grid, float(below_boot[rep]), start=fit["weight"])
         boot_tp.append(bf["tp"])
+        boot_links.append(bf["links"])
         boot_m.append(bf["m"])
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     if boot_tp:
         btp, bm = np.array(boot_tp), np.array(boot_m)
-        bl = np.broadcast_to(fit["links"], btp.shape)
+        bl = np.array(boot_links)
         bp, br, bf1 = _rates(btp, bl, bm[:, None])
+        # model sensitivity: the recall denominator without its inverse-probability
+        # weighting (a lower bound of it) widens the recall and F1 intervals
+        _, r_alt, f_alt = _rates(tp, fit["links"], float(fit["m_plain"]))
         # percentile intervals, always containing the point estimate
         def band(x, point):
             lo, hi = np.quantile(x, [lo_q, hi_q], axis=0)
@@ -348,7 +354,9 @@ def estimate_quality(
         tpl, tph = band(btp, tp)
         pl, ph = band(bp, p)
         rl, rh = band(br, r)
+        rl, rh = np.minimum(rl, r_alt), np.maximum(rh, r_alt)
         fl, fh = band(bf1, f)
+        fl, fh = np.minimum(fl, f_alt), np.maximum(fh, f_alt)
         ml, mh = (min(float(x), m) if i == 0 else max(float(x), m)
                   for i, x in enumerate(np.quantile(bm, [lo_q, hi_q])))
     else:
