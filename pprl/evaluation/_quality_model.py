@@ -121,8 +121,10 @@ def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
             break
         # a true pair scoring s is linked only if no free non-match beats it
         # (probability 1 - G_free(s)): each true link stands for 1 / (1 - G_free(s)) pairs
-        keep = np.maximum(1.0 - g_free, 0.25)  # at most 4 pairs per link: bounded variance
-        w = np.where(weight < 0.5, 0.0, weight) * rows  # links that are likelier true
+        keep = np.maximum(1.0 - g_free, 0.25)  # bounded: at most 4 pairs per link
+        # the average inflation of the links that are likelier true than not (a ratio
+        # estimator: bins dominated by false links would add noise times 4)
+        w = np.where(weight < 0.5, 0.0, weight) * rows
         m = float(np.sum(w / keep)) * tp_floor / max(float(w.sum()), 1e-12)
     cap = float(min(n_a, n_b))
     m = min(max(m, tp_floor) / max(1.0 - below_floor, 1e-9), cap)
