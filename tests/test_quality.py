@@ -182,3 +182,16 @@ def test_cli_floor_above_threshold(clk_files, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--floor 0.8 is above --threshold 0.7" in err[0]
     assert not out.exists() and not (d / "bad.quality.json").exists()
+
+
+def test_duplicates_within_a_file_make_it_unreliable():
+    """The shipped de-1k-dup set (within-party duplicates) breaks an assumption: flagged."""
+    from pprl.synthetic import datasets
+
+    ds = datasets.load("de-1k-dup")
+    schema = pprl.load_schema(datasets.dataset_path("de-1k-dup") / "schema.json")
+    a, b = (pprl.encode(p, schema, "secret", progress=False) for p in ds.parties[:2])
+    _, q = _estimate(a, b, n_bootstrap=20)
+    assert not q.reliable
+    assert any("likely duplicate within A" in r for r in q.reasons)
+    assert q.extra["duplicates_a"] > 0.05

@@ -81,3 +81,24 @@ def _share(s1, s2, matched, floor: float, y: float) -> float:
     u = float(np.sum(s1 < median)) / max(float(np.mean(null < median)), 1e-9)
     x = min(max(n_lo - u * h_lo, 0.0), float(s))
     return float(x / (x + y)) if x + y > 0 else 0.0
+
+
+def duplicate_share(x: np.ndarray, threshold: float, sample_pairs: int,
+                    rng: np.random.Generator) -> tuple[float, int]:
+    """Share of a seeded sample of ``x``'s records with another record of ``x`` at ``>= threshold``.
+
+    The estimate assumes one record per person in each file; a record with a
+    likely duplicate in its own file (a score as high as a likely true link)
+    breaks it.  ``sample_pairs`` bounds the comparisons.  Returns the share and
+    the sample size.
+    """
+    from ..linkage.similarity import candidate_pairs
+
+    n = x.shape[0]
+    if n < 2:
+        return 0.0, 0
+    s = int(min(n, max(MIN_SAMPLE, sample_pairs // n)))
+    rows = np.sort(rng.choice(n, size=s, replace=False))
+    top = candidate_pairs(x[rows], x, threshold, k=2, progress=False)
+    other = top.b != rows[top.a]  # not the record itself
+    return float(len(np.unique(top.a[other])) / s), s

@@ -25,7 +25,7 @@ from ..errors import InputError
 from ..linkage.candidates import Candidates
 from ..linkage.chunks import CandidateChunks
 from ._quality_model import fit_curves, histogram
-from ._quality_sample import below_floor_share
+from ._quality_sample import below_floor_share, duplicate_share
 
 __all__ = ["QualityEstimate", "QualityWarning", "estimate_quality", "read_quality"]
 
@@ -364,6 +364,8 @@ def estimate_quality(
         ml = mh = m
     suggested = float(grid[int(np.argmax(np.round(f, 6)))]) if len(grid) else floor
     reasons = _reasons(link, tp, f, fl, fh, grid, suggested, n_bootstrap)
+    if clks is not None and len(link) >= MIN_LINKS:
+        reasons += _duplicates(clks, grid, fit["weight"], other, sample_pairs, gen, sample_info)
     for why in reasons:
         warnings.warn(f"estimate_quality: {why}", QualityWarning, stacklevel=2)
     extra = {"floor": floor, "n_a": n_a, "n_b": n_b, "n_links": int(len(link)),
@@ -377,6 +379,32 @@ def estimate_quality(
         n_true_high=mh, suggested_threshold=suggested, threshold_used=threshold_used,
         reliable=not reasons, reasons=tuple(reasons), level=float(level),
         n_bootstrap=n_bootstrap if boot_tp else 0, extra=extra)
+
+
+#: more records than this with a likely duplicate in their own file: unreliable
+MAX_DUPLICATES = 0.02
+
+
+def _duplicates(clks, grid, weight, other, sample_pairs, gen, info) -> list[str]:
+    """A reason when either file holds many likely duplicates.
+
+    A likely duplicate scores like a likely true link (posterior >= 0.9) and
+    above the 99th percentile of the linked records' best other scores.
+    """
+    likely = np.flatnonzero(weight >= 0.9)
+    finite = other[np.isfinite(other)]
+    if len(likely) == 0 or len(finite) == 0:
+        return []
+    t = max(float(grid[likely[0]]), float(np.quantile(finite, 0.99)))
+    out = []
+    for side, x in zip("AB", clks, strict=True):
+        share, s = duplicate_share(x, t, sample_pairs, gen)
+        info[f"duplicates_{side.lower()}"] = round(share, 4)
+        if share > MAX_DUPLICATES:
+            out.append(f"{share:.0%} of {s} sampled records of {side} have a likely duplicate "
+                       f"within {side} (Dice >= {t:g}); the estimate assumes one record per "
+                       "person per file: deduplicate first (pprl dedupe)")
+    return out
 
 
 def _reasons(link, tp, f, fl, fh, grid, suggested, n_bootstrap) -> list[str]:
