@@ -56,6 +56,9 @@ _LAZY = {
     "ThresholdCurve": ".evaluation.metrics",
     "evaluate_links": ".evaluation.metrics",
     "threshold_curve": ".evaluation.metrics",
+    "QualityEstimate": ".evaluation.quality",
+    "estimate_quality": ".evaluation.quality",
+    "read_quality": ".evaluation.quality",
     "BlockingChoice": ".linkage.autoblock",
     "choose_blocking": ".linkage.autoblock",
     "LSHParams": ".linkage.blocking",
@@ -123,6 +126,7 @@ if TYPE_CHECKING:  # what static analysers and IDEs see
         evaluate_links,
         threshold_curve,
     )
+    from .evaluation.quality import QualityEstimate, estimate_quality, read_quality
     from .linkage.autoblock import BlockingChoice, choose_blocking
     from .linkage.blocking import LSHParams, lsh_candidate_pairs
     from .linkage.candidates import Candidates
@@ -204,4 +208,8 @@ __all__ = [
     # tuning
     "TuneResult",
     "tune",
+    # quality without the truth
+    "QualityEstimate",
+    "estimate_quality",
+    "read_quality",
 ]

@@ -194,6 +194,9 @@ def run(args: argparse.Namespace) -> int:
         from ._scale import blocking_metrics
 
         result.update(blocking_metrics(args.matches, pairs, args.blocking, args.clks) or {})
+    from ._quality import beside  # MATCHES.quality.json, when pprl link wrote one
+
+    result.update(beside(args.matches, result, threshold) or {})
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -7,8 +7,8 @@ import sys
 import time
 
 from ..errors import InputError
-from . import _memory, _scale
-from ._common import add_progress_flag, check_output_path, show_progress, threshold_arg, warn
+from . import _memory, _quality, _scale
+from ._common import add_progress_flag, check_output_path, show_progress, warn
 
 __all__ = ["add_parser", "run", "write_matches"]
 
@@ -29,7 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("clks_a", metavar="A.json", help="party A's CLKs (clkhash JSON or .npy)")
     p.add_argument("clks_b", metavar="B.json", help="party B's CLKs (clkhash JSON or .npy)")
-    p.add_argument("--threshold", type=float, required=True, help="Dice threshold in [0, 1]")
+    p.add_argument("--threshold", type=_quality.threshold_value, required=True,
+                   help="Dice threshold in [0, 1], or auto: the highest estimated F1 from "
+                        "--floor (see MATCHES.quality.json)")
     p.add_argument(
         "--k", type=int, default=None, help="keep at most K best candidates per row of A"
     )
@@ -46,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     _memory.add_arguments(p)
     _scale.add_arguments(p)
+    _quality.add_arguments(p)
     p.add_argument("-o", "--output", required=True, metavar="MATCHES.csv")
     add_progress_flag(p)
     p.set_defaults(func=run)
@@ -111,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
     from ..linkage.similarity import candidate_pairs
 
     out = check_output_path(args.output)
-    threshold_arg(args.threshold)
+    # args.threshold becomes the scan's threshold (--floor, auto); args.cut the links' one
+    args.cut, args.threshold = args.threshold, _quality.scan_threshold(args.threshold, args.floor)
     if args.k is not None and args.k < 1:
         raise InputError(f"--k must be a positive integer; got {args.k}")
     if args.threads is not None and args.threads < 1:
@@ -144,8 +148,10 @@ def run(args: argparse.Namespace) -> int:
         matches = optimal_match(_memory.loaded(plan, cands))
     else:
         matches = cands
+    matches, quality = _quality.apply(args, cands, matches, a, b, out)  # cut at args.cut
     t3 = time.perf_counter()
     write_matches(matches, out, ids_a, ids_b)
+    quality.write()
     if report is not None:
         _scale.write_sidecar(report, out, args.clks_a, args.clks_b)
         print(_scale.describe(report, args.blocking_target_pc, args.blocking_seed),

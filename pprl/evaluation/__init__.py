@@ -2,7 +2,8 @@
 
 :mod:`.metrics` computes precision, recall and F1, and whole threshold
 curves; :mod:`.diagnostics` holds score histograms, pair completeness,
-reduction ratio and recall by corruption kind; :mod:`.explore` is the logic
+reduction ratio and recall by corruption kind; :mod:`.quality` estimates
+precision, recall and F1 without a truth; :mod:`.explore` is the logic
 behind the explorers in :mod:`pprl.viz` (no drawing here).
 """
 
@@ -17,15 +18,19 @@ from .diagnostics import (
     score_histogram,
 )
 from .metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
+from .quality import QualityEstimate, estimate_quality, read_quality
 
 __all__ = [
     "CorruptionRecall",
     "LinkageMetrics",
+    "QualityEstimate",
     "ScoreHistogram",
     "ThresholdCurve",
+    "estimate_quality",
     "evaluate_links",
     "pair_completeness",
     "recall_by_corruption",
+    "read_quality",
     "reduction_ratio",
     "score_histogram",
     "threshold_curve",

@@ -6,6 +6,7 @@ or a widget is built.
 
 * :mod:`pprl.viz.plots` -- Display objects (``from_...(...)``, ``.plot(ax=None)``).
 * :mod:`pprl.viz.privacy` -- :class:`FrontierDisplay`, the privacy-utility frontier.
+* :mod:`pprl.viz.quality` -- :class:`QualityDisplay`, the quality estimated without truth.
 * :mod:`pprl.viz.tuning` -- :class:`TuneSearchDisplay`, the plot of a :func:`pprl.tune` search.
 * :mod:`pprl.viz.widgets` -- the threshold and parameter explorers.
 """
@@ -21,6 +22,7 @@ from .plots import (
     ThresholdMetricsDisplay,
 )
 from .privacy import FrontierDisplay
+from .quality import QualityDisplay
 from .tuning import TuneSearchDisplay
 
 __all__ = [
@@ -31,5 +33,6 @@ __all__ = [
     "PopcountDisplay",
     "CorruptionRecallDisplay",
     "FrontierDisplay",
+    "QualityDisplay",
     "TuneSearchDisplay",
 ]

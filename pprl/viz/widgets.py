@@ -100,6 +100,10 @@ class ThresholdExplorer(_Explorer):
     greedy : bool, default=True
         Also show greedy one-to-one matching counts.
     bins : int, default=50
+    quality : QualityEstimate, optional
+        An estimate without truth (:func:`pprl.estimate_quality`): its
+        precision, recall and F1 with intervals at the slider's threshold are
+        shown under the true figures, and its F1 curve and band on the metric plot.
 
     Attributes
     ----------
@@ -110,8 +114,9 @@ class ThresholdExplorer(_Explorer):
     """
 
     def __init__(self, candidates, truth, *, threshold: float | None = None,
-                 greedy: bool = True, bins: int = 50):
+                 greedy: bool = True, bins: int = 50, quality=None):
         w = require_widgets()
+        self.quality = quality
         self.curve = threshold_curve(candidates, truth)
         self.greedy_curve = threshold_curve(candidates, truth, solver="greedy") if greedy else None
         self.histogram = score_histogram(candidates, truth, bins=bins)
@@ -139,7 +144,7 @@ class ThresholdExplorer(_Explorer):
         the marker, the two threshold lines and their legend entries move.
         """
         self.summary = threshold_summary(self.curve, threshold, self.greedy_curve)
-        self.table.value = self.summary.to_html()
+        self.table.value = self.summary.to_html() + _quality_html(self.quality, threshold)
         t = self.summary.threshold
         if self._displays is None:
             self._displays = (
@@ -147,6 +152,13 @@ class ThresholdExplorer(_Explorer):
                 ThresholdMetricsDisplay.from_curve(self.curve, threshold=t).plot(ax=self.axes[1]),
                 ScoreHistogramDisplay(self.histogram, threshold=t).plot(ax=self.axes[2]),
             )
+            if self.quality is not None:  # the estimate without truth, over the true curves
+                q = self.quality
+                self.axes[1].plot(q.thresholds, q.f1, color="black", linestyle="-.",
+                                  label="F1 estimated without truth")
+                self.axes[1].fill_between(q.thresholds, q.f1_low, q.f1_high, color="0.5",
+                                          alpha=0.2, hatch="////", linewidth=0)
+                self.axes[1].legend(fontsize="x-small")
         else:
             pr, tm, hist = self._displays
             m = self.summary.links
@@ -154,6 +166,17 @@ class ThresholdExplorer(_Explorer):
             _move(tm.vline_, [t, t], None, f"threshold {t:.3f}", self.axes[1])
             _move(hist.vline_, [t, t], None, f"threshold {t:.3f}", self.axes[2])
         _show(self.output, self.figure)
+
+
+def _quality_html(quality, threshold: float) -> str:
+    """The estimate without truth at ``threshold``, one HTML line ('' without one)."""
+    if quality is None or threshold < quality.thresholds[0]:
+        return ""
+    r = quality.at(threshold)
+    cells = ", ".join(f"{k} {r[k]:.3f} [{r[k + '_low']:.3f}, {r[k + '_high']:.3f}]"
+                      for k in ("precision", "recall", "f1"))
+    flag = " (unreliable)" if not quality.reliable else ""
+    return f"<p>estimated without truth{flag}: {cells}</p>"
 
 
 def _move(artist, x, y, label: str, ax) -> None:
