@@ -15,8 +15,6 @@ import json
 import sys
 import time
 
-import numpy as np
-
 from ..errors import FileFormatError, InputError
 from ._common import add_progress_flag, check_output_path, require_file, show_progress, warn
 
@@ -105,6 +103,8 @@ def write_guesses(guesses, path) -> None:
 
 
 def _check_truth(truth, n: int, m: int, path: str) -> None:
+    import numpy as np  # not at import: `pprl --help` loads no numpy
+
     bad_a = truth["a"] >= n
     bad_b = truth["b"] >= m
     if bad_a.any() or bad_b.any():
@@ -116,6 +116,8 @@ def _check_truth(truth, n: int, m: int, path: str) -> None:
 
 def _sample(n: int, m: int, size: int, truth, rng):
     """Rows of the CLKs and of the plaintext to attack (sorted)."""
+    import numpy as np  # not at import: `pprl --help` loads no numpy
+
     rows_c = np.sort(rng.choice(n, min(size, n), replace=False))
     if truth is None:
         rows_p = np.sort(rng.choice(m, min(size, m), replace=False))
@@ -162,6 +164,8 @@ def _progress(args):
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pprl attack``: re-identify the CLKs and write the guesses; the exit status."""
+    import numpy as np  # not at import: `pprl --help` loads no numpy
+
     from ..bits import read_clks
     from ..encoding.schema import load_schema
     from ..privacy import Guesses, frequency_attack, graph_attack, pattern_attack, score_guesses
