@@ -173,8 +173,18 @@ def server():
         proc.kill()
         pytest.fail(f"pprl dashboard did not start: {line}{proc.stderr.read()}")
     yield m.group(1), t0
-    proc.terminate()
-    proc.wait(timeout=20)
+    proc.terminate()  # SIGTERM stops Voila too: nothing keeps serving the port
+    assert proc.wait(timeout=30) == 0
+    port = int(m.group(1).rstrip("/").rsplit(":", 1)[1])
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"port {port} still served after pprl dashboard stopped")
 
 
 def _wait_change(read, old, timeout=60.0):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -96,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
            f"--Voila.ip={args.host}", "--no-browser", "--theme=light",
            "--Voila.log_level=WARN", "--VoilaConfiguration.show_tracebacks=False"]
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
+    # a SIGTERM (a service manager, a test's terminate()) stops Voila too, as Ctrl+C does
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::1", "::") else args.host
         url = f"http://{host}:{port}/"
@@ -120,5 +123,10 @@ def run(args: argparse.Namespace) -> int:
         print("pprl dashboard: stopped", file=sys.stderr)
         return 0
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if proc.poll() is None:
             proc.terminate()
+
+
+def _interrupt(signum, frame):  # noqa: ARG001
+    raise KeyboardInterrupt
