@@ -24,6 +24,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 
 
 def main() -> None:
+    """Start the dashboard, open the tab asked for and save its screenshot."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tab", default="threshold",
                         choices=["threshold", "parameters", "one record"])
