@@ -36,6 +36,15 @@ from .plots import (
 __all__ = ["ThresholdExplorer", "ParameterExplorer"]
 
 L_CHOICES = (256, 512, 1024, 2048, 4096)
+_SCHEMA = "schema"  # a dropdown's "as the schema says" (None in EncodingParams)
+
+
+def _widget_value(value):
+    return _SCHEMA if value is None else value
+
+
+def _param_value(value):
+    return None if value == _SCHEMA else value
 
 
 def _figure(ncols: int, width: float):
@@ -244,12 +253,16 @@ class ParameterExplorer(_Explorer):
                                         value=p.strategy, description="k is"),
             "k": w.IntSlider(value=p.k, min=1, max=400, description="k",
                              continuous_update=False),
-            "q": w.Dropdown(options=[("schema", None), ("1", 1), ("2", 2), ("3", 3), ("4", 4)],
-                            value=p.q, description="q (text)"),
-            "positional": w.Dropdown(options=[("schema", None), ("off", False), ("on", True)],
-                                     value=p.positional, description="positional"),
-            "hardening": w.Dropdown(options=hardening, value=p.hardening,
-                                    description="hardening"),
+            # ipywidgets 8 shows a value of None as no selection (a blank box in a
+            # browser): "as the schema says" is the string _SCHEMA, mapped back to None
+            "q": w.Dropdown(options=[("schema", _SCHEMA), ("1", 1), ("2", 2), ("3", 3),
+                                     ("4", 4)],
+                            value=_widget_value(p.q), description="q (text)"),
+            "positional": w.Dropdown(options=[("schema", _SCHEMA), ("off", False),
+                                              ("on", True)],
+                                     value=_widget_value(p.positional), description="positional"),
+            "hardening": w.Dropdown(options=[(n, _widget_value(v)) for n, v in hardening],
+                                    value=_widget_value(p.hardening), description="hardening"),
         }
         for name in model.features:
             c[f"include:{name}"] = w.Checkbox(value=name in included, description=name,
@@ -279,9 +292,10 @@ class ParameterExplorer(_Explorer):
         c = self.controls
         include = tuple(n for n in self.model.features if c[f"include:{n}"].value)
         return EncodingParams(l=c["l"].value, xor_folds=c["xor_folds"].value,
-                              strategy=c["strategy"].value, k=c["k"].value, q=c["q"].value,
-                              positional=c["positional"].value, include=include,
-                              hardening=c["hardening"].value)
+                              strategy=c["strategy"].value, k=c["k"].value,
+                              q=_param_value(c["q"].value),
+                              positional=_param_value(c["positional"].value), include=include,
+                              hardening=_param_value(c["hardening"].value))
 
     def _on_change(self, change) -> None:
         self.update()
@@ -343,6 +357,8 @@ class ParameterExplorer(_Explorer):
             if name == "include":
                 for n in self.model.features:
                     self.controls[f"include:{n}"].value = n in value
+            elif name in ("q", "positional", "hardening"):
+                self.controls[name].value = _widget_value(value)
             else:
                 self.controls[name].value = value
 
