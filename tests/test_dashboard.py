@@ -97,7 +97,9 @@ def test_journey_bits_add_up_to_the_encoders_clk(small):
 def test_dashboard_widgets_follow_their_controls(small):
     pytest.importorskip("ipywidgets")
     d = Dashboard(small, attack=False)
-    assert [d.tabs.get_title(i) for i in range(3)] == ["threshold", "parameters", "one record"]
+    assert [d.tabs.get_title(i) for i in range(4)] == ["threshold", "parameters", "one record",
+                                                       "quality without truth"]
+    assert "suggested threshold" in d.quality_tab.children[0].value
     before = d.threshold.summary.links
     d.threshold.slider.value = 0.95
     assert d.threshold.summary.threshold == 0.95 and d.threshold.summary.links != before
@@ -259,6 +261,13 @@ def test_page_in_a_real_browser(server):
         _wait_change(dice, text)
         _wait_change(lambda: plot(".pprl-journey-plot"), img)
         shots.append(ARTIFACTS / "one_record.png")
+        page.screenshot(path=shots[-1], full_page=True)
+
+        # 4. the estimate without truth, beside the truth
+        page.get_by_text("quality without truth", exact=True).click()
+        page.wait_for_selector(".pprl-quality-plot img", timeout=60_000)
+        assert "suggested threshold" in page.inner_text(".pprl-quality-summary")
+        shots.append(ARTIFACTS / "quality.png")
         page.screenshot(path=shots[-1], full_page=True)
         browser.close()
     print(f"dashboard interactive after {ready:.1f} s; threshold redraw {redraw:.2f} s")

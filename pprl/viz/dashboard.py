@@ -9,7 +9,9 @@ the last expression of a cell shows the same page.  Tabs:
 2. **parameters**: l, k, q, fields and hardening, with F1 and the privacy
    readout of an attack (:class:`~pprl.viz.widgets.ParameterExplorer`);
 3. **one record**: a true pair's journey from tokens to bits and to their
-   Dice coefficient (:class:`JourneyExplorer`, the workshop view of notebook 04).
+   Dice coefficient (:class:`JourneyExplorer`, the workshop view of notebook 04);
+4. **quality without truth**: :func:`pprl.estimate_quality`'s precision, recall
+   and F1 with their intervals, the truth overlaid (notebook 08).
 
 A fresh random secret is drawn for every page (never shown).  Everything
 computed comes from unit-tested functions in :mod:`pprl.evaluation`; this
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import html
 import secrets
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -351,13 +354,15 @@ class Dashboard:
     widget : ipywidgets.VBox
     """
 
-    TITLES = ("threshold", "parameters", "one record")
+    TITLES = ("threshold", "parameters", "one record", "quality without truth")
 
     def __init__(self, data: DashboardData, *, secret: bytes | None = None,
                  attack: bool = True, floor: float = 0.5, rng: int = 0):
         from ..encoding.encode import encode
         from ..encoding.schema import PERSON_SCHEMA_PATH
         from ..evaluation.explorer import ExplorerModel
+        from ..evaluation.metrics import threshold_curve
+        from ..evaluation.quality import estimate_quality
         from ..linkage.similarity import candidate_pairs
         from .widgets import ParameterExplorer, ThresholdExplorer
 
@@ -367,7 +372,11 @@ class Dashboard:
         clks_a = encode(a, PERSON_SCHEMA_PATH, secret, progress=False)
         clks_b = encode(b, PERSON_SCHEMA_PATH, secret, progress=False)
         candidates = candidate_pairs(clks_a, clks_b, threshold=floor)
-        self.threshold = ThresholdExplorer(candidates, truth)
+        with warnings.catch_warnings():  # an unreliable estimate says so in its own tab
+            warnings.simplefilter("ignore")
+            self.quality = estimate_quality(candidates, len(a), len(b), floor=floor,
+                                            clks=(clks_a, clks_b), rng=rng)
+        self.threshold = ThresholdExplorer(candidates, truth, quality=self.quality)
         self.threshold.slider.add_class("pprl-threshold-slider")
         self.threshold.table.add_class("pprl-threshold-summary")
         self.threshold.output.add_class("pprl-threshold-plot")
@@ -381,8 +390,10 @@ class Dashboard:
         self.parameters.output.add_class("pprl-parameter-plot")
         self.parameters.controls["xor_folds"].add_class("pprl-xor-slider")
         self.journey = JourneyExplorer(a, b, truth, PERSON_SCHEMA_PATH, secret)
+        self.quality_tab = _quality_tab(w, self.quality,
+                                        threshold_curve(candidates, truth, solver="greedy"))
         self.tabs = w.Tab(children=[self.threshold.widget, self.parameters.widget,
-                                    self.journey.widget])
+                                    self.journey.widget, self.quality_tab])
         for i, title in enumerate(self.TITLES):
             self.tabs.set_title(i, title)
         header = w.HTML(
@@ -400,7 +411,33 @@ class Dashboard:
 
 
 def _measured_attack(rng: int):
-    """The graph attack as the parameter explorer measures it."""
-    from ..privacy import graph_attack
+    """The graph attack as the parameter explorer measures it.
 
-    return graph_attack
+    On a seeded shuffle of the plaintext rows, scored by :func:`pprl.privacy.score_guesses`.
+    """
+    from ..privacy import ShuffledAttack
+
+    return ShuffledAttack(rng=rng)
+
+
+def _quality_tab(w, quality, true_curve):
+    """The estimate a linkage unit gets without truth, beside what the truth says."""
+    from matplotlib.figure import Figure
+
+    from .quality import QualityDisplay
+    from .widgets import _show
+
+    fig = Figure(figsize=(8.0, 4.2), dpi=80)
+    ax = fig.subplots()
+    QualityDisplay.from_estimate(quality, true_curve=true_curve).plot(ax=ax)
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13, top=0.92)
+    out = w.Output()
+    out.add_class("pprl-quality-plot")
+    _show(out, fig)
+    text = w.HTML(
+        "<p>What the linkage unit can say <i>without</i> the truth, from the scores alone "
+        "(lines and bands: the estimate and its interval; dots: the truth, which only "
+        "synthetic data has; the method and when it fails: docs/quality.md).</p>"
+        f"<p>{html.escape(quality.summary(quality.suggested_threshold))}</p>")
+    text.add_class("pprl-quality-summary")
+    return w.VBox([text, out])
