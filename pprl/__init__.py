@@ -47,6 +47,13 @@ from .linkage.blocking import LSHParams, lsh_candidate_pairs
 from .linkage.candidates import Candidates
 from .linkage.chunks import CandidateChunks
 from .linkage.matching import greedy_match, optimal_match
+from .linkage.multiparty import (
+    Groups,
+    MultipartyCandidates,
+    greedy_groups,
+    multiparty_candidates,
+    probabilistic_groups,
+)
 from .linkage.similarity import available_backends, candidate_pairs, dice_matrix
 from .privacy import (
     FrontierResult,
@@ -89,6 +96,12 @@ __all__ = [
     "CandidateChunks",
     "LSHParams",
     "lsh_candidate_pairs",
+    # linkage of N parties, deduplication
+    "Groups",
+    "MultipartyCandidates",
+    "greedy_groups",
+    "multiparty_candidates",
+    "probabilistic_groups",
     # encoding
     "EncodeResult",
     "Schema",
