@@ -42,10 +42,12 @@ from .evaluation.diagnostics import (
     reduction_ratio,
     score_histogram,
 )
+from .evaluation.groups import GroupMetrics, evaluate_groups
 from .evaluation.metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
 from .linkage.blocking import LSHParams, lsh_candidate_pairs
 from .linkage.candidates import Candidates
 from .linkage.chunks import CandidateChunks
+from .linkage.dedupe import dedupe, self_candidates
 from .linkage.matching import greedy_match, optimal_match
 from .linkage.multiparty import (
     Groups,
@@ -102,6 +104,10 @@ __all__ = [
     "greedy_groups",
     "multiparty_candidates",
     "probabilistic_groups",
+    "dedupe",
+    "self_candidates",
+    "GroupMetrics",
+    "evaluate_groups",
     # encoding
     "EncodeResult",
     "Schema",

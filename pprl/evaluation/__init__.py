@@ -2,7 +2,8 @@
 
 :mod:`.metrics` computes precision, recall and F1, and whole threshold
 curves; :mod:`.diagnostics` holds score histograms, pair completeness,
-reduction ratio and recall by corruption kind; :mod:`.explore` is the logic
+reduction ratio and recall by corruption kind; :mod:`.groups` scores groups
+(N-party links, deduplication) against a truth of records; :mod:`.explore` is the logic
 behind the explorers in :mod:`pprl.viz` (no drawing here).
 """
 
@@ -16,10 +17,13 @@ from .diagnostics import (
     reduction_ratio,
     score_histogram,
 )
+from .groups import GroupMetrics, evaluate_groups
 from .metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
 
 __all__ = [
     "CorruptionRecall",
+    "GroupMetrics",
+    "evaluate_groups",
     "LinkageMetrics",
     "ScoreHistogram",
     "ThresholdCurve",
