@@ -19,7 +19,8 @@ from ._common import run_command
 __all__ = ["main", "build_parser"]
 
 # Order shown in ``pprl --help``.
-_COMMANDS = ("synth", "encode", "schema", "link", "evaluate", "attack", "privacy", "tune", "demo")
+_COMMANDS = ("synth", "encode", "schema", "link", "evaluate", "attack", "privacy", "tune", "demo",
+             "dedupe")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "with the true pairs in TRUTH.csv, keyed by rows (header a,b) or by record IDs "
             "(header a_id,b_id; other columns ignored), and print a JSON object: precision, "
             "recall, f1, tp, fp, fn, n_matches, n_true. Recall counts every true pair, "
-            "including pairs that were never candidates."
+            "including pairs that were never candidates. A GROUPS.csv (header with a group "
+            "column, from pprl link with 3+ files or pprl dedupe) is scored against a "
+            "record truth party,row,entity (or row,entity): pairwise precision, recall, f1, "
+            "the counts, ari, homogeneity, completeness and v_measure."
         ),
     )
     p.add_argument("matches", metavar="MATCHES.csv", help="links, e.g. written by pprl link")
@@ -37,9 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="evaluate only links with score >= THRESHOLD (needs a score column)",
     )
     p.add_argument(
-        "--clks", nargs=2, metavar=("A.json", "B.json"), default=None,
+        "--clks", nargs="+", metavar=("A.json", "B.json"), default=None,
         help="the CLK files that were linked: truth rows outside them earn a warning, and "
-             "their record IDs key an ID truth file when MATCHES.csv has no a_id,b_id",
+             "their record IDs key an ID truth file when MATCHES.csv has no a_id,b_id "
+             "(groups: every file, in the order linked; records outside them are an error)",
     )
     p.add_argument(
         "--blocking", default=None, metavar="MATCHES.blocking.json",
@@ -162,7 +166,11 @@ def _no_repeats(out, cols: list[str], path: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``pprl evaluate``: print the quality of the links as JSON; the exit status."""
     from ..evaluation.metrics import evaluate_links
+    from . import _groups_eval
     from ._common import threshold_arg
+
+    if _groups_eval.is_groups_file(args.matches):  # header has 'group': N-party / dedupe
+        return _groups_eval.run(args)
 
     threshold = None
     if args.threshold is not None:
@@ -192,6 +200,10 @@ def _linked_files(clks):
     """Row counts and record IDs of the linked CLK files (``--clks``), or None."""
     if clks is None:
         return None, None
+    if len(clks) != 2:
+        from ..errors import InputError
+
+        raise InputError(f"--clks: a pairs file needs the two linked CLK files; got {len(clks)}")
     from ..bits import read_clks
 
     (a, ids_a), (b, ids_b) = (read_clks(p, with_ids=True) for p in clks)
