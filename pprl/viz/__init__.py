@@ -6,6 +6,7 @@ or a widget is built.
 
 * :mod:`pprl.viz.plots` -- Display objects (``from_...(...)``, ``.plot(ax=None)``).
 * :mod:`pprl.viz.privacy` -- :class:`FrontierDisplay`, the privacy-utility frontier.
+* :mod:`pprl.viz.groups` -- :class:`GroupSizeDisplay`, group sizes of N-party linkage.
 * :mod:`pprl.viz.tuning` -- :class:`TuneSearchDisplay`, the plot of a :func:`pprl.tune` search.
 * :mod:`pprl.viz.widgets` -- the threshold and parameter explorers.
 """
@@ -20,6 +21,7 @@ from .plots import (
     ScoreHistogramDisplay,
     ThresholdMetricsDisplay,
 )
+from .groups import GroupSizeDisplay
 from .privacy import FrontierDisplay
 from .tuning import TuneSearchDisplay
 
@@ -32,4 +34,5 @@ __all__ = [
     "CorruptionRecallDisplay",
     "FrontierDisplay",
     "TuneSearchDisplay",
+    "GroupSizeDisplay",
 ]
