@@ -10,6 +10,11 @@ anonlink's probabilistic_greedy_solve).
 
     python benchmarks/bench_multiparty.py                  # 3 x 100,000 (the issue's target)
     python benchmarks/bench_multiparty.py --n 10000        # quicker
+    python benchmarks/bench_multiparty.py --quality --n 2000   # docs/multiparty.md's tables
+
+``--quality`` prints instead the tables of docs/multiparty.md: pairwise
+precision / recall / F1 of the N-party solvers, and of deduplication by the
+greedy clique rule, the probabilistic rule and plain connected components.
 """
 
 from __future__ import annotations
@@ -82,14 +87,55 @@ def child(method: str, folder: str, parties: int, threshold: float) -> dict:
             "greedy": sorted(greedy), "probabilistic": sorted(prob)}
 
 
+def quality(n: int, parties: int, seed: int) -> None:
+    """The solvers' and deduplication's quality on synthetic people (docs/multiparty.md)."""
+    import pprl
+    from pprl.synthetic.make import Duplicates
+
+    ds = pprl.make_dataset(n, parties=parties, overlap=0.5, rng=seed)
+    secret = "bench: a fixed made-up secret"
+    clks = [pprl.encode(p, pprl.person_schema(), secret, progress=False) for p in ds.parties]
+    print(f"{parties} parties x {n:,} people (overlap 0.5), person schema; truth: entities.csv")
+    print("| threshold | solver | precision | recall | F1 | ARI | groups |")
+    print("|---|---|---|---|---|---|---|")
+    for t in (0.75, 0.8, 0.85):
+        c = pprl.multiparty_candidates(clks, t)
+        for name, g in (("greedy", pprl.greedy_groups(c)),
+                        ("probabilistic 0.5", pprl.probabilistic_groups(c)),
+                        ("probabilistic 0.3", pprl.probabilistic_groups(c, merge_threshold=0.3))):
+            m = pprl.evaluate_groups(g, ds.entities)
+            print(f"| {t} | {name} | {m.precision:.3f} | {m.recall:.3f} | {m.f1:.3f} | "
+                  f"{m.ari:.3f} | {m.n_groups:,} |")
+    ds = pprl.make_dataset(n, parties=2, duplicates=Duplicates(0.2, "poisson", 4, 1.5),
+                           rng=seed)
+    x = pprl.encode(ds.parties[0], pprl.person_schema(), secret, progress=False)
+    truth = ds.entities[ds.entities["party"] == "a"][["row", "entity"]]
+    print(f"\ndeduplication: party a, {len(x):,} records of {truth['entity'].nunique():,} "
+          "people (20% duplicated, Poisson up to 4 extra)")
+    print("| threshold | method | precision | recall | F1 | largest cluster |")
+    print("|---|---|---|---|---|---|")
+    for t in (0.7, 0.75, 0.8, 0.85):
+        for method in ("greedy", "probabilistic", "components"):
+            g = pprl.dedupe(x, t, method=method)
+            m = pprl.evaluate_groups(g, truth)
+            big = int(g.sizes().max()) if g.n_groups else 0
+            print(f"| {t} | {method} | {m.precision:.3f} | {m.recall:.3f} | {m.f1:.3f} | "
+                  f"{big} |")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=100_000, help="people per party (default 100000)")
     p.add_argument("--parties", type=int, default=3)
     p.add_argument("--threshold", type=float, default=0.8)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--quality", action="store_true",
+                   help="print the solver and deduplication quality tables instead")
     p.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.quality:
+        quality(args.n, args.parties, args.seed)
+        return
     if args.child:
         m, folder, k, t = args.child
         print(json.dumps(child(m, folder, int(k), float(t))))
