@@ -7,7 +7,8 @@ adjusted Rand index and homogeneity / completeness / V-measure come from
 scikit-learn (:func:`sklearn.metrics.cluster.pair_confusion_matrix`,
 :func:`~sklearn.metrics.adjusted_rand_score`,
 :func:`~sklearn.metrics.homogeneity_completeness_v_measure`), imported when
-the function runs (scikit-learn is needed only for this evaluation).
+the function runs: scikit-learn is needed only for this evaluation, so it is
+the ``eval`` extra (``pip install 'pprl[eval]'``) rather than a core dependency.
 """
 
 from __future__ import annotations
@@ -139,8 +140,11 @@ def evaluate_groups(groups, truth) -> GroupMetrics:
     >>> (m.tp, m.fp, m.fn), round(m.precision, 3), round(m.recall, 3)
     ((1, 1, 2), 0.5, 0.333)
     """
-    from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure
-    from sklearn.metrics.cluster import pair_confusion_matrix
+    try:
+        from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure
+        from sklearn.metrics.cluster import pair_confusion_matrix
+    except ImportError as exc:  # pragma: no cover - exercised without the extra
+        raise ImportError("evaluate_groups needs scikit-learn: pip install 'pprl[eval]'") from exc
 
     t = _frame(truth, "truth", ("row", "entity"))
     g = _frame(groups, "groups", ("group", "row"))
