@@ -59,30 +59,41 @@ def child(method: str, folder: str, parties: int, threshold: float) -> dict:
 
         data = [clks_to_bitarrays(x) for x in clks]
         base = peak_mib()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         cands = find_candidate_pairs(data, dice_coefficient_accelerated, threshold)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         groups = greedy_solve(cands)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         prob = probabilistic_greedy_solve(cands)
         n = len(cands[0])
         greedy = [sorted([int(p), int(r)] for p, r in g) for g in groups]
         prob = [sorted([int(p), int(r)] for p, r in g) for g in prob]
+    elif method == "pprl-2party":  # memory reference: the 2-party scan of parties 0 and 1
+        import pprl
+
+        pprl.candidate_pairs(clks[0][:8], clks[1][:8], threshold, threads=1)
+        base = peak_mib()
+        t0, c0 = time.perf_counter(), time.process_time()
+        cands = pprl.candidate_pairs(clks[0], clks[1], threshold, threads=1)
+        t1 = t2 = time.perf_counter()
+        c1 = c2 = time.process_time()
+        n, greedy, prob = len(cands), [], []
     else:
         import pprl
 
         pprl.multiparty_candidates([x[:8] for x in clks], threshold, threads=1)  # load the kernel
         base = peak_mib()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         cands = pprl.multiparty_candidates(clks, threshold, threads=1)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         groups = pprl.greedy_groups(cands)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         n = len(cands)
         greedy = groups.to_lists()
         prob = pprl.probabilistic_groups(cands).to_lists()
     extra = (peak_mib() - base) * 2**20
     return {"candidates_s": t1 - t0, "solve_s": t2 - t1, "candidates": n,
+            "candidates_cpu": c1 - c0, "solve_cpu": c2 - c1,
             "bytes_per_candidate": extra / max(n, 1),
             "greedy": sorted(greedy), "probabilistic": sorted(prob)}
 
@@ -129,6 +140,9 @@ def main() -> None:
     p.add_argument("--parties", type=int, default=3)
     p.add_argument("--threshold", type=float, default=0.8)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--memory", action="store_true",
+                   help="memory per candidate only: pprl's N-party scan against its 2-party "
+                        "scan (use a low --threshold, e.g. 0.6, for many candidates)")
     p.add_argument("--quality", action="store_true",
                    help="print the solver and deduplication quality tables instead")
     p.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
@@ -149,21 +163,28 @@ def main() -> None:
         for i, x in enumerate(make_clks(args.n, args.parties, args.seed)):
             np.save(os.path.join(tmp, f"{i}.npy"), x)
         print(f"data and encoding: {time.perf_counter() - t0:.1f} s", flush=True)
-        print(f"{'method':9} {'candidates':>11} {'scan s':>8} {'solve s':>8} {'total s':>8} "
-              f"{'B/candidate':>12}")
-        for method in ("pprl", "anonlink"):
+        print(f"{'method':11} {'candidates':>11} {'scan s':>8} {'solve s':>8} {'total s':>8} "
+              f"{'CPU s':>8} {'B/candidate':>12}")
+        for method in ("pprl", "anonlink") if not args.memory else ("pprl", "pprl-2party"):
             out = subprocess.run(
                 [sys.executable, __file__, "--child", method, tmp, str(args.parties),
                  str(args.threshold)], capture_output=True, text=True, check=True)
             r = res[method] = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{method:9} {r['candidates']:>11,} {r['candidates_s']:>8.2f} "
+            print(f"{method:11} {r['candidates']:>11,} {r['candidates_s']:>8.2f} "
                   f"{r['solve_s']:>8.3f} {r['candidates_s'] + r['solve_s']:>8.2f} "
+                  f"{r['candidates_cpu'] + r['solve_cpu']:>8.2f} "
                   f"{r['bytes_per_candidate']:>12.1f}", flush=True)
+    if args.memory:
+        print("B/candidate = peak resident memory (VmHWM) above the loaded inputs / candidates: "
+              "N parties (scan of every pair, merge) against the 2-party scan of two of them.")
+        return
     ours, theirs = res["pprl"], res["anonlink"]
     total = (theirs["candidates_s"] + theirs["solve_s"]) / (ours["candidates_s"] + ours["solve_s"])
-    print(f"speed-up, candidates + greedy groups: {total:.1f}x (target >= 10x); "
-          f"scan {theirs['candidates_s'] / ours['candidates_s']:.1f}x, "
-          f"solve {theirs['solve_s'] / max(ours['solve_s'], 1e-9):.2f}x")
+    cpu = (theirs["candidates_cpu"] + theirs["solve_cpu"]) / (ours["candidates_cpu"]
+                                                              + ours["solve_cpu"])
+    print(f"speed-up, candidates + greedy groups: {total:.1f}x wall, {cpu:.1f}x CPU "
+          f"(target >= 10x); scan {theirs['candidates_cpu'] / ours['candidates_cpu']:.1f}x CPU, "
+          f"solve {theirs['solve_cpu'] / max(ours['solve_cpu'], 1e-9):.2f}x CPU")
     same_c = ours["candidates"] == theirs["candidates"]
     print(f"same number of candidates: {same_c}; same greedy groups: "
           f"{ours['greedy'] == theirs['greedy']} ({len(ours['greedy']):,} groups); "
