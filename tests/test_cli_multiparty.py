@@ -50,7 +50,8 @@ def test_link_three_files(tmp_path, three, solver):
     want = pprl.greedy_groups(cands) if solver == "greedy" else pprl.probabilistic_groups(cands)
     assert list(got.columns) == ["group", "party", "row", "id"]
     assert got[["group", "party", "row"]].values.tolist() == want.to_frame().values.tolist()
-    assert got["id"].tolist() == ["abc"[p] + str(r) for p, r in zip(got["party"], got["row"])]
+    want_ids = ["abc"[p] + str(r) for p, r in zip(got["party"], got["row"], strict=True)]
+    assert got["id"].tolist() == want_ids
     assert want.n_groups > 20
 
 

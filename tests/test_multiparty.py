@@ -37,7 +37,7 @@ def candidate_sets(draw):
             continue
         pairs.add((pa, ra, pb, rb))
         out.append((pa, ra, pb, rb, draw(st.sampled_from([0.8, 0.85, 0.9, 1.0]))))
-    cols = list(zip(*out)) if out else [[], [], [], [], []]
+    cols = list(zip(*out, strict=True)) if out else [[], [], [], [], []]
     return MultipartyCandidates(*cols, n_parties=k)
 
 

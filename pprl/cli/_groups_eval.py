@@ -25,8 +25,10 @@ __all__ = ["is_groups_file", "run"]
 
 
 def is_groups_file(path: str) -> bool:
-    """Whether the CSV's header has a ``group`` column (False when unreadable: the pairs path
-    then reports the problem)."""
+    """Whether the CSV's header has a ``group`` column.
+
+    False when unreadable: the pairs path then reports the problem.
+    """
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             header = next(csv.reader(fh), [])

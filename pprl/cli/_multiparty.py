@@ -44,8 +44,8 @@ def read_parties(paths: list[str], command: str):
         x, i = read_clks(path, with_ids=True)
         clks.append(x)
         ids.append(i)
-    first = next(((p, x) for p, x in zip(paths, clks) if x.shape[0]), None)
-    for path, x in zip(paths, clks):
+    first = next(((p, x) for p, x in zip(paths, clks, strict=True) if x.shape[0]), None)
+    for path, x in zip(paths, clks, strict=True):
         if first is not None and x.shape[0] and x.shape[1] != first[1].shape[1]:
             raise InputError(f"{path}: CLKs have {x.shape[1] * 8} bits but {first[0]} has "
                              f"{first[1].shape[1] * 8}; every party must encode with the same "
@@ -64,6 +64,11 @@ def write_groups(frame, path) -> None:
 
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
         frame.to_csv(fh, index=False, lineterminator="\n")
+
+
+def _ids_of(ids, party, row) -> list:
+    """The record IDs of (party, row) pairs."""
+    return [ids[p][r] for p, r in zip(party, row, strict=True)]
 
 
 def _check_merge_threshold(value: float) -> float:
@@ -114,15 +119,15 @@ def run_link(args: argparse.Namespace) -> int:
     if args.solver == "none":
         frame = cands.to_frame()
         if ids is not None:
-            frame["id_a"] = [ids[p][r] for p, r in zip(frame["party_a"], frame["row_a"])]
-            frame["id_b"] = [ids[p][r] for p, r in zip(frame["party_b"], frame["row_b"])]
+            for side in ("a", "b"):
+                frame[f"id_{side}"] = _ids_of(ids, frame[f"party_{side}"], frame[f"row_{side}"])
         what = f"{len(frame)} candidates"
     else:
         groups = greedy_groups(cands) if args.solver == "greedy" \
             else probabilistic_groups(cands, merge_threshold=mt)
         frame = groups.to_frame()
         if ids is not None:
-            frame["id"] = [ids[p][r] for p, r in zip(frame["party"], frame["row"])]
+            frame["id"] = _ids_of(ids, frame["party"], frame["row"])
         what = f"{groups.n_groups} groups of {len(groups)} records ({args.solver})"
     t3 = time.perf_counter()
     write_groups(frame, out)

@@ -103,8 +103,8 @@ class Groups:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Groups):
             return NotImplemented
-        return all(np.array_equal(x, y) for x, y in zip(
-            (self.group, self.party, self.row), (other.group, other.party, other.row)))
+        mine, theirs = (self.group, self.party, self.row), (other.group, other.party, other.row)
+        return all(np.array_equal(x, y) for x, y in zip(mine, theirs, strict=True))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -129,7 +129,7 @@ class Groups:
         bounds = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]]) if len(self) else []
         edges = list(bounds) + [len(self)]
         pr = np.stack([self.party, self.row], axis=1).tolist()
-        for lo, hi in zip(edges[:-1], edges[1:]):
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
             out.append(pr[lo:hi])
         return out
 
@@ -163,7 +163,7 @@ def solve_groups(party_a, row_a, party_b, row_b, merge_threshold: float,
     pending: dict[int, dict[int, int]] = {}  # group -> other group -> candidate pairs seen
     mt = float(merge_threshold)
     new_id = 0
-    for x, y in zip(xs, ys):
+    for x, y in zip(xs, ys, strict=True):
         if x == y:
             continue
         gx = group_of.get(x)

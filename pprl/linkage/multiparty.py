@@ -145,7 +145,7 @@ def _pair_index(pa: np.ndarray, pb: np.ndarray, k: int) -> np.ndarray:
 
 
 def _cap_b(c: Candidates, k: int) -> Candidates:
-    """anonlink's per-record cap on B's side: keep a pair while its B row has < k before it."""
+    """Cap each row of B as anonlink does: keep a pair while its B row has < k before it."""
     if len(c) == 0:
         return c
     order = np.argsort(c.b, kind="stable")
@@ -236,8 +236,10 @@ def multiparty_candidates(
     >>> b = np.array([[0b11100000]], dtype=np.uint8)
     >>> c = np.array([[0b00001111], [0b11110000]], dtype=np.uint8)
     >>> m = multiparty_candidates([a, b, c], 0.8)
-    >>> m.to_frame().values.tolist()
-    [[0.0, 0.0, 2.0, 1.0, 1.0], [0.0, 1.0, 2.0, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0, 0.857...], [1.0, 0.0, 2.0, 1.0, 0.857...]]
+    >>> m.party_a.tolist(), m.row_a.tolist(), m.party_b.tolist(), m.row_b.tolist()
+    ([0, 0, 0, 1], [0, 1, 0, 0], [2, 2, 1, 2], [1, 0, 0, 1])
+    >>> m.score.round(3).tolist()
+    [1.0, 1.0, 0.857, 0.857]
     """
     f = "multiparty_candidates"
     if isinstance(clks, np.ndarray) or not isinstance(clks, Sequence) or len(clks) < 2:

@@ -13,6 +13,7 @@ or a widget is built.
 
 from __future__ import annotations
 
+from .groups import GroupSizeDisplay
 from .plots import (
     CorruptionRecallDisplay,
     ParameterHeatmapDisplay,
@@ -21,7 +22,6 @@ from .plots import (
     ScoreHistogramDisplay,
     ThresholdMetricsDisplay,
 )
-from .groups import GroupSizeDisplay
 from .privacy import FrontierDisplay
 from .tuning import TuneSearchDisplay
 
