@@ -69,17 +69,24 @@ def test_evaluate_groups_by_hand_and_against_sklearn():
 
     truth = pd.DataFrame({"party": ["a", "b", "c", "a", "b", "c"], "row": [0, 0, 0, 1, 1, 1],
                           "entity": [1, 1, 1, 2, 2, 3]})
-    groups = pprl.Groups.from_lists([[(0, 0), (1, 0)], [(0, 1), (1, 1), (2, 1)]])
+    groups = pprl.Groups.from_lists([[(0, 0), (1, 0), (2, 0)], [(0, 1), (1, 1), (2, 1)]])
     m = pprl.evaluate_groups(groups, truth)
-    # predicted pairs: a0b0 (tp), a1b1 (tp), a1c1, b1c1 (fp); true: a0b0 a0c0 b0c0 a1b1
-    assert (m.tp, m.fp, m.fn) == (2, 2, 2)
-    assert m.precision == 0.5 and m.recall == 0.5 and m.f1 == 0.5
+    # predicted pairs: a0b0 a0c0 b0c0 a1b1 (tp), a1c1 b1c1 (fp); true pairs: the four tp
+    assert (m.tp, m.fp, m.fn) == (4, 2, 0)
+    assert m.precision == pytest.approx(4 / 6) and m.recall == 1.0
+    assert m.f1 == pytest.approx(0.8)
     assert m.n_records == 6 and m.n_groups == 2 and m.n_entities == 3
-    assert m.ari == pytest.approx(adjusted_rand_score([1, 1, 1, 2, 2, 3], [0, 0, 9, 1, 1, 1]))
+    assert m.ari == pytest.approx(adjusted_rand_score([1, 1, 1, 2, 2, 3], [0, 0, 0, 1, 1, 1]))
+    assert m.homogeneity < 1.0 and m.completeness == pytest.approx(1.0)
+    # one group left out: its records are clusters of their own
+    half = pprl.evaluate_groups(pprl.Groups.from_lists([[(0, 0), (1, 0), (2, 0)]]), truth)
+    assert (half.tp, half.fp, half.fn) == (3, 0, 1)
     with pytest.raises(InputError, match="party 0, row 0"):
         pprl.evaluate_groups(groups, pd.concat([truth, truth.iloc[:1]]))
     with pytest.raises(InputError, match="party 2, row 5"):
         pprl.evaluate_groups(pprl.Groups.from_lists([[(0, 0), (2, 5)]]), truth)
+    with pytest.raises(InputError, match="party 2, row 1"):
+        pprl.evaluate_groups(groups, truth.drop(index=5))
 
 
 def test_multiparty_synthetic_end_to_end():

@@ -41,13 +41,13 @@ def candidate_sets(draw):
     return MultipartyCandidates(*cols, n_parties=k)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(candidate_sets())
 def test_greedy_groups_match_anonlink(c):
     assert _as_set(pprl.greedy_groups(c)) == _as_set(greedy_solve(c.to_anonlink()))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(candidate_sets(), st.sampled_from([0.0, 0.3, 0.5, 2 / 3, 0.75, 1.0]), st.booleans())
 def test_probabilistic_groups_match_anonlink(c, mt, dedup):
     ours = pprl.probabilistic_groups(c, merge_threshold=mt, deduplicated=dedup)

@@ -292,6 +292,7 @@ def multiparty_candidates(
                              f"bytes, more than max_bytes={max_bytes}; raise max_bytes or the "
                              "threshold, or give out_dir.")
         streams.append(c)
+        del c  # the list holds the only reference: the merge frees each stream as it goes
     if out is not None:
         return _merge_to_disk(streams, pairs, out)
     return _merge(streams, pairs)
@@ -311,6 +312,8 @@ def _merge(streams: list, pairs: np.ndarray) -> MultipartyCandidates:
     code = np.empty(total, np.uint16)
     scores = fields["score"]
     merged = {}
+    # Field by field, each stream's array dropped once copied: the peak is the streams
+    # (24 B per candidate) plus one merged field (8 B) and the code (2 B).
     for name in ("code", "a", "b", "score"):  # score last: the positions are computed from it
         arr = code if name == "code" else np.empty(
             total, np.float64 if name == "score" else np.int64)
@@ -318,11 +321,10 @@ def _merge(streams: list, pairs: np.ndarray) -> MultipartyCandidates:
             for lo in range(0, size, _STEP):  # positions a step at a time: 8 MiB of scratch
                 pos = _merge_positions(scores, p, lo, min(size, lo + _STEP))
                 arr[pos] = p if name == "code" else fields[name][p][lo:lo + _STEP]
+            if name in ("a", "b"):
+                fields[name][p] = None
         if name != "code":
             merged[name] = arr
-            if name != "score":
-                fields[name] = None  # this field's per-pair arrays can go
-    return MultipartyCandidates._from_parts(merged["a"], merged["b"], merged["score"], code, pairs)
     return MultipartyCandidates._from_parts(merged["a"], merged["b"], merged["score"], code, pairs)
 
 
