@@ -39,7 +39,7 @@ __all__ = [
     "probabilistic_groups",
 ]
 
-_STEP = 1 << 20
+_STEP = 1 << 16  # pairs per merge step: bounds the scratch to about 2 MiB
 
 
 class MultipartyCandidates:
@@ -157,18 +157,19 @@ def _cap_b(c: Candidates, k: int) -> Candidates:
     return Candidates(c.a[keep], c.b[keep], c.score[keep])
 
 
-def _merge_positions(scores: list, p: int, lo: int, hi: int) -> np.ndarray:
+def _merge_positions(neg_scores: list, p: int, lo: int, hi: int) -> np.ndarray:
     """Final positions of stream ``p``'s pairs ``lo:hi`` in the merged order.
 
-    Streams are sorted by score descending; at equal scores a lower stream
-    (a lower pair of parties) comes first, so the merge is a sum of
-    ``searchsorted`` counts over the other streams.
+    ``neg_scores`` are the streams' scores negated (ascending within each
+    stream); at equal scores a lower stream (a lower pair of parties) comes
+    first, so the merge is a sum of ``searchsorted`` counts over the other
+    streams.
     """
-    s = -np.asarray(scores[p][lo:hi])
+    s = np.asarray(neg_scores[p][lo:hi])
     pos = np.arange(lo, hi, dtype=np.int64)
-    for q, other in enumerate(scores):
+    for q, other in enumerate(neg_scores):
         if q != p and len(other):
-            pos += np.searchsorted(-np.asarray(other), s, side="right" if q < p else "left")
+            pos += np.searchsorted(other, s, side="right" if q < p else "left")
     return pos
 
 
@@ -311,6 +312,8 @@ def _merge(streams: list, pairs: np.ndarray) -> MultipartyCandidates:
     streams.clear()
     code = np.empty(total, np.uint16)
     scores = fields["score"]
+    for x in scores:  # negated in place (no copy): ascending, as searchsorted wants
+        np.negative(x, out=x)
     merged = {}
     # Field by field, each stream's array dropped once copied: the peak is the streams
     # (24 B per candidate) plus one merged field (8 B) and the code (2 B).
@@ -318,11 +321,13 @@ def _merge(streams: list, pairs: np.ndarray) -> MultipartyCandidates:
         arr = code if name == "code" else np.empty(
             total, np.float64 if name == "score" else np.int64)
         for p, size in enumerate(sizes):
-            for lo in range(0, size, _STEP):  # positions a step at a time: 8 MiB of scratch
+            for lo in range(0, size, _STEP):  # positions a step at a time
                 pos = _merge_positions(scores, p, lo, min(size, lo + _STEP))
                 arr[pos] = p if name == "code" else fields[name][p][lo:lo + _STEP]
             if name in ("a", "b"):
                 fields[name][p] = None
+        if name == "score":
+            np.negative(arr, out=arr)
         if name != "code":
             merged[name] = arr
     return MultipartyCandidates._from_parts(merged["a"], merged["b"], merged["score"], code, pairs)
@@ -345,7 +350,7 @@ def _merge_to_disk(streams: list, pairs: np.ndarray, out: Path) -> MultipartyCan
         s = open_memmap(out / f"_scores-{p}.npy", mode="w+", dtype=np.float64, shape=(len(c),))
         at = 0
         for batch in c.batches(_STEP):
-            s[at:at + len(batch)] = batch.score
+            s[at:at + len(batch)] = -batch.score  # negated: ascending, for searchsorted
             at += len(batch)
         scores.append(s)
     total = sum(len(c) for c in streams)
