@@ -56,6 +56,8 @@ _LAZY = {
     "ThresholdCurve": ".evaluation.metrics",
     "evaluate_links": ".evaluation.metrics",
     "threshold_curve": ".evaluation.metrics",
+    "GroupMetrics": ".evaluation.groups",
+    "evaluate_groups": ".evaluation.groups",
     "QualityEstimate": ".evaluation.quality",
     "estimate_quality": ".evaluation.quality",
     "read_quality": ".evaluation.quality",
@@ -65,6 +67,13 @@ _LAZY = {
     "lsh_candidate_pairs": ".linkage.blocking",
     "Candidates": ".linkage.candidates",
     "CandidateChunks": ".linkage.chunks",
+    "dedupe": ".linkage.dedupe",
+    "self_candidates": ".linkage.dedupe",
+    "Groups": ".linkage.multiparty",
+    "MultipartyCandidates": ".linkage.multiparty",
+    "greedy_groups": ".linkage.multiparty",
+    "multiparty_candidates": ".linkage.multiparty",
+    "probabilistic_groups": ".linkage.multiparty",
     "greedy_match": ".linkage.matching",
     "optimal_match": ".linkage.matching",
     "available_backends": ".linkage.similarity",
@@ -120,6 +129,7 @@ if TYPE_CHECKING:  # what static analysers and IDEs see
         reduction_ratio,
         score_histogram,
     )
+    from .evaluation.groups import GroupMetrics, evaluate_groups
     from .evaluation.metrics import (
         LinkageMetrics,
         ThresholdCurve,
@@ -131,15 +141,23 @@ if TYPE_CHECKING:  # what static analysers and IDEs see
     from .linkage.blocking import LSHParams, lsh_candidate_pairs
     from .linkage.candidates import Candidates
     from .linkage.chunks import CandidateChunks
+    from .linkage.dedupe import dedupe, self_candidates
     from .linkage.matching import greedy_match, optimal_match
+    from .linkage.multiparty import (
+        Groups,
+        MultipartyCandidates,
+        greedy_groups,
+        multiparty_candidates,
+        probabilistic_groups,
+    )
     from .linkage.similarity import available_backends, candidate_pairs, dice_matrix
     from .privacy.frequency import frequency_attack
     from .privacy.frontier import FrontierResult, frontier
     from .privacy.graph import graph_attack
     from .privacy.guesses import Guesses, score_guesses
     from .privacy.pattern import pattern_attack
-    from .privacy.shuffled import ShuffledAttack
     from .privacy.report import privacy_report
+    from .privacy.shuffled import ShuffledAttack
     from .synthetic.make import make_dataset
     from .tuning.search import TuneResult, tune
 
@@ -174,6 +192,16 @@ __all__ = [
     "lsh_candidate_pairs",
     "BlockingChoice",
     "choose_blocking",
+    # linkage of N parties, deduplication
+    "Groups",
+    "MultipartyCandidates",
+    "greedy_groups",
+    "multiparty_candidates",
+    "probabilistic_groups",
+    "dedupe",
+    "self_candidates",
+    "GroupMetrics",
+    "evaluate_groups",
     # encoding
     "EncodeResult",
     "Schema",
@@ -203,7 +231,6 @@ __all__ = [
     "pattern_attack",
     "privacy_report",
     "score_guesses",
-    "ShuffledAttack",
     "ShuffledAttack",
     # tuning
     "TuneResult",

@@ -113,6 +113,14 @@ def test_dashboard_widgets_follow_their_controls(small):
     assert "surname" in d.journey.tokens.value
 
 
+def test_help_names_the_default_data_set(capsys):
+    from pprl.viz.dashboard import DEFAULT_DATA
+
+    with pytest.raises(SystemExit):
+        main(["dashboard", "--help"])
+    assert f"default {DEFAULT_DATA}" in capsys.readouterr().out
+
+
 def test_cli_refuses_a_port_in_use(capsys):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -195,3 +195,18 @@ def test_parameter_explorer_controls_drive_the_model():
     assert "best F1" in ex.status.value and "update" in ex.status.value
     assert len(ex.axes[1].get_lines()) >= 2  # now + previous curve
     assert ex.seconds > 0
+
+
+def test_group_size_display_counts_and_draws():
+    import pandas as pd
+
+    import pprl
+    from pprl.viz import GroupSizeDisplay
+
+    g = pprl.Groups.from_lists([[(0, 0), (1, 0)], [(0, 1), (1, 1), (2, 1)], [(0, 2), (2, 0)]])
+    truth = pd.DataFrame({"party": [0, 1, 2, 0, 1], "row": [0, 0, 0, 1, 1],
+                          "entity": [1, 1, 1, 2, 3]})
+    d = GroupSizeDisplay.from_groups(g, truth=truth, labels=["greedy", "truth"]).plot()
+    assert d.bins.tolist() == [2, 3]
+    assert d.counts.tolist() == [[2, 1], [0, 1]]
+    assert len(d.ax_.patches) == 4 and d.ax_.get_xlabel() == "records in the group"

@@ -81,7 +81,7 @@ def read_guesses_csv(path: str):
 def run_guesses(args: argparse.Namespace) -> int:
     """Score GUESSES.csv against TRUTH.csv (header ``a,b``) and print JSON; the exit status."""
     from ..privacy.guesses import Guesses, score_guesses
-    from .evaluate import read_pairs_csv
+    from ._pairs_csv import read_pairs_csv
 
     if args.threshold is not None:
         raise FileFormatError(str(args.matches), "holds an attack's guesses; --threshold "

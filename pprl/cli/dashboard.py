@@ -22,8 +22,6 @@ _NEEDED = ("voila", "ipywidgets", "matplotlib", "ipykernel")
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``pprl dashboard`` sub-command and its options."""
-    from ..viz.dashboard import DEFAULT_DATA
-
     p = sub.add_parser(
         "dashboard",
         help="the workshop explorers (threshold, parameters, one record) as a web page",
@@ -34,9 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "drawn for each page, never shown. Stop it with Ctrl+C."
         ),
     )
-    p.add_argument("--data", default=DEFAULT_DATA, metavar="NAME|A.csv,B.csv,TRUTH.csv",
-                   help=f"a shipped data set (default {DEFAULT_DATA}; see `pprl synth`) or "
-                        "two parties' CSVs with the person columns and a truth a,b")
+    # the default is pprl.viz.dashboard.DEFAULT_DATA, not imported here: pprl --help loads
+    # neither numpy nor matplotlib (tests/test_dashboard.py checks the two agree)
+    p.add_argument("--data", default=None, metavar="NAME|A.csv,B.csv,TRUTH.csv",
+                   help="a shipped data set (default au-1k) or two parties' CSVs with the "
+                        "person columns and a truth a,b")
     p.add_argument("--records", "-n", type=int, default=None, metavar="N",
                    help="records per party, sampled (default: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sample and the attack")
@@ -82,9 +82,10 @@ def _wait_listening(host: str, port: int, proc: subprocess.Popen, timeout: float
 
 def run(args: argparse.Namespace) -> int:
     """Check the data and the port, then run Voila on the shipped notebook until stopped."""
-    from ..viz.dashboard import NOTEBOOK, load_dashboard_data
+    from ..viz.dashboard import DEFAULT_DATA, NOTEBOOK, load_dashboard_data
 
     _require_extra()
+    args.data = args.data or DEFAULT_DATA
     data = load_dashboard_data(args.data, records=args.records, rng=args.seed)
     port = _bind_port(args.host, args.port)
     env = dict(os.environ, PPRL_DASHBOARD_DATA=args.data, PPRL_DASHBOARD_SEED=str(args.seed),

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
-import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import FileFormatError
 from ._common import warn
+from ._pairs_csv import read_pairs_csv
 
 __all__ = ["add_parser", "run", "read_pairs_csv"]
 
 if TYPE_CHECKING:  # numpy is imported when the command runs, not for pprl --help
-    import numpy as np
+    pass
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "with the true pairs in TRUTH.csv, keyed by rows (header a,b) or by record IDs "
             "(header a_id,b_id; other columns ignored), and print a JSON object: precision, "
             "recall, f1, tp, fp, fn, n_matches, n_true. Recall counts every true pair, "
-            "including pairs that were never candidates."
+            "including pairs that were never candidates. A GROUPS.csv (header with a group "
+            "column, from pprl link with 3+ files or pprl dedupe) is scored against a "
+            "record truth party,row,entity (or row,entity): pairwise precision, recall, f1, "
+            "the counts, ari, homogeneity, completeness and v_measure."
         ),
     )
     p.add_argument("matches", metavar="MATCHES.csv",
@@ -41,9 +42,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="evaluate only links with score >= THRESHOLD (needs a score column)",
     )
     p.add_argument(
-        "--clks", nargs=2, metavar=("A.json", "B.json"), default=None,
+        "--clks", nargs="+", metavar=("A.json", "B.json"), default=None,
         help="the CLK files that were linked: truth rows outside them earn a warning, and "
-             "their record IDs key an ID truth file when MATCHES.csv has no a_id,b_id",
+             "their record IDs key an ID truth file when MATCHES.csv has no a_id,b_id "
+             "(groups: every file, in the order linked; records outside them are an error)",
     )
     p.add_argument(
         "--blocking", default=None, metavar="MATCHES.blocking.json",
@@ -53,127 +55,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _column(df, col: str, path: str, *, integer: bool) -> np.ndarray:
-    import numpy as np
-    import pandas as pd
-
-    raw = df[col]
-    num = pd.to_numeric(raw.str.strip(), errors="coerce")
-    if integer:
-        ok = num.notna() & (num >= 0) & (num == np.floor(num)) & (num < 2**31)
-        want = "a non-negative integer row index"
-    else:
-        ok = num.notna() & (num >= 0) & (num <= 1)
-        want = "a score in [0, 1]"
-    if not ok.all():
-        i = int(np.flatnonzero(~ok.to_numpy())[0])
-        raise FileFormatError(
-            path, f"row {i} (line {i + 2}), column {col!r}: expected {want}, got {raw.iloc[i]!r}"
-        )
-    return num.to_numpy(dtype=np.float64 if not integer else np.int64)
-
-
-def _columns(cols) -> str:
-    cols = [str(c) for c in cols]
-    return ",".join(cols[:8]) + (f",... ({len(cols)} columns)" if len(cols) > 8 else "")
-
-
-def _explain_bad_csv(path: Path, exc: Exception) -> str:
-    """Find the first row whose number of fields differs from the header's."""
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = csv.reader(fh)
-            header = next(rows)
-            for i, row in enumerate(rows):
-                if row and len(row) != len(header):
-                    return (f"row {i} (line {i + 2}) has {len(row)} fields but the header "
-                            f"has {len(header)}; not a readable CSV")
-    except (OSError, UnicodeDecodeError, csv.Error, StopIteration):
-        pass
-    msg = " ".join(str(exc).split())
-    return f"not a readable CSV ({msg})"
-
-
-def read_pairs_csv(path: str, *, want_score: bool = False, ids: bool = False):
-    """Read a CSV of pairs with header ``a,b`` (plus optional ``score`` and others).
-
-    Parameters
-    ----------
-    want_score : bool
-        Require a ``score`` column.
-    ids : bool
-        Also accept a file keyed by record IDs only (header ``a_id,b_id``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``a``, ``b`` (int64), ``score`` (float64) when present, and
-        ``a_id``, ``b_id`` (str) when present.
-
-    Raises
-    ------
-    FileFormatError
-        Missing file or columns, or a bad value; the message names the row.
-    """
-    import pandas as pd
-
-    p = Path(path)
-    if not p.is_file():
-        raise FileFormatError(str(path), "file not found")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True,
-                             index_col=False)
-    except pd.errors.EmptyDataError:
-        raise FileFormatError(str(path), "empty file; expected a header a,b") from None
-    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
-        raise FileFormatError(str(path), _explain_bad_csv(p, exc)) from None
-    df.columns = [str(c).strip() for c in df.columns]
-    has_ids = "a_id" in df.columns and "b_id" in df.columns
-    missing = [c for c in ("a", "b") if c not in df.columns]
-    if missing and ids and has_ids:
-        out = df[["a_id", "b_id"]].copy()
-        _no_repeats(out, ["a_id", "b_id"], str(path))
-        return out
-    if missing:
-        alt = " or a_id,b_id (record IDs)" if ids else ""
-        raise FileFormatError(
-            str(path), f"missing column(s) {', '.join(missing)}; expected a header "
-            f"a,b{',score' if want_score else ''}{alt} (found {_columns(df.columns)})"
-        )
-    out = pd.DataFrame({c: _column(df, c, str(path), integer=True) for c in ("a", "b")})
-    if "score" in df.columns:
-        out["score"] = _column(df, "score", str(path), integer=False)
-    elif want_score:
-        raise FileFormatError(str(path), "no 'score' column, which --threshold needs")
-    if has_ids:
-        out["a_id"], out["b_id"] = df["a_id"].to_numpy(), df["b_id"].to_numpy()
-    _no_repeats(out, ["a", "b"], str(path))
-    return out
-
-
-def _no_repeats(out, cols: list[str], path: str) -> None:
-    import numpy as np
-
-    dup = out.duplicated(cols).to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        x, y = out[cols[0]].iloc[i], out[cols[1]].iloc[i]
-        raise FileFormatError(
-            path, f"row {i} (line {i + 2}): the pair {cols[0]}={x}, {cols[1]}={y} is "
-            "listed twice"
-        )
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``pprl evaluate``: print the quality of the links as JSON; the exit status."""
     from ..evaluation.metrics import evaluate_links
+    from . import _groups_eval
     from ._common import threshold_arg
     from ._guesses import is_guesses_csv, run_guesses
 
     if is_guesses_csv(args.matches):  # pprl attack's guesses: scored as the privacy report
         return run_guesses(args)
+
+    if _groups_eval.is_groups_file(args.matches):  # header has 'group': N-party / dedupe
+        return _groups_eval.run(args)
 
     threshold = None
     if args.threshold is not None:
@@ -206,6 +99,10 @@ def _linked_files(clks):
     """Row counts and record IDs of the linked CLK files (``--clks``), or None."""
     if clks is None:
         return None, None
+    if len(clks) != 2:
+        from ..errors import InputError
+
+        raise InputError(f"--clks: a pairs file needs the two linked CLK files; got {len(clks)}")
     from ..bits import read_clks
 
     (a, ids_a), (b, ids_b) = (read_clks(p, with_ids=True) for p in clks)

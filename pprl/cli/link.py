@@ -7,12 +7,12 @@ import sys
 import time
 
 from ..errors import InputError
-from . import _memory, _quality, _scale
+from . import _memory, _multiparty, _quality, _scale
 from ._common import add_progress_flag, check_output_path, show_progress, warn
 
 __all__ = ["add_parser", "run", "write_matches"]
 
-SOLVERS = ("greedy", "optimal", "none")
+SOLVERS = ("greedy", "optimal", "none", "probabilistic")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("clks_a", metavar="A.json", help="party A's CLKs (clkhash JSON or .npy)")
-    p.add_argument("clks_b", metavar="B.json", help="party B's CLKs (clkhash JSON or .npy)")
+    p.add_argument("clks_b", metavar="B.json", nargs="?",
+                   help="party B's CLKs (clkhash JSON or .npy)")
+    p.add_argument("more", metavar="C.json", nargs="*",
+                   help="more parties: 3 or more files write groups group,party,row[,id] "
+                        "(--solver none: party_a,row_a,party_b,row_b,score)")
     p.add_argument("--threshold", type=_quality.threshold_value, required=True,
                    help="Dice threshold in [0, 1], or auto: the highest estimated F1 from "
                         "--floor (see MATCHES.quality.json)")
@@ -39,8 +43,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--solver",
         choices=SOLVERS,
         default="greedy",
-        help="greedy (default), optimal (max total score), or none (write all candidates)",
+        help="greedy (default), optimal (max total score), none (write all candidates), "
+             "or probabilistic (groups; anonlink's probabilistic greedy solver)",
     )
+    _multiparty.add_arguments(p)
     p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
     p.add_argument(
         "--backend", choices=("auto", "native", "numpy"), default="auto",
@@ -113,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     from ..linkage.matching import greedy_match, optimal_match
     from ..linkage.similarity import candidate_pairs
 
+    if _multiparty.wants_groups(args):  # 3+ files, one file, or --solver probabilistic
+        return _multiparty.run_link(args)
     out = check_output_path(args.output)
     # args.threshold becomes the scan's threshold (--floor, auto); args.cut the links' one
     args.cut, args.threshold = args.threshold, _quality.scan_threshold(args.threshold, args.floor)

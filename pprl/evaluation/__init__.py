@@ -3,7 +3,8 @@
 :mod:`.metrics` computes precision, recall and F1, and whole threshold
 curves; :mod:`.diagnostics` holds score histograms, pair completeness,
 reduction ratio and recall by corruption kind; :mod:`.quality` estimates
-precision, recall and F1 without a truth; :mod:`.explore` is the logic
+precision, recall and F1 without a truth; :mod:`.groups` scores groups
+(N-party links, deduplication) against a truth of records; :mod:`.explore` is the logic
 behind the explorers in :mod:`pprl.viz` (no drawing here).
 """
 
@@ -17,11 +18,14 @@ from .diagnostics import (
     reduction_ratio,
     score_histogram,
 )
+from .groups import GroupMetrics, evaluate_groups
 from .metrics import LinkageMetrics, ThresholdCurve, evaluate_links, threshold_curve
 from .quality import QualityEstimate, estimate_quality, read_quality
 
 __all__ = [
     "CorruptionRecall",
+    "GroupMetrics",
+    "evaluate_groups",
     "LinkageMetrics",
     "QualityEstimate",
     "ScoreHistogram",

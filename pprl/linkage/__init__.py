@@ -13,6 +13,9 @@ work, :mod:`._lsh_report` holds its parameters and report) and
 with :mod:`._runners` so that the facade never imports it.
 :mod:`.autoblock` chooses between the exhaustive scan and LSH from a
 sample.  :mod:`._inputs` holds the input checks all of them share.
+:mod:`.multiparty` scans N parties pair by pair, :mod:`._groups` solves
+groups (anonlink's greedy rules) and :mod:`.dedupe` clusters one file
+(:func:`pprl.dedupe`; not re-exported here, so that the module keeps its name).
 """
 
 from __future__ import annotations
@@ -21,7 +24,15 @@ from .autoblock import BlockingChoice, choose_blocking
 from .blocking import BlockingReport, LSHParams, choose_lsh, lsh_candidate_pairs
 from .candidates import Candidates
 from .chunks import CandidateChunks
+from .dedupe import self_candidates
 from .matching import greedy_match, optimal_match
+from .multiparty import (
+    Groups,
+    MultipartyCandidates,
+    greedy_groups,
+    multiparty_candidates,
+    probabilistic_groups,
+)
 from .similarity import available_backends, candidate_pairs, dice_matrix
 
 # registers the Dask runner of candidate_pairs(client=) (dask itself is imported only when it runs)
@@ -32,6 +43,12 @@ __all__ = [
     "BlockingReport",
     "Candidates",
     "CandidateChunks",
+    "Groups",
+    "MultipartyCandidates",
+    "greedy_groups",
+    "multiparty_candidates",
+    "probabilistic_groups",
+    "self_candidates",
     "LSHParams",
     "available_backends",
     "candidate_pairs",

@@ -7,12 +7,14 @@ or a widget is built.
 * :mod:`pprl.viz.plots` -- Display objects (``from_...(...)``, ``.plot(ax=None)``).
 * :mod:`pprl.viz.privacy` -- :class:`FrontierDisplay`, the privacy-utility frontier.
 * :mod:`pprl.viz.quality` -- :class:`QualityDisplay`, the quality estimated without truth.
+* :mod:`pprl.viz.groups` -- :class:`GroupSizeDisplay`, group sizes of N-party linkage.
 * :mod:`pprl.viz.tuning` -- :class:`TuneSearchDisplay`, the plot of a :func:`pprl.tune` search.
 * :mod:`pprl.viz.widgets` -- the threshold and parameter explorers.
 """
 
 from __future__ import annotations
 
+from .groups import GroupSizeDisplay
 from .plots import (
     CorruptionRecallDisplay,
     ParameterHeatmapDisplay,
@@ -35,4 +37,5 @@ __all__ = [
     "FrontierDisplay",
     "QualityDisplay",
     "TuneSearchDisplay",
+    "GroupSizeDisplay",
 ]

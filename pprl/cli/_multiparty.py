@@ -1,0 +1,143 @@
+"""``pprl link A B C ...``: three or more parties (or the probabilistic solver) give groups.
+
+``pprl link`` hands over here when it gets more than two CLK files or
+``--solver probabilistic``; two files with the other solvers keep their
+one-to-one output (:mod:`.link`).  Output: ``group,party,row`` (plus ``id``
+when every CLK file carries record IDs), one line per grouped record, or
+with ``--solver none`` the candidates ``party_a,row_a,party_b,row_b,score``
+(plus ``id_a,id_b``).  Parties are the files' 0-based positions on the
+command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ..errors import InputError
+from . import _memory
+from ._common import check_output_path, show_progress, threshold_arg, warn
+
+__all__ = ["add_arguments", "read_parties", "run_link", "wants_groups", "write_groups"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``--merge-threshold`` for ``--solver probabilistic``."""
+    p.add_argument(
+        "--merge-threshold", type=float, default=0.5, metavar="M",
+        help="probabilistic solver: the share of candidate pairs two groups need to merge "
+             "(default 0.5; 1.0 = every pair, as greedy)",
+    )
+
+
+def wants_groups(args: argparse.Namespace) -> bool:
+    """Whether ``pprl link`` should write groups (this module) rather than one-to-one links."""
+    return args.clks_b is None or bool(args.more) or args.solver == "probabilistic"
+
+
+def read_parties(paths: list[str], command: str):
+    """CLK arrays and record IDs (None unless every file has them) of the files, one width."""
+    from ..bits import read_clks
+
+    clks, ids = [], []
+    for path in paths:
+        x, i = read_clks(path, with_ids=True)
+        clks.append(x)
+        ids.append(i)
+    first = next(((p, x) for p, x in zip(paths, clks, strict=True) if x.shape[0]), None)
+    for path, x in zip(paths, clks, strict=True):
+        if first is not None and x.shape[0] and x.shape[1] != first[1].shape[1]:
+            raise InputError(f"{path}: CLKs have {x.shape[1] * 8} bits but {first[0]} has "
+                             f"{first[1].shape[1] * 8}; every party must encode with the same "
+                             "schema")
+    if any(i is None for i in ids):
+        if any(i is not None for i in ids):
+            warn(command, "some CLK files carry record IDs and some do not; the output holds "
+                          "row numbers only (encode every file with --id-column)")
+        ids = None
+    return clks, ids
+
+
+def write_groups(frame, path) -> None:
+    """Write a DataFrame atomically as CSV."""
+    from .._atomic import atomic_open
+
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        frame.to_csv(fh, index=False, lineterminator="\n")
+
+
+def _ids_of(ids, party, row) -> list:
+    """The record IDs of (party, row) pairs."""
+    return [ids[p][r] for p, r in zip(party, row, strict=True)]
+
+
+def _check_merge_threshold(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"--merge-threshold must be in [0, 1]; got {value}")
+    return value
+
+
+def run_link(args: argparse.Namespace) -> int:
+    """Run ``pprl link`` on N files; the exit status."""
+    from ..linkage.multiparty import greedy_groups, multiparty_candidates, probabilistic_groups
+
+    paths = [args.clks_a] + ([args.clks_b] if args.clks_b is not None else []) + list(args.more)
+    if len(paths) < 2:
+        raise InputError(f"{paths[0]}: pprl link needs two or more CLK files; got one (use "
+                         "pprl dedupe to find duplicates within one file)")
+    out = check_output_path(args.output)
+    if args.threshold == "auto" or getattr(args, "floor", None) is not None:
+        raise InputError("--threshold auto and --floor estimate the quality of two files' "
+                         "links; with 3 or more files (or --solver probabilistic) give "
+                         "--threshold a number")
+    threshold_arg(args.threshold)
+    if args.solver == "optimal":
+        raise InputError("--solver optimal links two files one to one; with "
+                         f"{len(paths)} files use greedy, probabilistic or none")
+    mt = _check_merge_threshold(args.merge_threshold)
+    if args.k is not None and args.k < 1:
+        raise InputError(f"--k must be a positive integer; got {args.k}")
+    if args.threads is not None and args.threads < 1:
+        raise InputError(f"--threads must be a positive integer; got {args.threads}")
+    max_bytes = None if args.max_memory is None else _memory.parse_size(args.max_memory)
+    t0 = time.perf_counter()
+    clks, ids = read_parties(paths, "link")
+    t1 = time.perf_counter()
+    kw = dict(k=args.k, backend=args.backend, threads=args.threads, max_bytes=max_bytes,
+              progress=show_progress(args))
+    if getattr(args, "blocking", "none") == "lsh":
+        kw.update(blocking="lsh", rng=args.blocking_seed, max_bytes=None)
+    if getattr(args, "dask", None) is not None:
+        from ..linkage.distributed import connect
+
+        with connect(args.dask) as client:
+            cands = multiparty_candidates(clks, args.threshold, client=client, **kw)
+    else:
+        cands = multiparty_candidates(clks, args.threshold, **kw)
+    t2 = time.perf_counter()
+    sizes = " x ".join(str(len(x)) for x in clks)
+    if len(cands) == 0 and sum(len(x) > 0 for x in clks) >= 2:
+        warn("link", f"no pair of the {sizes} records scores >= {args.threshold:g}; check "
+                     "that every party used the same secret and schema, or lower --threshold")
+    if args.solver == "none":
+        frame = cands.to_frame()
+        if ids is not None:
+            for side in ("a", "b"):
+                frame[f"id_{side}"] = _ids_of(ids, frame[f"party_{side}"], frame[f"row_{side}"])
+        what = f"{len(frame)} candidates"
+    else:
+        groups = greedy_groups(cands) if args.solver == "greedy" \
+            else probabilistic_groups(cands, merge_threshold=mt)
+        frame = groups.to_frame()
+        if ids is not None:
+            frame["id"] = _ids_of(ids, frame["party"], frame["row"])
+        what = f"{groups.n_groups} groups of {len(groups)} records ({args.solver})"
+    t3 = time.perf_counter()
+    write_groups(frame, out)
+    t4 = time.perf_counter()
+    print(f"pprl link: {len(paths)} parties ({sizes} records), {len(cands)} candidates "
+          f">= {args.threshold:g}, {what} -> {out} [read {t1 - t0:.2f}s, compare "
+          f"{t2 - t1:.2f}s, solve {t3 - t2:.2f}s, write {t4 - t3:.2f}s]", file=sys.stderr)
+    return 0
+
