@@ -20,6 +20,7 @@ __all__ = ["main", "build_parser"]
 
 # Order shown in ``pprl --help``.
 _COMMANDS = ("synth", "encode", "schema", "link", "evaluate", "attack", "privacy", "tune", "demo")
+_COMMANDS += ("serve", "project")
 
 
 def build_parser() -> argparse.ArgumentParser:
