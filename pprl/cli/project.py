@@ -60,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     common(q)
     q.add_argument("clks", metavar="CLKS", help="clkhash JSON (streamed) or .npy (binary)")
 
-    q = acts.add_parser("run", help="create a run")
+    q = acts.add_parser("run", help="create a run; prints its id")
     common(q)
     q.add_argument("--threshold", type=float, required=True)
     q.add_argument("--name", default="")
@@ -154,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
         if args.seed is not None:
             ext["seed"] = args.seed
         out = client.create_run(pid, token, args.threshold, name=args.name, **ext)
-        print(json.dumps(out))
+        print(out["run_id"])  # alone on stdout: RUN=$(pprl project run ...)
+        print(f"pprl project: run {out['run_id']} created (threshold {out['threshold']}); it "
+              "starts when every party has uploaded", file=sys.stderr)
     elif args.action == "status":
         print(json.dumps(client.run_status(pid, args.run, token)))
     elif args.action == "results":
