@@ -138,7 +138,7 @@ def permutations(matches: Candidates, n_a: int, n_b: int,
     >>> m = Candidates(np.array([0, 2]), np.array([1, 0]), np.array([0.9, 0.8]))
     >>> r = permutations(m, 3, 2, np.random.default_rng(0))
     >>> rows = {int(r["perm_0"][0]), int(r["perm_0"][2])}
-    >>> rows == {int(r["perm_1"][1]), int(r["perm_1"][0])} and r["mask"].sum() == 2
+    >>> rows == {int(r["perm_1"][1]), int(r["perm_1"][0])} and int(r["mask"].sum()) == 2
     True
     """
     size = min(n_a, n_b)
