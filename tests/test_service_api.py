@@ -305,3 +305,28 @@ def test_client_errors_name_the_status_not_the_token(server):
         c.project("ab" * 24, "s3cr3t" * 8)
     assert info.value.status == 404 and "s3cr3t" not in str(info.value)
     assert json.dumps(c.status())
+
+
+def test_tokens_never_reach_disk_database_or_logs(server, rng):
+    a, b = pair(rng, 30, 30)
+    p = new_project(server, "permutations")
+    pid, (ta, tb), rt = p["project_id"], p["update_tokens"], p["result_token"]
+    receipts = [call(server, "POST", f"/projects/{pid}/clks", t, json={"clks": b64(x)})
+                .json()["receipt_token"] for t, x in ((ta, a), (tb, b))]
+    rid = call(server, "POST", f"/projects/{pid}/runs", rt, json={"threshold": .8}).json()["run_id"]
+    Client(server.url).wait(pid, rid, rt, timeout=60, poll=0.1)
+    call(server, "GET", f"/projects/{pid}/runs/{rid}/result", receipts[0])
+    call(server, "GET", f"/projects/{pid}", "0" * 48)  # a refused token
+    secrets_ = [t.encode() for t in (ta, tb, rt, *receipts, "0" * 48)]
+    blobs = [f.read_bytes() for f in server.data_dir.rglob("*") if f.is_file()]
+    blobs.append(server.logs().encode())
+    if server.database:  # Postgres: every row of every table, as text
+        import psycopg
+
+        with psycopg.connect(server.database) as conn:
+            for table in ("projects", "parties", "runs"):
+                blobs.append(repr(conn.execute(f"SELECT * FROM {table}").fetchall()).encode())
+    assert blobs and any(pid.encode() in blob for blob in blobs)  # the search can find things
+    for blob in blobs:
+        for s in secrets_:
+            assert s not in blob

@@ -189,3 +189,17 @@ def test_pprl_project_bad_input_is_one_line_exit_2(server, tmp_path, pprl):
              "x", "-o", "out.csv", cwd=tmp_path, expect=1)
     assert "404" in r.stderr and "cd" * 24 not in r.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_serve_refuses_an_unmigrated_postgres_and_migrate_fixes_it(tmp_path):
+    from service_helpers import postgres_database
+
+    url = postgres_database()
+    cmd = [sys.executable, "-m", "pprl.cli", "serve", "--data-dir", str(tmp_path / "d"),
+           "--database", url, "--port", str(free_port())]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=ENV, check=False)
+    assert r.returncode == 2 and "--migrate" in r.stderr and r.stderr.count("\n") == 1
+    srv = Server(tmp_path / "d2", database=url).start(migrate=True)
+    srv.stop()
+    srv = Server(tmp_path / "d3", database=url).start(migrate=False)  # now current
+    srv.stop()
