@@ -48,8 +48,9 @@ class Server:
     """``pprl serve`` in a subprocess; ``url`` is its address."""
 
     def __init__(self, data_dir: Path, database: str | None = None, workers: int = 2,
-                 env: dict | None = None) -> None:
+                 env: dict | None = None, args: tuple[str, ...] = ()) -> None:
         self.data_dir, self.database, self.workers = data_dir, database, workers
+        self.args = tuple(args)
         self.env = env or {}
         self.proc: subprocess.Popen | None = None
         self.port = free_port()
@@ -64,6 +65,7 @@ class Server:
             cmd += ["--database", self.database]
         if migrate:
             cmd.append("--migrate")
+        cmd += self.args
         env = dict(os.environ, **self.env)
         self.proc = subprocess.Popen(cmd, stdout=open(self.log, "ab"),  # noqa: SIM115
                                      stderr=subprocess.STDOUT, env=env)

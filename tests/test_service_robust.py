@@ -166,3 +166,32 @@ def test_openapi_no_server_errors_and_responses_match(tmp_path):
     finally:
         srv.stop()
     assert "Traceback" not in srv.logs(), srv.logs()[-3000:]
+
+
+def test_runs_on_a_dask_cluster_equal_the_library(tmp_path, rng):
+    pytest.importorskip("distributed")
+    srv = Server(tmp_path / "data", args=("--dask", "local:1")).start()
+    try:
+        c = Client(srv.url)
+        a = rng.integers(0, 256, (300, 64), dtype=np.uint8)
+        b = rng.integers(0, 256, (200, 64), dtype=np.uint8)
+        b[:80] = a[:80] ^ np.packbits(rng.random((80, 512)) < 0.03, axis=1)
+        p = c.create_project({**SCHEMA, "clkConfig": {"l": 512}}, "similarity_scores")
+        pid, rt = p["project_id"], p["result_token"]
+        c.upload(pid, p["update_tokens"][0], a)
+        c.upload(pid, p["update_tokens"][1], b)
+        for ext in ({}, {"blocking": "lsh", "seed": 5}):
+            rid = c.create_run(pid, rt, 0.8, **ext)["run_id"]
+            assert c.wait(pid, rid, rt, timeout=120, poll=0.1)["state"] == "completed"
+            got = [(x[0][1], x[1][1], x[2]) for x in c.result(pid, rid, rt)["similarity_scores"]]
+            if ext:
+                from pprl.linkage.blocking import choose_lsh, lsh_candidate_pairs
+
+                params = choose_lsh(a, b, 0.8, rng=5).params
+                ref, _ = lsh_candidate_pairs(a, b, 0.8, params=params)
+            else:
+                ref = candidate_pairs(a, b, 0.8)
+            assert got == list(zip(ref.a.tolist(), ref.b.tolist(), ref.score.tolist(),
+                                   strict=True)) and len(got) >= 75
+    finally:
+        srv.stop()
