@@ -65,3 +65,14 @@ def test_permutations_put_exactly_the_greedy_pairs_at_shared_positions(ab):
     assert not any((int(inv0[q]), int(inv1[q])) in pairs for q in off)
     other = permutations(g, len(a), len(b), np.random.default_rng(2))
     assert not np.array_equal(other["perm_0"], r["perm_0"])  # the positions are random
+
+
+def test_groups_json_omits_records_left_alone():
+    import json
+
+    from pprl.service.server.results import groups
+
+    arrays = {"group": np.array([2, 0, 0, 1, 2]), "party": np.array([1, 1, 0, 0, 0]),
+              "row": np.array([7, 3, 5, 9, 4])}
+    assert json.loads(b"".join(groups(arrays))) == {"groups": [[[0, 5], [1, 3]],
+                                                               [[0, 4], [1, 7]]]}

@@ -49,7 +49,8 @@ def test_groups_equal_the_engine(server, rng):
     st = Client(server.url).wait(pid, rid["run_id"], rt, timeout=60, poll=0.1)
     assert st["state"] == "completed", st
     got = call(server, "GET", f"/projects/{pid}/runs/{rid['run_id']}/result", rt).json()
-    ref = greedy_groups(multiparty_candidates(clks, 0.75)).to_lists()
+    ref = [g for g in greedy_groups(multiparty_candidates(clks, 0.75)).to_lists()
+           if len(g) >= 2]  # the entity service's shape omits records left alone
     as_set = lambda gs: {frozenset(map(tuple, g)) for g in gs}  # noqa: E731
     assert as_set(got["groups"]) == as_set(ref)
     assert len(ref) >= 30 and max(len(g) for g in ref) == 3

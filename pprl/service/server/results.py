@@ -38,6 +38,8 @@ def groups(arrays: dict[str, np.ndarray]) -> Iterator[bytes]:
     g, p, r = g[order], p[order], r[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, np.int64)
     ends = np.r_[starts[1:], len(g)].astype(np.int64)
+    keep = ends - starts >= 2  # a record alone is no group (the entity service omits them)
+    starts, ends = starts[keep], ends[keep]
     yield b'{"groups": ['
     pl, rl = p.tolist(), r.tolist()
     for lo in range(0, len(starts), _CHUNK):
