@@ -20,7 +20,7 @@ __all__ = ["main", "build_parser"]
 
 # Order shown in ``pprl --help``.
 _COMMANDS = ("synth", "encode", "schema", "link", "evaluate", "attack", "privacy", "tune", "demo",
-             "dashboard", "dedupe")
+             "dedupe", "serve", "project", "dashboard")
 
 
 class _Version(argparse.Action):
