@@ -117,6 +117,14 @@ def test_similarity_scores_equal_the_library(server, rng):
     assert [r["run_id"] for r in runs] == [run["run_id"]] and runs[0]["state"] == "completed"
     d = call(server, "GET", f"/projects/{pid}/runs/{run['run_id']}", rt).json()
     assert d["threshold"] == 0.7 and d["blocking"] == "none"
+    # the quality estimate without truth: for the result token only
+    q = st["quality"]
+    assert q["threshold_used"] == 0.7 and len(q["f1"]) == len(q["thresholds"]) > 10
+    assert {"precision", "recall", "f1_low", "f1_high", "suggested_threshold",
+            "reliable"} <= set(q)
+    for token in (ta, tb):
+        seen = call(server, "GET", f"/projects/{pid}/runs/{run['run_id']}/status", token).json()
+        assert seen["state"] == "completed" and "quality" not in seen
 
 
 def test_run_queued_before_last_upload_starts_when_it_arrives(server, rng):

@@ -19,21 +19,51 @@ identical to one call over all rows.  Nothing here reads plaintext.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from pprl.linkage.candidates import Candidates
 
-__all__ = ["compute", "permutations", "stages", "QUALITY_ESTIMATOR", "Progress"]
+__all__ = ["compute", "permutations", "stages", "estimate", "QUALITY_ESTIMATOR", "Progress"]
 
 #: progress callback: (absolute, relative in [0, 1], description)
 Progress = Callable[[int, float, str], None]
 
-#: Hook for the quality estimate of a run's result (issue 20, ``pprl.estimate_quality``,
-#: pending).  When set to a callable ``f(candidates, n_a, n_b, threshold) -> dict``, every
-#: 2-party run stores its return value, and the run's status shows it as ``quality``.
-QUALITY_ESTIMATOR: Callable[[Candidates, int, int, float], dict] | None = None
+
+
+def estimate(cands: Candidates, a: np.ndarray, b: np.ndarray, threshold: float,
+             params: dict) -> dict:
+    """The quality estimate without truth of a 2-party run (``MATCHES.quality.json``'s dict).
+
+    :func:`pprl.estimate_quality` on the run's candidates and both parties' CLKs,
+    seeded by the run's ``seed`` (default 0).  Candidates from LSH blocking or a
+    top-k limit miss pairs the estimate counts on, so it is then marked unreliable.
+    An estimate that cannot be made is reported, never a failed run.
+    """
+    from pprl.evaluation.quality import estimate_quality
+
+    try:
+        with warnings.catch_warnings():  # the reasons travel in the estimate itself
+            warnings.simplefilter("ignore")
+            q = estimate_quality(cands, a.shape[0], b.shape[0], floor=threshold,
+                                 clks=(a, b), threshold_used=threshold,
+                                 rng=params.get("seed") or 0).to_dict()
+    except Exception as exc:  # noqa: BLE001 -- the run's result stands without it
+        return {"reliable": False, "reasons": [f"no estimate: {type(exc).__name__}: {exc}"]}
+    if params.get("blocking") == "lsh" or params.get("k") is not None:
+        q["reliable"] = False
+        q["reasons"] = [*q.get("reasons", []), "candidates from LSH blocking or a top-k "
+                        "limit: pairs the estimate counts on were never scored"]
+    return q
+
+
+#: The quality estimate of every 2-party run's result (issue 20): ``f(candidates, a, b,
+#: threshold, params) -> dict``, stored with the run; its status shows it as ``quality``
+#: to the result token's holder only.  None turns it off.
+QUALITY_ESTIMATOR: Callable[[Candidates, np.ndarray, np.ndarray, float, dict], dict] | None = (
+    estimate)
 
 _SLICES_EXHAUSTIVE = 16
 _SLICES_LSH = 4
@@ -183,7 +213,7 @@ def compute(result_type: str, clks: Sequence[np.ndarray], threshold: float, para
                        tuple(blocks) if blocks is not None else None)
     quality = None
     if QUALITY_ESTIMATOR is not None:
-        quality = QUALITY_ESTIMATOR(cands, a.shape[0], b.shape[0], threshold)
+        quality = QUALITY_ESTIMATOR(cands, a, b, threshold, params)
     if result_type == "similarity_scores":
         return {"a": cands.a, "b": cands.b, "score": cands.score}, quality
     from pprl.linkage.matching import greedy_match, optimal_match

@@ -162,5 +162,6 @@ class RunStatus(BaseModel):
     time_started: str | None = None
     time_completed: str | None = None
     message: str | None = None
-    quality: dict | None = Field(None, description="pprl extension: the estimated quality "
-                                                   "of the result, when computed")
+    quality: dict | None = Field(None, description="pprl extension: the quality of a 2-party "
+                                 "result estimated without truth (the MATCHES.quality.json "
+                                 "format); shown to the result token only")

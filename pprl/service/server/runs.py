@@ -114,7 +114,8 @@ def run_status(project_id: str, run_id: str, request: Request,
                authorization: str | None = AUTH):
     """State, stage and progress of a run (any token of the project)."""
     with _svc(request).sessions() as s:
-        project, _, _ = authorize(s, project_id, authorization, {"result", "upload", "receipt"})
+        project, role, _ = authorize(s, project_id, authorization,
+                                     {"result", "upload", "receipt"})
         run = _run(s, project_id, run_id)
         done = s.scalar(select(func.count()).select_from(Party).where(
             Party.project_id == project_id, Party.state == "ready"))
@@ -128,7 +129,9 @@ def run_status(project_id: str, run_id: str, request: Request,
            "current_stage": {"number": run.stage, "description": _STAGE_NAMES[run.stage],
                              "progress": progress},
            "time_added": _iso(run.time_added), "time_started": _iso(run.time_started),
-           "time_completed": _iso(run.time_completed), "quality": run.quality}
+           "time_completed": _iso(run.time_completed),
+           # the estimate describes the links, which only the result token may read
+           "quality": run.quality if role == "result" else None}
     if run.state == "error":
         out["message"] = run.message or "the run failed"
     return out
