@@ -13,11 +13,12 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
-def test_the_six_notebooks_exist():
+def test_the_eight_notebooks_exist():
     names = {p.stem for p in NOTEBOOKS}
     assert {"01_quickstart", "02_choosing_a_threshold", "03_tuning_a_schema",
             "04_workshop_one_record", "05_privacy_frontier",
-            "06_tuning_without_data"} <= names
+            "06_tuning_without_data", "07_multiparty",
+            "08_quality_without_truth"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
