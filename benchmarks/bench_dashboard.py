@@ -64,7 +64,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--moves", type=int, default=5)
     args = parser.parse_args()
-    print(f"CPU: {platform.processor() or platform.machine()}")
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                  if line.startswith("model name")), platform.machine())
+    print(f"CPU: {model}")
     for label, data, records in [("default (au-1k, 1,000 x 1,000)", "au-1k", None),
                                  ("au-10k, 2,000 x 2,000", "au-10k", 2000)]:
         for _ in range(args.repeats):

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         env.pop("PPRL_DASHBOARD_RECORDS", None)
     cmd = [sys.executable, "-m", "voila", str(NOTEBOOK), f"--port={port}",
            f"--Voila.ip={args.host}", "--no-browser", "--theme=light",
-           "--Voila.log_level=WARN", "--VoilaConfiguration.show_tracebacks=False"]
+           "--Voila.log_level=ERROR", "--VoilaConfiguration.show_tracebacks=False"]
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
     # a SIGTERM (a service manager, a test's terminate()) stops Voila too, as Ctrl+C does
     previous = signal.signal(signal.SIGTERM, _interrupt)
