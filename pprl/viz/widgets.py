@@ -55,7 +55,7 @@ def _figure(ncols: int, width: float):
     fig = Figure(figsize=(width, 4.0), dpi=80)
     axes = fig.subplots(1, ncols)
     fig.subplots_adjust(left=0.09 if ncols == 2 else 0.06, right=0.94 if ncols == 3 else 0.98,
-                        bottom=0.13, top=0.91, wspace=0.6 if ncols == 3 else 0.3)
+                        bottom=0.13, top=0.91, wspace=0.85 if ncols == 3 else 0.3)
     return fig, axes
 
 
