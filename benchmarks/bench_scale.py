@@ -162,6 +162,7 @@ def main() -> None:
         d = Path(args.keep or tmp) / f"people{args.records}"
         rows = []
         if not (d / "truth.csv").exists():
+            d.parent.mkdir(parents=True, exist_ok=True)  # --keep DIR may not exist yet
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "pprl.cli", "synth", "--records",
                             str(args.records), "--seed", str(args.seed), "--out", str(d),
