@@ -29,15 +29,7 @@ import tempfile
 import time
 
 import numpy as np
-
-
-def peak_mib() -> float:
-    """VmHWM: this process's peak resident memory (not inherited across exec)."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+from bench_memory import peak_mib  # this folder is on sys.path when a script here runs
 
 
 def make_clks(n: int, parties: int, seed: int) -> list[np.ndarray]:
