@@ -47,7 +47,7 @@ ffibuilder.set_source(
     '#include "dice.h"',
     sources=[_rel(os.path.join(HERE, "dice.c"))],
     include_dirs=[_rel(HERE)],
-    depends=[_rel(os.path.join(HERE, "dice.h"))],
+    depends=[_rel(os.path.join(HERE, "dice.h")), _rel(os.path.join(HERE, "bitslice_kernel.h"))],
     extra_compile_args=_compile_args(),
 )
 
