@@ -149,3 +149,20 @@ def test_bad_rank_is_refused():
     words = np.zeros((4, 1), dtype=np.uint64)
     with pytest.raises(Exception, match="pprl_bit_planes"):
         _native.bit_planes(words, 8, np.array([0, 1, 2, 3, 4, 5, 6, 8], dtype=np.int32))
+
+
+@pytest.mark.parametrize("k", [None, 2])
+def test_row_by_row_when_a_group_does_not_fit(monkeypatch, k):
+    """A tiny output buffer sends the scan row by row (resumable rows), still bit-sliced."""
+    rng = np.random.default_rng(11)
+    bits = rng.random((300, 256)) < 0.4
+    a = np.packbits(bits, axis=1, bitorder="little")
+    b = np.packbits(np.concatenate([bits ^ (rng.random(bits.shape) < 0.1),
+                                    rng.random((400, 256)) < 0.4]), axis=1, bitorder="little")
+    want = similarity.candidate_pairs(a, b, 0.5, k=k, backend="numpy")
+    monkeypatch.setattr(_plan, "SCAN_CAPACITY", 4)
+    for path in PATHS:
+        got = _candidates(a, b, 0.5, k, path=path, bits=True, monkeypatch=monkeypatch)
+        assert _same(got, want), path
+    if k is None:
+        assert len(want) > 1000  # many groups overflow the 4-pair buffer

@@ -158,8 +158,11 @@ BIT_SLICED_PATHS = ("portable", "popcnt", "avx2")
 
 
 def _layouts(paths: list[str], n: int, nbits: int) -> tuple[bool, bool]:
-    """Whether a native scan of ``n`` rows of A on ``paths`` needs B bit by bit, and B's
-    vertical copy (each as many bytes as B: built only for a path that may read it)."""
+    """``(bits, vertical)``: whether a native scan of ``n`` rows of A on ``paths`` needs B.
+
+    B bit by bit, and B's vertical copy: each costs as many bytes as B, so it
+    is built only when a path that may run reads it.
+    """
     bits = (_plan.BIT_SLICED and n >= _plan.BIT_SLICED_MIN_ROWS
             and nbits <= _plan.BIT_SLICED_MAX_BITS and any(p in BIT_SLICED_PATHS for p in paths))
     vertical = any(p in VERTICAL_PATHS and not (bits and p in BIT_SLICED_PATHS) for p in paths)
