@@ -4,10 +4,14 @@ Every pair of parties ``i < j`` is scanned with the 2-party scan
 (:func:`pprl.candidate_pairs`, or :func:`pprl.lsh_candidate_pairs` with
 ``blocking``, or on Dask with ``client``): the same kernel, threads and memory
 bound; two records of the same party are never compared.  The per-pair
-results, each in the 2-party canonical order, are merged by score into one
-canonical order: **score descending, then party_a, party_b, row_a, row_b**,
-which is the order anonlink's ``find_candidate_pairs`` returns, so that its
-solvers and ours see the candidates in the same order.
+results are merged into one canonical order: **score descending, then
+party_a, party_b, row_a, row_b**, which is the order anonlink's
+``find_candidate_pairs`` returns, so that its solvers and ours see the
+candidates in the same order.  In memory each pair's result is packed into
+one int64 key per candidate as its scan ends, and one sort of the keys
+gives the order (:mod:`._mpkeys`, 26 bytes per candidate at the peak); when
+the keys do not fit in 63 bits, the per-pair results are merged field by
+field by ``searchsorted`` (:func:`_merge`).
 
 Storage is 26 bytes per candidate: rows (int64), score (float64) and a 2-byte
 code of the pair of parties; ``party_a`` and ``party_b`` are built from the
@@ -25,11 +29,12 @@ import numpy as np
 
 from .._validation import check_bits_array, param_error
 from ..errors import InputError
+from . import _mpkeys
 from ._groups import Groups, greedy_groups, probabilistic_groups
 from .blocking import LSHParams, lsh_candidate_pairs
 from .candidates import Candidates
 from .chunks import CandidateChunks
-from .similarity import candidate_pairs, least_max_bytes
+from .similarity import candidate_pairs, least_max_bytes, popcounts
 
 __all__ = [
     "Groups",
@@ -269,6 +274,8 @@ def multiparty_candidates(
     out = Path(out_dir) if out_dir is not None else None
     streams: list = []
     used = 0
+    nbits = 8 * max(x.shape[1] for x in arrays)
+    keys = _mpkeys.plan(nbits, [len(x) for x in arrays], len(pairs)) if out is None else None
     for i, j in pairs.tolist():
         if blocking is not None:
             params = blocking if isinstance(blocking, LSHParams) else None
@@ -292,10 +299,17 @@ def multiparty_candidates(
             raise InputError(f"{f}: the pairs of parties up to ({i}, {j}) already take {used} "
                              f"bytes, more than max_bytes={max_bytes}; raise max_bytes or the "
                              "threshold, or give out_dir.")
-        streams.append(c)
+        if keys is not None:  # packed at once into 8 bytes a candidate, its arrays freed
+            keys.add(len(streams), c)
+            streams.append(None)
+        else:
+            streams.append(c)
         del c  # the list holds the only reference: the merge frees each stream as it goes
     if out is not None:
         return _merge_to_disk(streams, pairs, out)
+    if keys is not None:
+        pops = [popcounts(x, backend=backend) for x in arrays]
+        return MultipartyCandidates._from_parts(*keys.result(pops, pairs), pairs)
     return _merge(streams, pairs)
 
 
