@@ -155,3 +155,13 @@ def test_a_cap_that_holds_the_result_finishes_under_it(tmp_path, dense):
     assert rc == 0, err
     assert peak <= base + cap + WORK_BYTES, f"peak {peak >> 20} MiB"
     assert sum(1 for _ in open(out)) > 500_000
+
+
+def test_out_dir_streams_each_pair_and_gives_the_same_candidates(tmp_path, noisy):
+    _, paths = noisy
+    mem, disk = tmp_path / "m.csv", tmp_path / "d.csv"
+    assert _run("link", *paths, "--threshold", 0.7, "--solver", "none", "-o", mem) == 0
+    assert _run("link", *paths, "--threshold", 0.7, "--solver", "none", "--out-dir",
+                tmp_path / "chunks", "-o", disk) == 0
+    assert disk.read_text() == mem.read_text()
+    assert (tmp_path / "chunks" / "pair-0-2").is_dir()
