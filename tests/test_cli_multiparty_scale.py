@@ -21,12 +21,16 @@ def noisy(tmp_path):
     """Three parties of noisy copies of 400 entities (300, 310, 320 records), 1,024 bits."""
     rng = np.random.default_rng(31)
     base = np.packbits(rng.random((400, 1024)) < 0.3, axis=1)
-    clks, paths = [], []
+    clks, paths, rows = [], [], []
     for p, n in enumerate((300, 310, 320)):
-        x = base[rng.permutation(400)[:n]] ^ np.packbits(rng.random((n, 1024)) < 0.02, axis=1)
+        ent = rng.permutation(400)[:n]
+        x = base[ent] ^ np.packbits(rng.random((n, 1024)) < 0.02, axis=1)
         clks.append(x)
         paths.append(tmp_path / f"{'abc'[p]}.npy")
         np.save(paths[-1], x)
+        rows += [(p, r, int(e)) for r, e in enumerate(ent)]
+    pd.DataFrame(rows, columns=["party", "row", "entity"]).to_csv(tmp_path / "truth.csv",
+                                                                 index=False)
     return clks, paths
 
 
@@ -55,6 +59,22 @@ def test_lsh_writes_one_sidecar_entry_per_pair(tmp_path, noisy, capsys):
     got = _pairs(pd.read_csv(out))
     want = _pairs(pprl.multiparty_candidates(clks, 0.7).to_frame())
     assert got <= want and len(got) >= 0.9 * len(want) > 500
+    # pprl evaluate finds the sidecar: pair completeness of the truth, per pair of parties
+    groups = tmp_path / "g.csv"
+    assert _run("link", *paths, "--threshold", 0.7, "--blocking", "lsh", "-o", groups) == 0
+    capsys.readouterr()
+    truth = tmp_path / "truth.csv"
+    assert main(["evaluate", str(groups), str(truth)]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["pair_completeness"] >= 0.95 and len(res["blocking_pairs"]) == 3
+    assert [b["method"] for b in res["blocking_pairs"]] == ["lsh"] * 3
+    assert sum(b["true_pairs"] for b in res["blocking_pairs"]) > 500
+    # negative control: a truth of shuffled entities pairs unrelated records (chance: ~0)
+    t = pd.read_csv(truth)
+    t["entity"] = np.random.default_rng(0).permutation(t["entity"].to_numpy())
+    t.to_csv(tmp_path / "shuffled.csv", index=False)
+    assert main(["evaluate", str(groups), str(tmp_path / "shuffled.csv")]) == 0
+    assert json.loads(capsys.readouterr().out)["pair_completeness"] < 0.05
     # without blocking the stale sidecar goes
     assert _run("link", *paths, "--threshold", 0.7, "--blocking", "none", "-o", out) == 0
     assert not (tmp_path / "c.blocking.json").exists()

@@ -87,3 +87,58 @@ def finish(args: argparse.Namespace, cands, paths: list[str], out: Path) -> None
     with atomic_open(side, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=2)
         fh.write("\n")
+
+
+def blocking_metrics(matches: str, truth, blocking_file: str | None,
+                     clks: list[str] | None = None) -> dict | None:
+    """Pair completeness of a record truth under ``GROUPS.blocking.json``, per pair of parties.
+
+    ``truth`` has columns ``party, row, entity`` (0-based party indices).
+    The CLK files are ``clks`` when given, else those the sidecar names.
+    None when there is no sidecar (and none was asked for).
+    """
+    import numpy as np
+
+    from ..bits import read_clks
+    from ..errors import FileFormatError
+    from ..linkage.blocking import LSHParams, pairs_blocked
+
+    side = Path(blocking_file) if blocking_file else _scale.sidecar_path(matches)
+    if not side.is_file():
+        if blocking_file:
+            raise FileFormatError(str(side), "file not found")
+        return None
+    try:
+        doc = json.loads(side.read_text(encoding="utf-8"))
+        paths = list(clks) if clks else list(doc["parties"])
+        entries = [(int(e["party_a"]), int(e["party_b"]), e["method"],
+                    LSHParams(**e["params"]) if e["method"] == "lsh" else None)
+                   for e in doc["pairs"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FileFormatError(str(side), "not a blocking file written by pprl link with 3 or "
+                                         f"more files ({exc})") from None
+    arrays = {}
+    out, found, total = [], 0, 0
+    for i, j, method, params in entries:
+        ti, tj = truth[truth["party"] == i], truth[truth["party"] == j]
+        m = ti.merge(tj, on="entity", suffixes=("_a", "_b"))
+        pairs = m[["row_a", "row_b"]].to_numpy(dtype=np.int64).reshape(-1, 2)
+        if params is None or not len(pairs):
+            hit = len(pairs)
+        else:
+            for p in (i, j):
+                if p >= len(paths):
+                    raise FileFormatError(str(side), f"names party {p} but only {len(paths)} "
+                                                     "CLK files are known")
+                arrays.setdefault(p, read_clks(paths[p]))
+            for col, p in ((0, i), (1, j)):
+                if pairs[:, col].max() >= arrays[p].shape[0]:
+                    raise FileFormatError(str(side), f"the truth names row "
+                                          f"{pairs[:, col].max()} of party {p} but "
+                                          f"{paths[p]} has {arrays[p].shape[0]} CLKs; is it "
+                                          "the right blocking file?")
+            hit = int(pairs_blocked(arrays[i], arrays[j], pairs, params).sum())
+        found, total = found + hit, total + len(pairs)
+        out.append({"party_a": i, "party_b": j, "method": method, "true_pairs": len(pairs),
+                    "pair_completeness": hit / len(pairs) if len(pairs) else 1.0})
+    return {"pair_completeness": found / total if total else 1.0, "blocking_pairs": out}
