@@ -76,6 +76,17 @@ def _mib(n: float) -> str:
     return f"{n / 2**20:,.0f} MiB" if n < 10 * 2**30 else f"{n / 2**30:,.1f} GiB"
 
 
+
+def scan_copies_of_b() -> int:
+    """Copies of B a scan holds besides B as read.
+
+    The popcount-sorted copy, and its bit planes or vertical copy (both on
+    an AVX-512 CPU, whose timing race reads both).
+    """
+    from pprl.linkage.backend import available_backends
+
+    return 3 if "avx512" in available_backends()["isas"] else 2
+
 class MemoryPlan:
     """How ``pprl link``'s memory cap splits between the inputs and the candidate pairs.
 
@@ -104,12 +115,9 @@ class MemoryPlan:
         that CPU runs the timing race between them), and per thread an output
         buffer plus 16 bytes per row of B (a row's scores and bit marks).
         """
-        from pprl.linkage.backend import available_backends
-
         m = b.shape[0]
         copies = 2 if a.shape[1] % 8 else 1
-        layouts = 2 if "avx512" in available_backends()["isas"] else 1
-        self.inputs = (copies * a.nbytes + (copies + 1 + layouts) * b.nbytes
+        self.inputs = (copies * a.nbytes + (copies + scan_copies_of_b()) * b.nbytes
                        + 8 * (a.shape[0] + m)
                        + _ids_bytes(ids_a) + _ids_bytes(ids_b)
                        + threads * (THREAD_BYTES + 16 * m))

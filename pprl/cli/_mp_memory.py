@@ -19,7 +19,7 @@ from itertools import combinations
 
 from ..errors import InputError, TooManyCandidatesError
 from ..linkage.multiparty import RESULT_BYTES
-from ._memory import ID_BYTES, THREAD_BYTES, _mib, parse_size
+from ._memory import ID_BYTES, THREAD_BYTES, _mib, parse_size, scan_copies_of_b
 
 __all__ = ["MultipartyPlan", "SOLVER_PAIR_BYTES", "SOLVER_RECORD_BYTES"]
 
@@ -48,7 +48,7 @@ class MultipartyPlan:
             return None
         n = [x.shape[0] for x in clks]
         copies = 2 if clks and clks[0].shape[1] % 8 else 1
-        scan = max((copies * clks[i].nbytes + (copies + 2) * clks[j].nbytes
+        scan = max((copies * clks[i].nbytes + (copies + scan_copies_of_b()) * clks[j].nbytes
                     for i, j in combinations(range(len(clks)), 2)), default=0)
         id_bytes = 0 if ids is None else sum(len(str(x)) + ID_BYTES for i in ids for x in i)
         self.inputs = (sum(x.nbytes for x in clks) + scan + id_bytes + 16 * sum(n)
