@@ -90,3 +90,35 @@ def test_a_bad_threshold_or_share_is_one_line_in_one_wording(files, capsys, comm
     assert rc == 2, err
     assert err == f"pprl {command}: error: {message}; got {float(value)}\n"
     assert not (files["tmp"] / "out").exists()
+
+
+BAD_FLAG = [  # (command, argv): flags argparse or the command refuses
+    ("link", "link {clks} {clks} --threshold abc -o {out}"),
+    ("link", "link {clks} {clks} -o {out}"),  # --threshold missing
+    ("synth", "synth --records abc --out {out}"),
+    ("synth", "synth --records -3 --out {out}"),
+    ("synth", "synth --records 5 --duplicates lots --out {out}"),
+    ("tune", "tune --columns {csv} --records -3 -o {out}"),
+    ("encode", "encode {csv} {schema} --secret-file {key} --workers 0 -o {out}"),
+    ("dashboard", "dashboard --records 0"),
+]
+
+
+@pytest.mark.parametrize("command, template", BAD_FLAG)
+def test_a_bad_flag_is_one_line_in_one_wording(files, capsys, command, template):
+    """argparse's own errors too: no usage dump, and ``--flag must ...; got X`` wording."""
+    with pytest.raises(SystemExit) as exc:
+        rc = main(_argv(template, files))
+        raise SystemExit(rc)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"pprl {command}: error: "), err
+    assert ", got" not in err, err
+    assert not (files["tmp"] / "out").exists()
+
+
+def test_zero_records_is_said(files, capsys):
+    assert main(_argv("synth --records 0 --out {out} --no-progress", files)) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("pprl synth: warning: --records 0 writes parties with a header and no")

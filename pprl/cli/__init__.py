@@ -33,9 +33,21 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's error contract: one line on stderr, exit status 2.
+
+    argparse prints the whole usage before its error; a bad flag then reads
+    unlike every other error of the command line.  The usage stays one
+    ``--help`` away.
+    """
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``pprl`` command, with every sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pprl",
         description="Privacy-preserving record linkage: synthesise, encode, link, evaluate.",
     )

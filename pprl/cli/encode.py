@@ -74,7 +74,7 @@ def _positive(text: str) -> int:
     except ValueError:
         v = 0
     if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
     return v
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..errors import InputError
-from ._common import add_progress_flag, fraction_arg, show_progress
+from ._common import add_progress_flag, fraction_arg, show_progress, warn
 
 __all__ = ["add_parser", "run"]
 
@@ -25,7 +25,7 @@ def _duplicates(text: str):
             raise ValueError
     except ValueError:
         raise InputError(
-            f"--duplicates: expected RATE[:uniform|poisson|zipf[:MAX[:PARAM]]], got {text!r}"
+            f"--duplicates must be RATE[:uniform|poisson|zipf[:MAX[:PARAM]]]; got {text!r}"
         ) from None
     try:
         return Duplicates(rate, dist, mx, param)
@@ -76,18 +76,21 @@ def run(args: argparse.Namespace) -> int:
     from ..synthetic import CorruptionConfig, make_dataset
 
     if args.records < 0:
-        raise InputError(f"--records must be a non-negative integer, got {args.records}")
+        raise InputError(f"--records must be a non-negative integer; got {args.records}")
+    if args.records == 0:
+        warn("synth", "--records 0 writes parties with a header and no records; "
+                      "give --records N for N records per party")
     if not 2 <= args.parties <= 26:
-        raise InputError(f"--parties must be from 2 to 26, got {args.parties}")
+        raise InputError(f"--parties must be from 2 to 26; got {args.parties}")
     fraction_arg(args.overlap, "--overlap")
     from ..synthetic import LOCALES
 
     if args.locale not in LOCALES:
-        raise InputError(f"--locale must be one of {', '.join(LOCALES)}, got {args.locale!r}")
+        raise InputError(f"--locale must be one of {', '.join(LOCALES)}; got {args.locale!r}")
     if args.config and args.no_corruption:
         raise InputError("--config and --no-corruption cannot be used together")
     if args.seed is not None and args.seed < 0:
-        raise InputError(f"--seed must be a non-negative integer, got {args.seed}")
+        raise InputError(f"--seed must be a non-negative integer; got {args.seed}")
     if args.no_corruption:
         config = CorruptionConfig.none()
     elif args.config:

@@ -85,16 +85,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: parent folder {parent} does not exist (-o)")
     fraction_arg(args.overlap, "--overlap", above_zero=True)
     if not 50 <= args.records <= 200_000:
-        raise InputError(f"--records must be from 50 to 200000, got {args.records}")
+        raise InputError(f"--records must be from 50 to 200000; got {args.records}")
     if not 0.05 <= args.budget_minutes <= 24 * 60:
         raise InputError(f"--budget-minutes must be from 0.05 to 1440 minutes, "
                          f"got {args.budget_minutes}")
     if args.trials < 1:
-        raise InputError(f"--trials must be a positive integer, got {args.trials}")
+        raise InputError(f"--trials must be a positive integer; got {args.trials}")
     if args.seed is not None and args.seed < 0:
-        raise InputError(f"--seed must be a non-negative integer, got {args.seed}")
+        raise InputError(f"--seed must be a non-negative integer; got {args.seed}")
     if args.locale not in LOCALES:
-        raise InputError(f"--locale must be one of {', '.join(LOCALES)}, got {args.locale!r}")
+        raise InputError(f"--locale must be one of {', '.join(LOCALES)}; got {args.locale!r}")
     spec = ColumnSpec.from_json(args.columns)
     profile = CorruptionProfile.from_json(args.corruption) if args.corruption else None
     if profile is not None:

@@ -167,7 +167,7 @@ def load_dashboard_data(data: str = DEFAULT_DATA, *, records: int | None = None,
 
     if records is not None and (isinstance(records, bool) or not isinstance(records, int)
                                 or records < 10):
-        raise InputError(f"--records {records}: expected an integer of at least 10")
+        raise InputError(f"--records must be an integer of at least 10; got {records}")
     if data in list_datasets():
         ds = load(data)
         if len(ds.parties) < 2:
