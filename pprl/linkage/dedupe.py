@@ -136,7 +136,8 @@ def dedupe(
         return _components(c, len(x))
     zero = np.zeros(len(c), np.int64)
     mt = 1.0 if method == "greedy" else float(merge_threshold)
-    return solve_groups(zero, c.a, zero, c.b, merge_threshold=mt, deduplicated=False)
+    return solve_groups(zero, c.a, zero, c.b, merge_threshold=mt, deduplicated=False,
+                        backend=backend)
 
 
 def _components(c: Candidates, n: int) -> Groups:
