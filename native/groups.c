@@ -37,6 +37,7 @@ typedef struct { int64_t other, next; } pprl_node;  /* next: circular list */
 typedef struct {
     pprl_slot *slot; int64_t cap, used;   /* cap a power of two */
     pprl_node *node; int64_t n_node, cap_node;
+    int64_t *root; int64_t stride;        /* the caller's per-record scratch */
 } pprl_state;
 
 static uint64_t pair_hash(int64_t a, int64_t b) {
@@ -119,8 +120,8 @@ static void table_delete(pprl_state *st, int64_t i) {
     st->used--;
 }
 
-/* append a node naming `other` to root g's circular list (adj[g] = its tail) */
-static int list_append(pprl_state *st, int64_t *adj, int64_t g, int64_t other) {
+/* append a node naming `other` to a root's circular list (*tail: its last node) */
+static int list_append(pprl_state *st, int64_t *tail, int64_t other) {
     int64_t k;
     if (st->n_node == st->cap_node) {
         pprl_node *grown;
@@ -132,22 +133,27 @@ static int list_append(pprl_state *st, int64_t *adj, int64_t g, int64_t other) {
     }
     k = st->n_node++;
     st->node[k].other = other;
-    if (adj[g] < 0) {
+    if (*tail < 0) {
         st->node[k].next = k;
     } else {
-        st->node[k].next = st->node[adj[g]].next;
-        st->node[adj[g]].next = k;
+        st->node[k].next = st->node[*tail].next;
+        st->node[*tail].next = k;
     }
-    adj[g] = k;
+    *tail = k;
     return PPRL_OK;
 }
 
+/* per-root state, one run of `stride` int64 per record id: size, list tail, party mask */
+#define SIZE(g) (st->root[(g) * st->stride])
+#define TAIL(g) (st->root[(g) * st->stride + 1])
+#define MASK(g) ((uint64_t *)(st->root + (g) * st->stride + 2))
+
 /* new pending evidence between roots g and h (no entry yet) */
-static int pending_new(pprl_state *st, int64_t *adj, int64_t g, int64_t h, int64_t cnt) {
+static int pending_new(pprl_state *st, int64_t g, int64_t h, int64_t cnt) {
     int64_t a = g < h ? g : h, b = g < h ? h : g;
     if (table_insert(st, a, b, cnt) != PPRL_OK) return PPRL_E_NOMEM;
-    if (list_append(st, adj, g, h) != PPRL_OK) return PPRL_E_NOMEM;
-    return list_append(st, adj, h, g);
+    if (list_append(st, &TAIL(g), h) != PPRL_OK) return PPRL_E_NOMEM;
+    return list_append(st, &TAIL(h), g);
 }
 
 static int64_t find_root(int64_t *parent, int64_t i) {
@@ -159,13 +165,14 @@ static int64_t find_root(int64_t *parent, int64_t i) {
 }
 
 /* root d joins root s: sizes, masks, and d's pending evidence renamed to s */
-static int merge_roots(pprl_state *st, pprl_groups_args *g, int64_t nw, int64_t s, int64_t d) {
-    int64_t *adj = g->adj, w;
-    g->label[d] = s;
-    g->size[s] += g->size[d];
-    for (w = 0; w < nw; w++) g->mask[s * nw + w] |= g->mask[d * nw + w];
-    if (adj[d] >= 0) {
-        int64_t tail = adj[d], k = st->node[tail].next;
+static int merge_roots(pprl_state *st, int64_t *parent, int64_t nw, int64_t s, int64_t d) {
+    int64_t w, tail = TAIL(d);
+    parent[d] = s;
+    SIZE(s) += SIZE(d);
+    for (w = 0; w < nw; w++) MASK(s)[w] |= MASK(d)[w];
+    if (tail < 0) return PPRL_OK;
+    {
+        int64_t k = st->node[tail].next;
         for (;;) {  /* every node of d's list once; appends go to other lists only */
             int64_t other = st->node[k].other, next = st->node[k].next;
             int64_t a = d < other ? d : other, b = d < other ? other : d;
@@ -180,24 +187,22 @@ static int merge_roots(pprl_state *st, pprl_groups_args *g, int64_t nw, int64_t 
                         st->slot[j].cnt += cnt;
                     } else {
                         if (table_insert(st, a2, b2, cnt) != PPRL_OK) return PPRL_E_NOMEM;
-                        if (list_append(st, adj, other, s) != PPRL_OK) return PPRL_E_NOMEM;
+                        if (list_append(st, &TAIL(other), s) != PPRL_OK) return PPRL_E_NOMEM;
                     }
                 }
             }
             if (k == tail) break;
             k = next;
         }
-        /* splice d's nodes (now naming s's new partners) into s's list */
-        if (adj[s] < 0) {
-            adj[s] = tail;
-        } else {
-            int64_t ts = adj[s], hs = st->node[ts].next, hd = st->node[tail].next;
-            st->node[ts].next = hd;
-            st->node[tail].next = hs;
-            adj[s] = tail;
-        }
-        adj[d] = -1;
     }
+    /* splice d's nodes (now naming s's new partners) into s's list */
+    if (TAIL(s) >= 0) {
+        int64_t ts = TAIL(s), hs = st->node[ts].next, hd = st->node[tail].next;
+        st->node[ts].next = hd;
+        st->node[tail].next = hs;
+    }
+    TAIL(s) = tail;
+    TAIL(d) = -1;
     return PPRL_OK;
 }
 
@@ -228,9 +233,24 @@ static int64_t record_id(const pprl_groups_args *g, int64_t p, int64_t r) {
     return id + r;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PPRL_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PPRL_PREFETCH(p) ((void)0)
+#endif
+/* pairs ahead whose records' parent links are fetched early (random access) */
+#define PPRL_AHEAD 16
+
+/* a likely root of record i (a few links, no writes), or -1: a prefetch hint only */
+static int64_t peek_root(const int64_t *parent, int64_t i) {
+    int k;
+    if (i < 0 || parent[i] < 0) return -1;
+    for (k = 0; k < 4 && parent[i] != i; k++) i = parent[i];
+    return i;
+}
+
 static int solve(pprl_state *st, pprl_groups_args *g) {
-    int64_t *parent = g->label, *size = g->size, *adj = g->adj;
-    uint64_t *mask = g->mask;
+    int64_t *parent = g->label;
     int64_t nw = g->deduplicated ? (g->n_parties + 63) / 64 : 0;
     double mt = g->merge_threshold;
     int64_t i, w;
@@ -238,6 +258,23 @@ static int solve(pprl_state *st, pprl_groups_args *g) {
         int64_t pa = g->party_a[i], pb = g->party_b[i];
         int64_t x = record_id(g, pa, g->row_a[i]), y = record_id(g, pb, g->row_b[i]);
         int64_t gx, gy;
+        if (i + PPRL_AHEAD < g->n) {
+            int64_t u = record_id(g, g->party_a[i + PPRL_AHEAD], g->row_a[i + PPRL_AHEAD]);
+            int64_t v = record_id(g, g->party_b[i + PPRL_AHEAD], g->row_b[i + PPRL_AHEAD]);
+            if (u >= 0) PPRL_PREFETCH(parent + u);
+            if (v >= 0) PPRL_PREFETCH(parent + v);
+        }
+        if (i + PPRL_AHEAD / 2 < g->n) {  /* roots of a nearer pair: their state, their slot */
+            int64_t j = i + PPRL_AHEAD / 2;
+            int64_t u = peek_root(parent, record_id(g, g->party_a[j], g->row_a[j]));
+            int64_t v = peek_root(parent, record_id(g, g->party_b[j], g->row_b[j]));
+            if (u >= 0) PPRL_PREFETCH(&SIZE(u));
+            if (v >= 0) PPRL_PREFETCH(&SIZE(v));
+            if (u >= 0 && v >= 0 && u != v) {
+                uint64_t h = u < v ? pair_hash(u, v) : pair_hash(v, u);
+                PPRL_PREFETCH(st->slot + (int64_t)(h & (uint64_t)(st->cap - 1)));
+            }
+        }
         if (x < 0 || y < 0) return PPRL_E_INDEX;
         if (x == y) continue;
         gx = parent[x] >= 0 ? find_root(parent, x) : -1;
@@ -250,13 +287,14 @@ static int solve(pprl_state *st, pprl_groups_args *g) {
             b = gx < gy ? gy : gx;
             slot = table_find(st, a, b);
             seen = (slot >= 0 ? st->slot[slot].cnt : 0) + 1;
-            for (w = 0; w < nw; w++) clash |= (mask[gx * nw + w] & mask[gy * nw + w]) != 0;
-            if ((double)seen >= mt * (double)(size[gx] * size[gy]) && !clash) {
-                int64_t s = size[gx] < size[gy] ? gy : gx;
-                if (merge_roots(st, g, nw, s, s == gx ? gy : gx) != PPRL_OK) return PPRL_E_NOMEM;
+            for (w = 0; w < nw; w++) clash |= (MASK(gx)[w] & MASK(gy)[w]) != 0;
+            if ((double)seen >= mt * (double)(SIZE(gx) * SIZE(gy)) && !clash) {
+                int64_t s = SIZE(gx) < SIZE(gy) ? gy : gx;
+                if (merge_roots(st, parent, nw, s, s == gx ? gy : gx) != PPRL_OK)
+                    return PPRL_E_NOMEM;
             } else if (slot >= 0) {
                 st->slot[slot].cnt = seen;
-            } else if (pending_new(st, adj, gx, gy, 1) != PPRL_OK) {
+            } else if (pending_new(st, gx, gy, 1) != PPRL_OK) {
                 return PPRL_E_NOMEM;
             }
             continue;
@@ -267,50 +305,90 @@ static int solve(pprl_state *st, pprl_groups_args *g) {
             gx = gy;
         }
         if (gx >= 0) {  /* y met for the first time */
-            int clash = nw && (mask[gx * nw + pb / 64] >> (pb % 64)) & 1;
-            if (1.0 >= mt * (double)size[gx] && !clash) {
+            int clash = nw && (MASK(gx)[pb / 64] >> (pb % 64)) & 1;
+            if (1.0 >= mt * (double)SIZE(gx) && !clash) {
                 parent[y] = gx;
-                size[gx]++;
-                if (nw) mask[gx * nw + pb / 64] |= (uint64_t)1 << (pb % 64);
+                SIZE(gx)++;
+                if (nw) MASK(gx)[pb / 64] |= (uint64_t)1 << (pb % 64);
             } else {
                 parent[y] = y;
-                size[y] = 1;
-                adj[y] = -1;
+                SIZE(y) = 1;
+                TAIL(y) = -1;
                 if (nw) {
-                    for (w = 0; w < nw; w++) mask[y * nw + w] = 0;
-                    mask[y * nw + pb / 64] |= (uint64_t)1 << (pb % 64);
+                    for (w = 0; w < nw; w++) MASK(y)[w] = 0;
+                    MASK(y)[pb / 64] |= (uint64_t)1 << (pb % 64);
                 }
-                if (pending_new(st, adj, y, gx, 1) != PPRL_OK) return PPRL_E_NOMEM;
+                if (pending_new(st, y, gx, 1) != PPRL_OK) return PPRL_E_NOMEM;
             }
             continue;
         }
         if (nw && pa == pb) continue;  /* deduplicated: one party, never a group */
         parent[x] = x;
         parent[y] = x;
-        size[x] = 2;
-        adj[x] = -1;
+        SIZE(x) = 2;
+        TAIL(x) = -1;
         if (nw) {
-            for (w = 0; w < nw; w++) mask[x * nw + w] = 0;
-            mask[x * nw + pa / 64] |= (uint64_t)1 << (pa % 64);
-            mask[x * nw + pb / 64] |= (uint64_t)1 << (pb % 64);
+            for (w = 0; w < nw; w++) MASK(x)[w] = 0;
+            MASK(x)[pa / 64] |= (uint64_t)1 << (pa % 64);
+            MASK(x)[pb / 64] |= (uint64_t)1 << (pb % 64);
         }
     }
     return PPRL_OK;
 }
 
+/*
+ * The result in canonical order: label[i] = the number of i's group, groups
+ * numbered 0, 1, ... by their smallest record id, -1 for records in no group
+ * of two or more; order[0..n_grouped) the grouped record ids by (group, id),
+ * a counting sort (the root-state scratch holds the counts).
+ */
+static void collect(pprl_state *st, pprl_groups_args *g) {
+    int64_t *label = g->label, i, n_groups = 0, n_grouped = 0;
+    for (i = 0; i < g->n_records; i++)
+        if (label[i] >= 0) label[i] = find_root(label, i);
+    for (i = 0; i < g->n_records; i++) {  /* every link is now to a root: no more finds */
+        int64_t r = label[i];
+        if (r < 0) continue;
+        if (SIZE(r) < 2) {
+            label[i] = -1;
+            continue;
+        }
+        if (TAIL(r) > -2) TAIL(r) = -2 - n_groups++;  /* r's number, given at first sight */
+        label[i] = -2 - TAIL(r);
+        n_grouped++;
+    }
+    for (i = 0; i < n_groups; i++) SIZE(i) = 0;
+    for (i = 0; i < g->n_records; i++)
+        if (label[i] >= 0) SIZE(label[i])++;
+    {
+        int64_t at = 0;
+        for (i = 0; i < n_groups; i++) {
+            int64_t c = SIZE(i);
+            SIZE(i) = at;
+            at += c;
+        }
+    }
+    for (i = 0; i < g->n_records; i++)
+        if (label[i] >= 0) g->order[SIZE(label[i])++] = i;
+    g->n_groups = n_groups;
+    g->n_grouped = n_grouped;
+}
+
 int pprl_solve_groups(pprl_groups_args *g) {
     pprl_state st;
-    int64_t i, n_groups = 0;
+    int64_t i;
     int rc;
     if (!g || g->n < 0 || g->n_parties < 0 || g->n_records < 0) return PPRL_E_ARG;
     if (!(g->merge_threshold >= 0.0)) return PPRL_E_ARG;  /* NaN too */
     g->n_groups = 0;
+    g->n_grouped = 0;
     if (g->n_records == 0) return g->n == 0 ? PPRL_OK : PPRL_E_INDEX;
-    if (!g->label || !g->size || !g->adj || !g->offset) return PPRL_E_ARG;
+    if (!g->label || !g->order || !g->scratch || !g->offset) return PPRL_E_ARG;
     if (g->n && (!g->party_a || !g->row_a || !g->party_b || !g->row_b)) return PPRL_E_ARG;
-    if (g->deduplicated && !g->mask) return PPRL_E_ARG;
     for (i = 0; i < g->n_records; i++) g->label[i] = -1;
     memset(&st, 0, sizeof st);
+    st.root = g->scratch;
+    st.stride = 2 + (g->deduplicated ? (g->n_parties + 63) / 64 : 0);
     if (table_init(&st, 1024) != PPRL_OK) return PPRL_E_NOMEM;
     st.node = (pprl_node *)malloc(1024 * sizeof(pprl_node));
     if (!st.node) {
@@ -322,15 +400,6 @@ int pprl_solve_groups(pprl_groups_args *g) {
     free(st.slot);
     free(st.node);
     if (rc != PPRL_OK) return rc;
-    /* label: each record's root, then -1 for the records of single-record groups */
-    for (i = 0; i < g->n_records; i++)
-        if (g->label[i] >= 0) g->label[i] = find_root(g->label, i);
-    for (i = 0; i < g->n_records; i++) {
-        int64_t r = g->label[i];
-        if (r < 0) continue;
-        if (g->size[r] < 2) g->label[i] = -1;
-        else if (r == i) n_groups++;
-    }
-    g->n_groups = n_groups;
+    collect(&st, g);
     return PPRL_OK;
 }

@@ -36,14 +36,14 @@ typedef struct pprl_groups_args {
     /* merge two groups when seen >= merge_threshold * |G1| * |G2| and, with
        deduplicated != 0, they share no party */
     double merge_threshold; int64_t deduplicated;
-    /* out: the group of each record id (the id of one of its members), or -1
-       when the record is in no group of two or more */
-    int64_t *label;
-    /* scratch of n_records entries each; mask: n_records * ceil(n_parties / 64)
-       words when deduplicated, else unused (may be NULL) */
-    int64_t *size; int64_t *adj; uint64_t *mask;
-    /* out: the number of groups of two or more */
-    int64_t n_groups;
+    /* out: label[i] = the group of record id i, -1 when in no group of two or
+       more, groups numbered 0, 1, ... by their smallest record id; order: the
+       first n_grouped entries are the grouped record ids by (group, id) */
+    int64_t *label; int64_t *order;
+    /* scratch: n_records * (2 + (deduplicated ? ceil(n_parties / 64) : 0)) */
+    int64_t *scratch;
+    /* out: the number of groups of two or more, and of their records */
+    int64_t n_groups; int64_t n_grouped;
 } pprl_groups_args;
 
 int pprl_solve_groups(pprl_groups_args *args);

@@ -91,6 +91,13 @@ class Groups:
         self.group, self.party, self.row = g, p, r
 
     @classmethod
+    def _canonical(cls, group: np.ndarray, party: np.ndarray, row: np.ndarray) -> Groups:
+        """From int64 arrays already in the canonical order (no check, no copy)."""
+        out = cls.__new__(cls)
+        out.group, out.party, out.row = group, party, row
+        return out
+
+    @classmethod
     def from_lists(cls, groups) -> Groups:
         """From an iterable of groups, each an iterable of ``(party, row)``."""
         g, p, r = [], [], []
@@ -184,19 +191,18 @@ def _solve_native(mod, pa, ra, pb, rb, mt: float, deduplicated: bool) -> Groups:
     np.cumsum(row_end[:-1], out=offset[1:])
     n_records = int(offset[-1] + row_end[-1])
     if n_records <= 4 * len(pa) + 65536:  # one entry per possible record
-        label = mod.solve_groups(pa, ra, pb, rb, offset, n_records, mt, deduplicated)
-        key = np.flatnonzero(label >= 0)
-        label = label[key]
+        group, key = mod.solve_groups(pa, ra, pb, rb, offset, n_records, mt, deduplicated)
     else:  # rows far apart: number the records met instead, each party at offset 0
         uniq, ids = np.unique(np.concatenate([offset[pa] + ra, offset[pb] + rb]),
                               return_inverse=True)
         ids = ids.astype(np.int64, copy=False).ravel()
-        label = mod.solve_groups(pa, ids[:len(pa)], pb, ids[len(pa):],
-                                 np.zeros(n_parties, np.int64), len(uniq), mt, deduplicated)
-        pos = np.flatnonzero(label >= 0)
-        label, key = label[pos], uniq[pos]
+        group, rec = mod.solve_groups(pa, ids[:len(pa)], pb, ids[len(pa):],
+                                      np.zeros(n_parties, np.int64), len(uniq), mt,
+                                      deduplicated)
+        key = uniq[rec]
+    # record ids grow with (party, row): the C order is already Groups' canonical one
     party = np.searchsorted(offset, key, side="right") - 1
-    return Groups(label, party, key - offset[party])
+    return Groups._canonical(group, party, key - offset[party])
 
 
 def _solve_python(pa, ra, pb, rb, mt: float, deduplicated: bool) -> Groups:

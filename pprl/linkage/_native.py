@@ -402,22 +402,24 @@ def group_extents(pa: np.ndarray, ra: np.ndarray, pb: np.ndarray, rb: np.ndarray
 
 def solve_groups(pa: np.ndarray, ra: np.ndarray, pb: np.ndarray, rb: np.ndarray,
                  offset: np.ndarray, n_records: int, merge_threshold: float,
-                 deduplicated: bool) -> np.ndarray:
-    """Group of each record id ``offset[p] + r`` (-1: none) by ``native/groups.c``.
+                 deduplicated: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of record ids ``offset[p] + r`` by ``native/groups.c``, in canonical order.
 
     Pairs in processing order, int64 C-contiguous; ``offset`` int64 per party.
+    Returns ``(group, record)``: the grouped record ids by (group, id), groups
+    numbered by their smallest record id.
     """
-    nw = (len(offset) + 63) // 64 if deduplicated else 0
+    stride = 2 + ((len(offset) + 63) // 64 if deduplicated else 0)
     label = np.empty(n_records, dtype=np.int64)
-    size = np.empty(n_records, dtype=np.int64)
-    adj = np.empty(n_records, dtype=np.int64)
-    mask = np.empty(n_records * nw, dtype=np.uint64)
-    keep = [_ptr("int64_t *", a) for a in (pa, ra, pb, rb, offset, label, size, adj)]
+    order = np.empty(n_records, dtype=np.int64)
+    scratch = np.empty(n_records * stride, dtype=np.int64)
+    keep = [_ptr("int64_t *", a) for a in (pa, ra, pb, rb, offset, label, order, scratch)]
     args = ffi.new("pprl_groups_args *", {
         "party_a": keep[0], "row_a": keep[1], "party_b": keep[2], "row_b": keep[3],
         "n": len(pa), "offset": keep[4], "n_parties": len(offset), "n_records": n_records,
         "merge_threshold": float(merge_threshold), "deduplicated": int(bool(deduplicated)),
-        "label": keep[5], "size": keep[6], "adj": keep[7], "mask": _ptr("uint64_t *", mask),
+        "label": keep[5], "order": keep[6], "scratch": keep[7],
     })
     _check(lib.pprl_solve_groups(args), "pprl_solve_groups")
-    return label
+    record = order[:args.n_grouped]
+    return label[record], record
