@@ -110,7 +110,8 @@ def dedupe(
     merge_threshold : float in [0, 1], default=0.5
         For ``"probabilistic"``.
     backend, threads, max_bytes, blocking, client, progress, rng :
-        See :func:`self_candidates`.
+        See :func:`self_candidates`; ``backend`` chooses the group solver's
+        path too (native ``native/groups.c`` or the Python rule).
 
     Returns
     -------
