@@ -65,6 +65,12 @@ typedef int64_t (*pprl_vhits_fn)(const uint64_t *x, const uint64_t *bv, int64_t 
                                  const int32_t *pb, const int32_t *cmin_p, int32_t *hit_j,
                                  int32_t *hit_c);
 
+/* bit-sliced kernel (section 1f): x as its pos list (nx bits) against sorted rows
+   j0..j1 of one batch of b_bits; hits as pprl_vhits_fn */
+typedef int64_t (*pprl_bshits_fn)(const int16_t *pos, int32_t nx, const uint64_t *b_bits,
+                                  int64_t nbits, int64_t j0, int64_t j1, const int32_t *pb,
+                                  const int32_t *cmin_p, int32_t *hit_j, int32_t *hit_c);
+
 /* sum over words hw..nw of min(xw[w], yw[w]), portable */
 PPRL_INLINE int32_t rest_bound_portable(const uint8_t *xw, const uint8_t *yw, int64_t hw,
                                         int64_t nw) {
@@ -680,6 +686,123 @@ static PPRL_T_AVX2 int64_t vhits_avx2(const uint64_t *x, const uint64_t *bv, int
 
 #endif /* PPRL_HAVE_X86 */
 
+/*
+ * 1f. Bit-sliced scan (GNU C vector extensions; pprl_bshits_fn).
+ *
+ * B's sorted rows in batches of PPRL_BS_LANES (256) rows, stored bit by bit:
+ * plane r of a batch is the r-th bit (in rank order, see below) of each of
+ * its rows, one bit a lane, four words a plane, and a last all-zero plane
+ * (index nbits) -- b_bits[(batch * (nbits + 1) + r) * 4 + lane / 64], bit
+ * lane % 64 (pprl_bit_planes writes it).  Row x's count of common bits with
+ * every row of a batch is then the sum of the planes at x's set bits: 16
+ * planes a step go through a tree of carry-save adders (Harley-Seal), so one
+ * plane costs about 6 vector operations for all 256 lanes, against a
+ * popcount of nw words for every pair.
+ *
+ * The bits are taken in the order of bit_rank (rank 0 first): the caller
+ * ranks B's bits from least to most often set, so that a row unlike x misses
+ * x's bits early.  A lane whose count plus the bits of x still to come
+ * cannot reach need_lo (the batch's least need) is dropped, exactly as the
+ * vertical early exit does; the batch ends when no lane is left.  The lanes
+ * left at the end are tested exactly against cmin.  Any bit order gives the
+ * same counts; only the time depends on it.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define PPRL_HAVE_BITS 1
+#include <string.h>
+#define PPRL_BS_LANES 256
+#define PPRL_BS_HI 12 /* digits above eights: counts up to 16 * (2^12 - 1) bits */
+typedef uint64_t pprl_bsv __attribute__((vector_size(32)));
+typedef uint64_t pprl_bsv_u __attribute__((vector_size(32), aligned(8)));
+
+/* carry-save adder: H, L = the carry and sum bits of A + B + C (A may be L) */
+#define PPRL_BS_CSA(H, L, A, B, C)                                                 \
+    do {                                                                           \
+        pprl_bsv a_ = (A), b_ = (B), c_ = (C), u_ = a_ ^ b_;                       \
+        (H) = (a_ & b_) | (u_ & c_);                                               \
+        (L) = u_ ^ c_;                                                             \
+    } while (0)
+
+/* digits above eights needed for counts up to nbits */
+static int pprl_bs_levels(int64_t nbits) {
+    int l = 0;
+    while ((nbits >> 4) >> l) l++;
+    return l;
+}
+
+/* lanes a0..a1 of a batch as four words of bits */
+static void pprl_bs_lane_words(int64_t a0, int64_t a1, uint64_t *w) {
+    int k;
+    for (k = 0; k < 4; k++) {
+        int64_t lo = a0 - 64 * k, hi = a1 - 64 * k;
+        if (lo < 0) lo = 0;
+        if (hi > 64) hi = 64;
+        w[k] = lo >= hi ? 0 : (hi - lo == 64 ? ~(uint64_t)0
+                                              : (((uint64_t)1 << (hi - lo)) - 1) << lo);
+    }
+}
+
+/* x's set bits as ranks, ascending, padded with nbits (the zero plane) to a multiple of
+   16; returns how many bits x has.  tmp: nw words of scratch. */
+static int32_t pprl_bs_pos(const uint64_t *x, int64_t nw, int64_t nbits, const int32_t *rank,
+                           uint64_t *tmp, int16_t *pos) {
+    int64_t w;
+    int32_t nx = 0, n16;
+    for (w = 0; w < nw; w++) tmp[w] = 0;
+    for (w = 0; w < nw; w++) {
+        uint64_t m = x[w];
+        while (m) {
+            int32_t r = rank[w * 64 + __builtin_ctzll(m)];
+            tmp[r >> 6] |= (uint64_t)1 << (r & 63);
+            m &= m - 1;
+        }
+    }
+    for (w = 0; w < nw; w++) {
+        uint64_t m = tmp[w];
+        while (m) {
+            pos[nx++] = (int16_t)(w * 64 + __builtin_ctzll(m));
+            m &= m - 1;
+        }
+    }
+    for (n16 = nx; n16 < ((nx + 15) & ~15); n16++) pos[n16] = (int16_t)nbits;
+    return nx;
+}
+
+/* the generic kernel passes 32-byte vectors only to functions inlined into it, so the
+   ABI note about vector arguments without AVX does not apply */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#define PPRL_BS_NAME bshits_generic
+#define PPRL_BS_BODY bshits_generic_body
+#define PPRL_BS_GE bshits_generic_ge
+#define PPRL_BS_TARGET
+#define PPRL_BS_ANY(v) (((v)[0] | (v)[1] | (v)[2] | (v)[3]) != 0)
+#include "bitslice_kernel.h"
+#undef PPRL_BS_NAME
+#undef PPRL_BS_BODY
+#undef PPRL_BS_GE
+#undef PPRL_BS_TARGET
+#undef PPRL_BS_ANY
+#pragma GCC diagnostic pop
+
+#if PPRL_HAVE_X86
+#define PPRL_BS_NAME bshits_avx2
+#define PPRL_BS_BODY bshits_avx2_body
+#define PPRL_BS_GE bshits_avx2_ge
+#define PPRL_BS_TARGET PPRL_T_AVX2
+#define PPRL_BS_ANY(v) (!_mm256_testz_si256((__m256i)(v), (__m256i)(v)))
+#include "bitslice_kernel.h"
+#undef PPRL_BS_NAME
+#undef PPRL_BS_BODY
+#undef PPRL_BS_GE
+#undef PPRL_BS_TARGET
+#undef PPRL_BS_ANY
+#endif
+#else
+#define PPRL_HAVE_BITS 0
+#endif
+
+
 /* ------------------------------------------------------------------------ */
 /* 2. dispatch                                                                */
 /* ------------------------------------------------------------------------ */
@@ -689,21 +812,29 @@ typedef struct pprl_path {
     pprl_common_fn common;
     pprl_hits_fn hits;
     pprl_vhits_fn vhits;
+    pprl_bshits_fn bshits;
     pprl_pairs_fn pairs;
     pprl_buckets_fn buckets;
 } pprl_path;
 
-/* indexed by PPRL_ISA_*; paths not compiled here are never chosen (path_usable) */
-static const pprl_path g_paths[PPRL_ISA_AVX512 + 1] = {
-    {common_portable, hits_portable, NULL, pairs_portable, buckets_portable},
-#if PPRL_HAVE_X86
-    {common_popcnt, hits_popcnt, NULL, pairs_popcnt, buckets_popcnt},
-    {common_avx2, hits_avx2, vhits_avx2, pairs_avx2, buckets_avx2},
-    {common_avx512, hits_avx512, vhits_avx512, pairs_avx512, buckets_avx512},
+#if PPRL_HAVE_BITS
+#define PPRL_BS_GENERIC bshits_generic
 #else
-    {common_portable, hits_portable, NULL, pairs_portable, buckets_portable},
-    {common_portable, hits_portable, NULL, pairs_portable, buckets_portable},
-    {common_portable, hits_portable, NULL, pairs_portable, buckets_portable},
+#define PPRL_BS_GENERIC NULL
+#endif
+/* indexed by PPRL_ISA_*; paths not compiled here are never chosen (path_usable).  The
+   AVX-512 path keeps its vertical kernel for b_bits too (the bit-sliced one is not
+   measured there: no AVX-512 machine to hand); the race of _plan.py picks between them */
+static const pprl_path g_paths[PPRL_ISA_AVX512 + 1] = {
+    {common_portable, hits_portable, NULL, PPRL_BS_GENERIC, pairs_portable, buckets_portable},
+#if PPRL_HAVE_X86
+    {common_popcnt, hits_popcnt, NULL, PPRL_BS_GENERIC, pairs_popcnt, buckets_popcnt},
+    {common_avx2, hits_avx2, vhits_avx2, bshits_avx2, pairs_avx2, buckets_avx2},
+    {common_avx512, hits_avx512, vhits_avx512, NULL, pairs_avx512, buckets_avx512},
+#else
+    {common_portable, hits_portable, NULL, PPRL_BS_GENERIC, pairs_portable, buckets_portable},
+    {common_portable, hits_portable, NULL, PPRL_BS_GENERIC, pairs_portable, buckets_portable},
+    {common_portable, hits_portable, NULL, PPRL_BS_GENERIC, pairs_portable, buckets_portable},
 #endif
 };
 
@@ -1047,8 +1178,27 @@ static void sort_row_by_b(int64_t *b, double *s, int64_t n, double *row_s,
         }                                                                          \
     }
 
+/* rows of B per tile of the bit-sliced kernel: one batch */
+#define PPRL_BS_TILE 256
+#if PPRL_TILE > PPRL_BS_TILE || PPRL_BS_TILE > PPRL_BLOCK
+#error "tiles must fit the hit buffers"
+#endif
+
+/* x's pos list for the bit-sliced kernel (its count of bits) */
+static int32_t bits_pos_of(const pprl_scan_args *s, const uint64_t *x, int16_t *pos) {
+#if PPRL_HAVE_BITS
+    uint64_t tmp[s->nw];
+    return pprl_bs_pos(x, s->nw, s->nbits, s->bit_rank, tmp, pos);
+#else
+    (void)s;
+    (void)x;
+    (void)pos;
+    return 0;
+#endif
+}
+
 static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn vhits,
-                      int64_t i0, int64_t g, int64_t *count_io) {
+                      pprl_bshits_fn bshits, int64_t i0, int64_t g, int64_t *count_io) {
     const uint64_t *a = s->a, *b = s->b;
     const int32_t *pa = s->pa, *pb = s->pb, *cmin = s->cmin, *pb_lo = s->pb_lo;
     const int32_t *pb_hi = s->pb_hi, *a_rest = s->a_rest, *b_rest = s->b_rest;
@@ -1062,6 +1212,8 @@ static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn 
     int64_t lo[PPRL_GROUP], hi[PPRL_GROUP], start[PPRL_GROUP + 1], next[PPRL_GROUP];
     int64_t hn[PPRL_GROUP];
     int64_t ulo = 0, uhi = 0, t0, r, h, count = *count_io, gstart = count, k = s->k;
+    int64_t tile = bshits ? PPRL_BS_TILE : PPRL_TILE, stride = nbits + 16;
+    int32_t nxs[PPRL_GROUP];
     for (r = 0; r < g; r++) {
         int32_t p = pa[i0 + r];
         hn[r] = 0;
@@ -1074,13 +1226,21 @@ static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn 
         hi[r] = b_start[pb_hi[p] + 1];
         if (uhi <= ulo || lo[r] < ulo) ulo = lo[r];
         if (hi[r] > uhi) uhi = hi[r];
+        if (bshits) nxs[r] = bits_pos_of(s, a + (i0 + r) * nw, s->bits_pos + r * stride);
     }
     if (vhits) ulo &= ~(int64_t)7; /* tiles of whole blocks of 8 rows */
-    for (t0 = ulo; t0 < uhi; t0 += PPRL_TILE) {
-        int64_t t1 = (uhi - t0 < PPRL_TILE) ? uhi : t0 + PPRL_TILE;
+    if (bshits) ulo &= ~(int64_t)(PPRL_BS_TILE - 1); /* tiles of whole batches */
+    for (t0 = ulo; t0 < uhi; t0 += tile) {
+        int64_t t1 = (uhi - t0 < tile) ? uhi : t0 + tile;
         for (r = 0; r < g; r++) {
             int64_t i = i0 + r, j0 = lo[r] > t0 ? lo[r] : t0, j1 = hi[r] < t1 ? hi[r] : t1;
             int32_t p = pa[i];
+            if (bshits && j0 < j1) {
+                int64_t nh = bshits(s->bits_pos + r * stride, nxs[r], s->b_bits, nbits, j0, j1,
+                                    pb, cmin + p, hit_j, hit_c);
+                PPRL_GROUP_EMIT(j0, nh)
+                continue;
+            }
             if (vhits && j0 < j1) {
                 int64_t nh = vhits(a + i * nw, s->b_vert, j0, j1, nw, s->vhw, s->b_vrest, pb,
                                    cmin + p, hit_j, hit_c);
@@ -1151,6 +1311,29 @@ static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn 
     return PPRL_OK;
 }
 
+int pprl_bit_planes(const uint64_t *b, int64_t nb, int64_t nw, int64_t nbits,
+                    const int32_t *rank, uint64_t *out) {
+    /* out: ceil(nb / 256) * (nbits + 1) * 4 words, zeroed by the caller */
+    int64_t j, w;
+    if (nb < 0 || nw < 0 || nbits < 0 || nbits > 64 * nw || (nb > 0 && (!b || !rank || !out)))
+        return PPRL_E_ARG;
+    for (j = 0; j < nbits; j++)
+        if (rank[j] < 0 || rank[j] >= nbits) return PPRL_E_ARG;
+    for (j = 0; j < nb; j++) {
+        uint64_t *pl = out + (j / 256) * (nbits + 1) * 4 + ((j % 256) >> 6);
+        uint64_t bit = (uint64_t)1 << (j & 63);
+        for (w = 0; w < nw; w++) {
+            uint64_t m = b[j * nw + w];
+            while (m) {
+                int64_t k = w * 64 + PPRL_CTZ64(m);
+                m &= m - 1;
+                if (k < nbits) pl[(int64_t)rank[k] * 4] |= bit;
+            }
+        }
+    }
+    return PPRL_OK;
+}
+
 int pprl_dice_scan(pprl_scan_args *args) {
     /*
      * The fields of *args (see pprl_scan_args in dice.h; args is never NULL).
@@ -1189,6 +1372,7 @@ int pprl_dice_scan(pprl_scan_args *args) {
     const pprl_path *path;
     pprl_hits_fn hits;
     pprl_vhits_fn vhits = NULL;
+    pprl_bshits_fn bshits = NULL;
     int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
     int64_t i, j0, j, h, len, count = 0;
     /* tile B across groups of A rows (top-k: with a heap per row of the group) */
@@ -1205,6 +1389,12 @@ int pprl_dice_scan(pprl_scan_args *args) {
         args->vhw > nw || !args->b_vrest)))
         return PPRL_E_ARG;
     if (args->b_vert) vhits = path->vhits;
+    if (args->b_bits && path->bshits) {
+        if (!args->bit_rank || !args->bits_pos || nbits > 32767 - 16 || nbits > 64 * nw)
+            return PPRL_E_ARG;
+        bshits = path->bshits;
+        vhits = NULL;
+    }
     if (na == 0 || nb == 0) {
         *next_row = na;
         return PPRL_OK;
@@ -1217,9 +1407,10 @@ int pprl_dice_scan(pprl_scan_args *args) {
         const uint64_t *x = a + i * nw;
         int32_t p = pa[i];
         int64_t jlo, jhi, row_start = count, hn = 0;
+        int32_t nx = 0;
         if (grouped) {
             int64_t g = (na - i < PPRL_GROUP) ? na - i : PPRL_GROUP;
-            int rc = scan_group(args, hits, vhits, i, g, &count);
+            int rc = scan_group(args, hits, vhits, bshits, i, g, &count);
             if (rc == PPRL_OK) {
                 i += g - 1;
                 continue;
@@ -1232,9 +1423,16 @@ int pprl_dice_scan(pprl_scan_args *args) {
         if (pb_lo[p] > pb_hi[p]) continue;
         jlo = b_start[pb_lo[p]];
         jhi = b_start[pb_hi[p] + 1];
+        if (bshits) nx = bits_pos_of(args, x, args->bits_pos);
         for (j0 = jlo; j0 < jhi; j0 += len) {
             int64_t nh;
-            if (vhits) {
+            if (bshits) {
+                /* up to the end of j0's batch */
+                int64_t end = (j0 & ~(int64_t)(PPRL_BS_TILE - 1)) + PPRL_BS_TILE;
+                len = (end < jhi ? end : jhi) - j0;
+                nh = bshits(args->bits_pos, nx, args->b_bits, nbits, j0, j0 + len, pb, cmin + p,
+                            hit_j, hit_c);
+            } else if (vhits) {
                 /* up to PPRL_BLOCK rows, ending on a whole block of 8 */
                 int64_t end = (j0 & ~(int64_t)7) + PPRL_BLOCK;
                 len = (end < jhi ? end : jhi) - j0;

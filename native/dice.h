@@ -102,6 +102,15 @@ typedef struct pprl_scan_args {
     const uint64_t *b_vert;
     const int32_t *b_vrest;
     int64_t vhw;
+    /* optional (NULL: unused): the sorted rows of B again, bit by bit in batches of 256
+       rows (pprl_bit_planes), for the bit-sliced kernel, which takes each row's bits in
+       the order of bit_rank (nbits ranks, a permutation); bits_pos is scratch of
+       PPRL_GROUP_ROWS * (nbits + 16) int16.  Paths with a bit-sliced kernel (all but
+       AVX-512, and none without GNU C vector extensions) then use it instead of b_vert;
+       nbits <= 32751 */
+    const uint64_t *b_bits;
+    const int32_t *bit_rank;
+    int16_t *bits_pos;
     /* output: cap pairs at most */
     int64_t cap;
     int64_t *out_a;
@@ -113,6 +122,16 @@ typedef struct pprl_scan_args {
 } pprl_scan_args;
 
 int pprl_dice_scan(pprl_scan_args *args);
+
+/*
+ * B's rows b[0..nb) (nw words each, nbits <= 64 * nw bits) bit by bit, as the
+ * b_bits of pprl_scan_args: bit k of row j goes to plane rank[k] of batch
+ * j / 256, lane j % 256, at out[((j / 256) * (nbits + 1) + rank[k]) * 4 +
+ * (j % 256) / 64], bit j % 64.  out (ceil(nb / 256) * (nbits + 1) * 4 words)
+ * must be zeroed by the caller; plane nbits of each batch stays zero.
+ */
+int pprl_bit_planes(const uint64_t *b, int64_t nb, int64_t nw, int64_t nbits,
+                    const int32_t *rank, uint64_t *out);
 
 /*
  * Arguments of one batch of given pairs (pprl_score_pairs), e.g. the pairs

@@ -39,6 +39,14 @@ def test_same_seed_same_bytes(tmp_path):
     assert m["duplicates"] == {"rate": 0.1, "distribution": "poisson", "max_per_record": 3,
                                "param": 1.5}
     assert (tmp_path / "x" / "c.csv").exists()
+    # each duplicate record has one line in corruptions.csv naming its source row
+    ds = read_dataset(tmp_path / "x")
+    log = ds.corruptions[ds.corruptions["kind"] == "duplicate"]
+    extra = sum(len(p) for p in ds.parties) - 3 * 80
+    assert extra > 0 and len(log) == extra and set(log["field"]) == {"record"}
+    e = ds.entities.set_index(["party", "row"])["entity"]
+    for party, row, source in zip(log["party"], log["row"], log["before"], strict=True):
+        assert e[(party, row)] == e[(party, int(source))] and int(source) < row
 
 
 def test_without_seed_records_a_fresh_one(tmp_path):

@@ -324,3 +324,38 @@ def test_written_folder_gets_umask_permissions(tmp_path):
         assert all((f.stat().st_mode & 0o777) == 0o644 for f in out.iterdir())
     finally:
         os.umask(mask)
+
+
+def _check_duplicate_lines(ds) -> int:
+    """Each within-party duplicate has one ``duplicate`` line naming its source; the count."""
+    log = ds.corruptions
+    dup = log[log["kind"] == "duplicate"]
+    assert set(dup["field"]) <= {"record"} and set(dup["after"]) <= {""}
+    e = ds.entities
+    for name in ds.party_names:
+        ent = e[e["party"] == name].sort_values("row")["entity"].to_numpy()
+        lines = dup[dup["party"] == name]
+        rows, src = lines["row"].to_numpy(np.int64), lines["before"].astype(np.int64).to_numpy()
+        # one line per record beyond the first of its person, in row order
+        assert len(rows) == len(ent) - len(np.unique(ent)) and np.all(np.diff(rows) > 0)
+        assert np.array_equal(ent[rows], ent[src]) and np.all(src < rows)
+        first = {}
+        for r, x in enumerate(ent):
+            first.setdefault(x, r)
+        assert [first[x] for x in ent[rows]] == src.tolist()  # the source: the lowest row
+    return len(dup)
+
+
+@pytest.mark.parametrize("parties, columns", [(2, None), (3, None),
+                                              (3, {"id": "ignore", "fn": "first_name"})])
+def test_duplicates_are_logged_like_corruptions(parties, columns):
+    kw = dict(parties=parties, overlap=0.5, columns=columns, rng=21)
+    ds = make_dataset(300, duplicates=Duplicates(0.3, "uniform", 3), **kw)
+    assert _check_duplicate_lines(ds) > 100
+    # the truth counts changes of values: the duplicate lines leave it as it was
+    assert not ds.truth["kinds"].str.contains("duplicate").any()
+    changes = ds.corruptions[ds.corruptions["kind"] != "duplicate"]
+    if parties > 2:
+        assert ds.truth["n_changes"].sum() == len(changes)
+    # no duplicates, no duplicate lines
+    assert _check_duplicate_lines(make_dataset(300, **kw)) == 0

@@ -6,7 +6,10 @@ The truth is ``party,row,entity`` (``entities.csv`` or, for 3+ parties,
 ``truth.csv`` of ``pprl synth``; parties as 0-based indices or the letters
 a, b, ...) or ``row,entity`` for one file.  Prints JSON: pairwise precision,
 recall and F1, the pair and record counts, the ARI and the
-homogeneity / completeness / V-measure (:func:`pprl.evaluate_groups`).
+homogeneity / completeness / V-measure (:func:`pprl.evaluate_groups`), and
+with ``GROUPS.blocking.json`` beside the groups (``pprl link A B C
+--blocking lsh|auto``) the true pairs' pair completeness under the blocking,
+overall and per pair of parties.
 """
 
 from __future__ import annotations
@@ -115,6 +118,11 @@ def run(args: argparse.Namespace) -> int:
                                             f"{groups['party'].iloc[i]}, row "
                                             f"{groups['row'].iloc[i]}) is not in {args.truth}")
     m = evaluate_groups(groups, truth)
-    json.dump(m.to_dict(), sys.stdout, indent=2)
+    from ._mp_scale import blocking_metrics
+
+    result = m.to_dict()
+    result.update(blocking_metrics(args.matches, truth, getattr(args, "blocking", None),
+                                   args.clks) or {})
+    json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

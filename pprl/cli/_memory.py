@@ -100,12 +100,17 @@ class MemoryPlan:
 
         A and B as read, a word-aligned copy of each (when their width is not
         a multiple of 8 bytes), the scan's popcount-sorted copy of B and its
-        vertical copy (AVX2 / AVX-512), and per thread an output buffer plus
-        16 bytes per row of B (a row's scores and bit marks).
+        bit planes (bit-sliced kernel) or vertical copy (AVX-512: both when
+        that CPU runs the timing race between them), and per thread an output
+        buffer plus 16 bytes per row of B (a row's scores and bit marks).
         """
+        from pprl.linkage.backend import available_backends
+
         m = b.shape[0]
         copies = 2 if a.shape[1] % 8 else 1
-        self.inputs = (copies * a.nbytes + (copies + 2) * b.nbytes + 8 * (a.shape[0] + m)
+        layouts = 2 if "avx512" in available_backends()["isas"] else 1
+        self.inputs = (copies * a.nbytes + (copies + 1 + layouts) * b.nbytes
+                       + 8 * (a.shape[0] + m)
                        + _ids_bytes(ids_a) + _ids_bytes(ids_b)
                        + threads * (THREAD_BYTES + 16 * m))
         return self.inputs

@@ -16,10 +16,10 @@ import sys
 import time
 
 from ..errors import InputError
-from . import _memory
 from ._common import check_output_path, show_progress, threshold_arg, warn
 
-__all__ = ["add_arguments", "read_parties", "run_link", "wants_groups", "write_groups"]
+__all__ = ["add_arguments", "read_parties", "run_link", "wants_groups", "write_candidates",
+           "write_groups"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -67,6 +67,30 @@ def write_groups(frame, path) -> None:
         frame.to_csv(fh, index=False, lineterminator="\n")
 
 
+#: candidates formatted at a time by ``--solver none`` (bounds the writer's memory)
+WRITE_ROWS = 1 << 17
+
+
+def write_candidates(cands, ids, path) -> None:
+    """Write ``party_a,row_a,party_b,row_b,score[,id_a,id_b]`` atomically, a batch at a time."""
+    import pandas as pd
+
+    from .._atomic import atomic_open
+
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        for lo in range(0, max(len(cands), 1), WRITE_ROWS):
+            hi = lo + WRITE_ROWS
+            code = cands.code[lo:hi]
+            frame = pd.DataFrame({"party_a": cands.pairs[:, 0][code], "row_a": cands.row_a[lo:hi],
+                                  "party_b": cands.pairs[:, 1][code], "row_b": cands.row_b[lo:hi],
+                                  "score": cands.score[lo:hi]})
+            if ids is not None:
+                for side in ("a", "b"):
+                    frame[f"id_{side}"] = _ids_of(ids, frame[f"party_{side}"],
+                                                  frame[f"row_{side}"])
+            frame.to_csv(fh, index=False, header=lo == 0, lineterminator="\n")
+
+
 def _ids_of(ids, party, row) -> list:
     """The record IDs of (party, row) pairs."""
     return [ids[p][r] for p, r in zip(party, row, strict=True)]
@@ -100,32 +124,43 @@ def run_link(args: argparse.Namespace) -> int:
         raise InputError(f"--k must be a positive integer; got {args.k}")
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads must be a positive integer; got {args.threads}")
-    max_bytes = None if args.max_memory is None else _memory.parse_size(args.max_memory)
+    from .._validation import check_threads
+    from ..errors import TooManyCandidatesError
+    from ..linkage.similarity import least_max_bytes
+    from . import _mp_scale
+    from ._mp_memory import MultipartyPlan
+
+    if args.max_memory is not None and args.out_dir is not None:
+        raise InputError("--max-memory with --out-dir and 3 or more files is not supported: "
+                         "the merged candidates are memory-mapped from DIR; give one of them")
+    plan = MultipartyPlan(args.max_memory, args.solver)
     t0 = time.perf_counter()
     clks, ids = read_parties(paths, "link")
     t1 = time.perf_counter()
-    kw = dict(k=args.k, backend=args.backend, threads=args.threads, max_bytes=max_bytes,
-              progress=show_progress(args))
-    if getattr(args, "blocking", "none") == "lsh":
-        kw.update(blocking="lsh", rng=args.blocking_seed, max_bytes=None)
-    if getattr(args, "dask", None) is not None:
-        from ..linkage.distributed import connect
+    blocking = _mp_scale.choose(args, clks, out)
+    kw = dict(k=args.k, backend=args.backend, threads=args.threads, progress=show_progress(args),
+              max_bytes=plan.max_bytes(clks, ids, check_threads(args.threads, "pprl link"),
+                                       least_max_bytes()),
+              blocking=blocking, target_pc=args.blocking_target_pc,
+              estimate=args.blocking_estimate, rng=args.blocking_seed, out_dir=args.out_dir)
+    try:
+        if getattr(args, "dask", None) is not None:
+            from ..linkage.distributed import connect
 
-        with connect(args.dask) as client:
-            cands = multiparty_candidates(clks, args.threshold, client=client, **kw)
-    else:
-        cands = multiparty_candidates(clks, args.threshold, **kw)
+            with connect(args.dask) as client:
+                cands = multiparty_candidates(clks, args.threshold, client=client, **kw)
+        else:
+            cands = multiparty_candidates(clks, args.threshold, **kw)
+    except TooManyCandidatesError as exc:
+        raise plan.explain(exc, args.threshold, args.k) from None
     t2 = time.perf_counter()
     sizes = " x ".join(str(len(x)) for x in clks)
     if len(cands) == 0 and sum(len(x) > 0 for x in clks) >= 2:
         warn("link", f"no pair of the {sizes} records scores >= {args.threshold:g}; check "
                      "that every party used the same secret and schema, or lower --threshold")
     if args.solver == "none":
-        frame = cands.to_frame()
-        if ids is not None:
-            for side in ("a", "b"):
-                frame[f"id_{side}"] = _ids_of(ids, frame[f"party_{side}"], frame[f"row_{side}"])
-        what = f"{len(frame)} candidates"
+        frame = None
+        what = f"{len(cands)} candidates"
     else:
         groups = greedy_groups(cands) if args.solver == "greedy" \
             else probabilistic_groups(cands, merge_threshold=mt)
@@ -134,7 +169,11 @@ def run_link(args: argparse.Namespace) -> int:
             frame["id"] = _ids_of(ids, frame["party"], frame["row"])
         what = f"{groups.n_groups} groups of {len(groups)} records ({args.solver})"
     t3 = time.perf_counter()
-    write_groups(frame, out)
+    if frame is None:
+        write_candidates(cands, ids, out)
+    else:
+        write_groups(frame, out)
+    _mp_scale.finish(args, cands, paths, out)
     t4 = time.perf_counter()
     print(f"pprl link: {len(paths)} parties ({sizes} records), {len(cands)} candidates "
           f">= {args.threshold:g}, {what} -> {out} [read {t1 - t0:.2f}s, compare "

@@ -33,6 +33,7 @@ __all__ = [
     "dice_matrix",
     "scan",
     "vertical",
+    "bit_planes",
     "score_pairs",
     "score_buckets",
     "lsh_keys",
@@ -166,7 +167,7 @@ BUFFER_PAIRS = 1 << 18
 
 
 def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(0, 0),
-         rests=(None, None), wcs=(None, None), isa=None, vert=None):
+         rests=(None, None), wcs=(None, None), isa=None, vert=None, bits=None):
     """Candidate scan of A rows ``a`` against popcount-sorted ``b``.
 
     ``exit_ = (mode, hw)`` turns on the kernel's exact early exit after
@@ -176,7 +177,9 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
     instruction-set path of this call (None: the process-wide one).
     ``vert = (b_vert, b_vrest, vhw)`` (see :func:`vertical`) lets the AVX2 and
     AVX-512 paths scan B 8 rows at a time with their early exit after ``vhw``
-    words; other paths ignore it.
+    words; other paths ignore it.  ``bits = (b_bits, bit_rank)`` (see
+    :func:`bit_planes`) lets the paths with a bit-sliced kernel (all but
+    AVX-512) use it instead.
     Yields ``(out_a, out_b, out_s)`` chunks, sorted by (a, b), until every
     row is done; when a buffer fills, the rows not yet written are resumed
     with a buffer twice as large.
@@ -215,6 +218,11 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
         put("b_vert", "uint64_t *", vert[0])
         put("b_vrest", "int32_t *", vert[1])
         args.vhw = vert[2]
+        fixed = len(keep)
+    if bits is not None:
+        put("b_bits", "uint64_t *", bits[0])
+        put("bit_rank", "int32_t *", bits[1])
+        put("bits_pos", "int16_t *", np.empty(lib.PPRL_GROUP_ROWS * (nbits + 16), np.int16))
         fixed = len(keep)
     args.nb, args.nw, args.nbits, args.k, args.heap_rows = m, nw, nbits, k, heap_rows
     args.mode, args.hw = mode, hw
@@ -269,6 +277,21 @@ def vertical(b: np.ndarray, hw: int) -> tuple[np.ndarray, np.ndarray, int]:
     if 0 < hw < nw:
         b_vrest[:m] = np.bitwise_count(b[:, hw:]).sum(axis=1, dtype=np.int32)
     return b_vert, b_vrest, hw
+
+
+def bit_planes(b: np.ndarray, nbits: int, rank: np.ndarray) -> np.ndarray:
+    """B's popcount-sorted word rows ``b`` bit by bit: the ``b_bits`` of :func:`scan`.
+
+    Batches of 256 rows; in each, plane ``rank[k]`` holds bit ``k`` of every
+    row (one bit a row, 4 words a plane), and plane ``nbits`` is zero.
+    Shape ``(batches, nbits + 1, 4)``, ``uint64``; as many bytes as ``b``.
+    """
+    m, nw = b.shape
+    out = np.zeros((max(-(-m // 256), 1), nbits + 1, 4), dtype=np.uint64)
+    rank = np.ascontiguousarray(rank, dtype=np.int32)
+    _check(lib.pprl_bit_planes(_ptr("uint64_t *", b), m, nw, nbits, _ptr("int32_t *", rank),
+                               _ptr("uint64_t *", out)), "pprl_bit_planes")
+    return out
 
 
 def score_pairs(a, pa, b, pb, nbits, cmin, rows_a, rows_b, isa=None):

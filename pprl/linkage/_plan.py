@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["TILE_PAIRS", "SCAN_CAPACITY", "VERTICAL_ROWS", "VERTICAL_UNROLLED", "tiles",
+__all__ = ["bit_rank", "TILE_PAIRS", "SCAN_CAPACITY", "VERTICAL_ROWS", "VERTICAL_UNROLLED", "tiles",
            "word_counts", "early_exit", "vertical_exit", "explore_blocks", "gaps",
            "still_in_the_race", "fastest", "similar", "remembered", "remember",
            "available_memory"]
@@ -39,6 +39,15 @@ TILE_PAIRS = 1 << 28
 SCAN_CAPACITY = 1 << 16
 #: whether the native scan may use its exact early exit (tests switch it off)
 EARLY_EXIT = True
+#: whether the native paths with a bit-sliced kernel (dice.c section 1f) may use it (tests
+#: switch it off to test the other kernels); it needs B bit by bit (as many bytes as B),
+#: which pays for itself only when A has at least BIT_SLICED_MIN_ROWS rows
+BIT_SLICED = True
+BIT_SLICED_MIN_ROWS = 64
+#: widest CLK the bit-sliced kernel takes (int16 bit positions)
+BIT_SLICED_MAX_BITS = 32751
+#: rows of B sampled to rank its bits by how often they are set
+BIT_RANK_SAMPLE = 4096
 # cost of checking each early-exit bound, in words of popcount work (measured
 # with benchmarks/bench_dice.py on AMD EPYC: mode 1 is a min, mode 2 a psadbw)
 EXIT_COST_WORDS = {1: 0.5, 2: 3.0}
@@ -257,3 +266,22 @@ def available_memory() -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
         return 1 << 62
+
+
+def bit_rank(b: np.ndarray, nbits: int) -> np.ndarray:
+    """The order in which the bit-sliced kernel takes a row's bits: least often set in B first.
+
+    ``b``: B's rows (uint8 or uint64 words, little-endian); up to
+    BIT_RANK_SAMPLE rows, evenly spaced, are counted.  Returns int32
+    ``rank`` of shape ``(nbits,)``, a permutation: ``rank[k]`` is bit ``k``'s
+    place.  A row unlike x then misses x's bits early, and the kernel's exact
+    bound drops it sooner; any order gives the same counts.  Ties keep bit
+    order (deterministic).
+    """
+    rows = b.view(np.uint8).reshape(b.shape[0], -1)
+    if rows.shape[0] > BIT_RANK_SAMPLE:
+        rows = rows[np.linspace(0, rows.shape[0] - 1, BIT_RANK_SAMPLE).astype(np.int64)]
+    counts = np.unpackbits(rows, axis=1, bitorder="little")[:, :nbits].sum(axis=0)
+    rank = np.empty(nbits, dtype=np.int32)
+    rank[np.argsort(counts, kind="stable")] = np.arange(nbits, dtype=np.int32)
+    return rank

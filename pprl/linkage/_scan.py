@@ -153,9 +153,23 @@ class Collector:
 
 #: the native paths that scan B 8 rows at a time from its vertical copy (dice.c section 1e)
 VERTICAL_PATHS = ("avx2", "avx512")
+#: the native paths that scan B bit by bit when given its bit planes (dice.c section 1f)
+BIT_SLICED_PATHS = ("portable", "popcnt", "avx2")
 
 
-def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits, vertical):
+def _layouts(paths: list[str], n: int, nbits: int) -> tuple[bool, bool]:
+    """``(bits, vertical)``: whether a native scan of ``n`` rows of A on ``paths`` needs B.
+
+    B bit by bit, and B's vertical copy: each costs as many bytes as B, so it
+    is built only when a path that may run reads it.
+    """
+    bits = (_plan.BIT_SLICED and n >= _plan.BIT_SLICED_MIN_ROWS
+            and nbits <= _plan.BIT_SLICED_MAX_BITS and any(p in BIT_SLICED_PATHS for p in paths))
+    vertical = any(p in VERTICAL_PATHS and not (bits and p in BIT_SLICED_PATHS) for p in paths)
+    return bits, vertical
+
+
+def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits, vertical, bits=False):
     order = np.argsort(pb, kind="stable")
     b_sorted = np.ascontiguousarray(bw[order])
     pb_sorted = np.ascontiguousarray(pb[order])
@@ -175,13 +189,17 @@ def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits, vertical):
         vhw = _plan.vertical_exit(aw, b_sorted, pa, pb_sorted, tables[0]) \
             if _plan.EARLY_EXIT else 0
         vert = mod.vertical(b_sorted, vhw)
+    planes = None
+    if bits:
+        rank = _plan.bit_rank(b_sorted, nbits)
+        planes = (mod.bit_planes(b_sorted, nbits, rank), rank)
 
     def run(i0: int, i1: int, isa: str | None = None):
         return mod.scan(aw[i0:i1], pa[i0:i1], i0, b_sorted, pb_sorted, b_index, b_start,
                              nbits, tables, k, _plan.SCAN_CAPACITY, (mode, hw),
                              (rests[0] if mode != 1 else rests[0][i0:i1], rests[1]),
                              (wcs[0] if mode != 2 else wcs[0][i0:i1], wcs[1]), isa=isa,
-                             vert=vert)
+                             vert=vert, bits=planes)
 
     return run
 
@@ -270,8 +288,8 @@ def scan(a, b, threshold, k, name: str, mod: ModuleType, threads: int, progress:
     if not explore and budget is not None and n * m >= _plan.TIME_PATHS_ABOVE:
         explore = _plan.explore_blocks(n, paths)  # one path: predicts the result's size
     if name == "native":
-        vertical = any((p or mod.isa()) in VERTICAL_PATHS for p in paths)
-        run = _native_tile_fn(mod, aw, bw, pa, pb, threshold, kk, nbits, vertical)
+        bits, vertical = _layouts([p or mod.isa() for p in paths], n, nbits)
+        run = _native_tile_fn(mod, aw, bw, pa, pb, threshold, kk, nbits, vertical, bits)
     else:
         run = _numpy_tile_fn(mod, aw, bw, pa, pb, threshold, kk)
     collector = Collector(PairPacking(nbits, n, m), pa, pb, max_pairs, flush, chunk_pairs)

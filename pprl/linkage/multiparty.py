@@ -4,10 +4,14 @@ Every pair of parties ``i < j`` is scanned with the 2-party scan
 (:func:`pprl.candidate_pairs`, or :func:`pprl.lsh_candidate_pairs` with
 ``blocking``, or on Dask with ``client``): the same kernel, threads and memory
 bound; two records of the same party are never compared.  The per-pair
-results, each in the 2-party canonical order, are merged by score into one
-canonical order: **score descending, then party_a, party_b, row_a, row_b**,
-which is the order anonlink's ``find_candidate_pairs`` returns, so that its
-solvers and ours see the candidates in the same order.
+results are merged into one canonical order: **score descending, then
+party_a, party_b, row_a, row_b**, which is the order anonlink's
+``find_candidate_pairs`` returns, so that its solvers and ours see the
+candidates in the same order.  In memory each pair's result is packed into
+one int64 key per candidate as its scan ends, and one sort of the keys
+gives the order (:mod:`._mpkeys`, 26 bytes per candidate at the peak); when
+the keys do not fit in 63 bits, the per-pair results are merged field by
+field by ``searchsorted`` (:mod:`._mpmerge`).
 
 Storage is 26 bytes per candidate: rows (int64), score (float64) and a 2-byte
 code of the pair of parties; ``party_a`` and ``party_b`` are built from the
@@ -17,19 +21,20 @@ code on access.  The groups that solve them are in :mod:`._groups`.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 
 from .._validation import check_bits_array, param_error
-from ..errors import InputError
+from ..errors import InputError, TooManyCandidatesError
+from . import _mpkeys, _mpmerge
 from ._groups import Groups, greedy_groups, probabilistic_groups
 from .blocking import LSHParams, lsh_candidate_pairs
 from .candidates import Candidates
 from .chunks import CandidateChunks
-from .similarity import candidate_pairs, least_max_bytes
+from .similarity import candidate_pairs, least_max_bytes, popcounts
 
 __all__ = [
     "Groups",
@@ -39,7 +44,8 @@ __all__ = [
     "probabilistic_groups",
 ]
 
-_STEP = 1 << 16  # pairs per merge step: bounds the scratch to about 2 MiB
+#: bytes per candidate of the merged result, the N-party peak (``max_bytes`` counts these)
+RESULT_BYTES = 26
 
 
 class MultipartyCandidates:
@@ -99,6 +105,7 @@ class MultipartyCandidates:
         self.row_a, self.row_b, self.score = row_a, row_b, score
         self.code, self.pairs = code, pairs  # code: index into pairs ((i, j) in combinations order)
         self.n_parties = int(pairs.max()) + 1 if len(pairs) else 2
+        self.blocking: dict = {}  # (i, j) -> BlockingReport of the pairs LSH blocked
 
     @property
     def party_a(self) -> np.ndarray:
@@ -157,22 +164,6 @@ def _cap_b(c: Candidates, k: int) -> Candidates:
     return Candidates(c.a[keep], c.b[keep], c.score[keep])
 
 
-def _merge_positions(neg_scores: list, p: int, lo: int, hi: int) -> np.ndarray:
-    """Final positions of stream ``p``'s pairs ``lo:hi`` in the merged order.
-
-    ``neg_scores`` are the streams' scores negated (ascending within each
-    stream); at equal scores a lower stream (a lower pair of parties) comes
-    first, so the merge is a sum of ``searchsorted`` counts over the other
-    streams.
-    """
-    s = np.asarray(neg_scores[p][lo:hi])
-    pos = np.arange(lo, hi, dtype=np.int64)
-    for q, other in enumerate(neg_scores):
-        if q != p and len(other):
-            pos += np.searchsorted(other, s, side="right" if q < p else "left")
-    return pos
-
-
 def multiparty_candidates(
     clks: Sequence[np.ndarray],
     threshold: float,
@@ -182,7 +173,9 @@ def multiparty_candidates(
     threads: int | None = None,
     max_bytes: int | None = None,
     out_dir: str | os.PathLike[str] | None = None,
-    blocking: LSHParams | str | None = None,
+    blocking: LSHParams | str | Mapping | None = None,
+    target_pc: float = 0.99,
+    estimate: str = "sample",
     client=None,
     progress: bool = False,
     rng=None,
@@ -202,16 +195,24 @@ def multiparty_candidates(
         fewer than ``k`` pairs of that row before them in the canonical order.
     backend, threads : see :func:`pprl.candidate_pairs`
     max_bytes : int or None, default=None
-        Memory all the pairs of all pairs of parties may take (see
-        :func:`pprl.candidate_pairs`); with ``out_dir``, each scan's chunk size.
+        Memory the merged result may take, at 26 bytes per candidate (the
+        peak, ``RESULT_BYTES``): each pair of parties' scan may hold what the
+        earlier ones left and stops early (``TooManyCandidatesError``) when
+        its result would not fit; with ``out_dir``, each scan's chunk size.
+        Default: each scan is bounded by the memory available.
     out_dir : path or None, default=None
         Each pair of parties streams its scan to ``out_dir/pair-I-J`` and the
         merged result is written to ``out_dir`` as ``.npy`` files that the
         returned arrays map from disk.
-    blocking : None, "lsh" or LSHParams, default=None
+    blocking : None, "lsh", LSHParams or mapping, default=None
         Compare only records that share a Hamming-LSH bucket
         (:func:`pprl.lsh_candidate_pairs`; ``"lsh"`` chooses parameters per
-        pair of parties with ``rng``).
+        pair of parties with ``target_pc``, ``estimate`` and ``rng``).  A
+        mapping ``{(i, j): None | "lsh" | LSHParams}`` decides per pair of
+        parties (a pair it leaves out is scanned exhaustively), as
+        ``pprl link --blocking auto`` does with
+        :func:`~pprl.linkage.autoblock.choose_blocking`.
+    target_pc, estimate : see :func:`pprl.lsh_candidate_pairs`
     client : distributed.Client or None, default=None
         Run each scan on this Dask cluster (identical results).
     progress : bool, default=False
@@ -223,13 +224,18 @@ def multiparty_candidates(
     -------
     MultipartyCandidates
         In the canonical order: score descending, then party_a, party_b,
-        row_a, row_b (anonlink's).
+        row_a, row_b (anonlink's).  Its ``blocking`` attribute maps each
+        pair of parties ``(i, j)`` that LSH blocked to its
+        :class:`~pprl.linkage.blocking.BlockingReport`.
 
     Raises
     ------
     InputError
         Fewer than two parties, parties of different widths (naming both),
-        bad parameters, or a result larger than ``max_bytes``.
+        bad parameters.
+    TooManyCandidatesError
+        A result larger than ``max_bytes`` (or the memory available); its
+        ``pairs`` counts the candidates of every pair of parties so far.
 
     Examples
     --------
@@ -258,116 +264,83 @@ def multiparty_candidates(
         width.setdefault(i, x.shape[1])
     if k is not None and (isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1):
         raise param_error("k", f, "a positive integer or None", k)
-    if blocking is not None and blocking != "lsh" and not isinstance(blocking, LSHParams):
-        raise param_error("blocking", f, 'None, "lsh" or an LSHParams', blocking)
-    if blocking is not None and (client is not None or out_dir is not None):
-        raise InputError(f"{f}: blocking cannot be combined with client or out_dir.")
     n = len(arrays)
     pairs = np.array(list(combinations(range(n), 2)), dtype=np.int64)
+    per_pair = _blocking_per_pair(blocking, pairs, f)
+    if any(b is not None for b in per_pair) and (client is not None or out_dir is not None):
+        raise InputError(f"{f}: blocking cannot be combined with client or out_dir.")
     if rng is not None and not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
     out = Path(out_dir) if out_dir is not None else None
     streams: list = []
-    used = 0
-    for i, j in pairs.tolist():
-        if blocking is not None:
-            params = blocking if isinstance(blocking, LSHParams) else None
-            c, _ = lsh_candidate_pairs(arrays[i], arrays[j], threshold, params=params, k=k,
-                                       threads=threads, progress=progress, rng=rng,
-                                       backend=backend)
-        else:
-            budget = max_bytes if max_bytes is None or out is not None \
-                else max(least_max_bytes(), max_bytes - used)
-            c = candidate_pairs(arrays[i], arrays[j], threshold, k=k, backend=backend,
-                                threads=threads, progress=progress, max_bytes=budget,
-                                out_dir=None if out is None else out / f"pair-{i}-{j}",
-                                client=client)
+    total = 0
+    reports = {}
+    nbits = 8 * max(x.shape[1] for x in arrays)
+    keys = _mpkeys.plan(nbits, [len(x) for x in arrays], len(pairs)) if out is None else None
+    room = None if max_bytes is None or out is not None else max_bytes // RESULT_BYTES
+    for (i, j), how in zip(pairs.tolist(), per_pair, strict=True):
+        try:
+            if how is not None:
+                c, reports[(i, j)] = lsh_candidate_pairs(
+                    arrays[i], arrays[j], threshold, params=how if how != "lsh" else None,
+                    target_pc=target_pc, estimate=estimate, k=k, threads=threads,
+                    progress=progress, rng=rng, backend=backend)
+            else:  # the scan may hold what the earlier pairs of parties left of the bound
+                budget = max_bytes if room is None else max(
+                    least_max_bytes(), 24 * (room - total))
+                c = candidate_pairs(arrays[i], arrays[j], threshold, k=k, backend=backend,
+                                    threads=threads, progress=progress, max_bytes=budget,
+                                    out_dir=None if out is None else out / f"pair-{i}-{j}",
+                                    client=client)
+        except TooManyCandidatesError as exc:
+            raise _too_many(f, i, j, total + exc.pairs, exc.estimated, max_bytes) from None
         if k is not None:
             c = _cap_b(c.load() if isinstance(c, CandidateChunks) else c, k)
             if out is not None:  # keep the streamed form: rewrite the capped pairs as one chunk
-                c = _as_chunks(c, out / f"pair-{i}-{j}-k", len(arrays[i]), len(arrays[j]),
-                               threshold)
-        used += 24 * len(c)
-        if max_bytes is not None and out is None and used > max_bytes:
-            raise InputError(f"{f}: the pairs of parties up to ({i}, {j}) already take {used} "
-                             f"bytes, more than max_bytes={max_bytes}; raise max_bytes or the "
-                             "threshold, or give out_dir.")
-        streams.append(c)
+                c = _mpmerge.as_chunks(c, out / f"pair-{i}-{j}-k", len(arrays[i]),
+                                       len(arrays[j]), threshold)
+        total += len(c)
+        if room is not None and total > room:
+            raise _too_many(f, i, j, total, False, max_bytes)
+        if keys is not None:  # packed at once into 8 bytes a candidate, its arrays freed
+            keys.add(len(streams), c)
+            streams.append(None)
+        else:
+            streams.append(c)
         del c  # the list holds the only reference: the merge frees each stream as it goes
     if out is not None:
-        return _merge_to_disk(streams, pairs, out)
-    return _merge(streams, pairs)
+        parts = _mpmerge.merge_to_disk(streams, out)
+    elif keys is not None:
+        parts = keys.result([popcounts(x, backend=backend) for x in arrays], pairs)
+    else:
+        parts = _mpmerge.merge_arrays(streams)
+    result = MultipartyCandidates._from_parts(*parts, pairs)
+    result.blocking = reports
+    return result
 
 
-def _merge(streams: list, pairs: np.ndarray) -> MultipartyCandidates:
-    """Merge the pairs' Candidates field by field, dropping each stream's field once copied."""
-    if len(streams) == 1:
-        c = streams[0]
-        return MultipartyCandidates._from_parts(c.a, c.b, c.score,
-                                                np.zeros(len(c), np.uint16), pairs)
-    sizes = [len(c) for c in streams]
-    total = sum(sizes)
-    fields = {"score": [c.score for c in streams], "a": [c.a for c in streams],
-              "b": [c.b for c in streams]}
-    streams.clear()
-    code = np.empty(total, np.uint16)
-    scores = fields["score"]
-    for x in scores:  # negated in place (no copy): ascending, as searchsorted wants
-        np.negative(x, out=x)
-    merged = {}
-    # Field by field, each stream's array dropped once copied: the peak is the streams
-    # (24 B per candidate) plus one merged field (8 B) and the code (2 B).
-    for name in ("code", "a", "b", "score"):  # score last: the positions are computed from it
-        arr = code if name == "code" else np.empty(
-            total, np.float64 if name == "score" else np.int64)
-        for p, size in enumerate(sizes):
-            for lo in range(0, size, _STEP):  # positions a step at a time
-                pos = _merge_positions(scores, p, lo, min(size, lo + _STEP))
-                arr[pos] = p if name == "code" else fields[name][p][lo:lo + _STEP]
-            if name in ("a", "b"):
-                fields[name][p] = None
-        if name == "score":
-            np.negative(arr, out=arr)
-        if name != "code":
-            merged[name] = arr
-    return MultipartyCandidates._from_parts(merged["a"], merged["b"], merged["score"], code, pairs)
+def _blocking_per_pair(blocking, pairs: np.ndarray, f: str) -> list:
+    """``blocking`` as one entry per pair of parties: None, ``"lsh"`` or an LSHParams."""
+    def ok(b) -> bool:
+        return b is None or isinstance(b, LSHParams) or (isinstance(b, str) and b == "lsh")
+
+    if isinstance(blocking, Mapping):
+        known = {tuple(p) for p in pairs.tolist()}
+        bad = [key for key, b in blocking.items() if key not in known or not ok(b)]
+        if bad:
+            raise param_error("blocking", f, 'a mapping of pairs of parties (i, j), i < j, to '
+                              'None, "lsh" or an LSHParams', f"one with the entry {bad[0]!r}")
+        return [blocking.get(tuple(p)) for p in pairs.tolist()]
+    if not ok(blocking):
+        raise param_error("blocking", f, 'None, "lsh", an LSHParams or a mapping per pair of '
+                          "parties", blocking)
+    return [blocking] * len(pairs)
 
 
-def _as_chunks(c: Candidates, path: Path, n_a: int, n_b: int, threshold: float) -> CandidateChunks:
-    from .chunks import ChunkWriter
-
-    w = ChunkWriter(path, n_a, n_b, threshold, None, "multiparty_candidates")
-    w.write(c)
-    return w.close()
-
-
-def _merge_to_disk(streams: list, pairs: np.ndarray, out: Path) -> MultipartyCandidates:
-    """Merge chunked streams into memory-mapped ``.npy`` files in ``out``, a batch at a time."""
-    from numpy.lib.format import open_memmap
-
-    scores = []
-    for p, c in enumerate(streams):  # each stream's sorted scores, on disk
-        s = open_memmap(out / f"_scores-{p}.npy", mode="w+", dtype=np.float64, shape=(len(c),))
-        at = 0
-        for batch in c.batches(_STEP):
-            s[at:at + len(batch)] = -batch.score  # negated: ascending, for searchsorted
-            at += len(batch)
-        scores.append(s)
-    total = sum(len(c) for c in streams)
-    res = {name: open_memmap(out / f"{name}.npy", mode="w+", dtype=dt, shape=(total,))
-           for name, dt in (("row_a", np.int64), ("row_b", np.int64), ("score", np.float64),
-                            ("pair", np.uint16))}
-    for p, c in enumerate(streams):
-        at = 0
-        for batch in c.batches(_STEP):
-            pos = _merge_positions(scores, p, at, at + len(batch))
-            res["row_a"][pos], res["row_b"][pos] = batch.a, batch.b
-            res["score"][pos], res["pair"][pos] = batch.score, p
-            at += len(batch)
-    for name in res:
-        res[name].flush()
-    del scores
-    for p in range(len(streams)):
-        (out / f"_scores-{p}.npy").unlink()
-    return MultipartyCandidates._from_parts(res["row_a"], res["row_b"], res["score"],
-                                            res["pair"], pairs)
+def _too_many(f: str, i: int, j: int, found: int, estimated: bool, max_bytes: int | None):
+    how = "would hold about" if estimated else "hold"
+    bound = "the memory available" if max_bytes is None else f"max_bytes={max_bytes}"
+    return TooManyCandidatesError(
+        f"{f}: the pairs of parties up to ({i}, {j}) {how} {found:,} candidates "
+        f"({RESULT_BYTES} bytes each), more than {bound}; raise max_bytes or the threshold, "
+        "give k, or give out_dir.", pairs=found, estimated=estimated, max_bytes=max_bytes or 0)

@@ -11,6 +11,11 @@ Definitions
   party's people get extra records; how many extras (1 to ``max_per_record``)
   follows a ``uniform``, ``poisson`` (1 + Poisson(``param``), default 1) or
   ``zipf`` (Zipf(``param``), default 2) distribution, truncated at the max.
+  Each duplicate is logged in the corruption log like the other corruptions:
+  one line ``party, row, "record", "duplicate", SOURCE_ROW, ""`` per record
+  whose person has a record at a lower row of the same party (the lowest
+  such row is the source). The truth's ``n_changes / fields_changed / kinds``
+  count changes of values only, so they leave these lines out.
 * Every record of every party (duplicates included) is corrupted
   independently under the :class:`CorruptionConfig`; rows are shuffled and
   ``rec_id`` is a random 16-hex-digit id, so neither row order nor id says
@@ -30,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_rng, param_error
+from ._duplicate_log import DUPLICATE, log_duplicates
 from .columns import (
     EXTRA_PROBABILITIES,
     ColumnSpec,
@@ -267,6 +273,8 @@ def make_dataset(
             for column, extra in repeats:
                 for key, values in _rename_log(extra, {column.field: column}).items():
                     log[key].extend(values)
+        if duplicates is not None:
+            log_duplicates(log, people)
         ent_rows.append(pd.DataFrame({"party": name, "row": np.arange(len(people)),
                                       "entity": people}))
         log_p.extend([name] * len(log["row"]))
@@ -277,9 +285,11 @@ def make_dataset(
     entities = pd.concat(ent_rows, ignore_index=True)
     corruptions = pd.DataFrame({"party": log_p, **log_cols})
     labels = _FIELDS if spec is None else tuple(c.name for c in spec.linked)
-    offsets, fmask, kmask, count = _masks(log_p, log_cols["field"], log_cols["kind"],
-                                          log_cols["row"], names, [len(x) for x in frames],
-                                          labels)
+    changes = (log_p, log_cols["field"], log_cols["kind"], log_cols["row"])
+    if duplicates is not None:  # the truth counts changes of values: not the duplicate lines
+        keep = [i for i, kind in enumerate(log_cols["kind"]) if kind != DUPLICATE]
+        changes = tuple([x[i] for i in keep] for x in changes)
+    offsets, fmask, kmask, count = _masks(*changes, names, [len(x) for x in frames], labels)
     ds = SyntheticDataset(frames, pd.DataFrame(), corruptions, entities)
     if k == 2:
         truth = ds.pairs(0, 1)
