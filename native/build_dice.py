@@ -44,10 +44,11 @@ ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
 ffibuilder.set_source(
     "pprl.linkage._dice_cffi",
-    '#include "dice.h"',
-    sources=[_rel(os.path.join(HERE, "dice.c"))],
+    '#include "dice.h"\n#include "groups.h"',
+    sources=[_rel(os.path.join(HERE, "dice.c")), _rel(os.path.join(HERE, "groups.c"))],
     include_dirs=[_rel(HERE)],
-    depends=[_rel(os.path.join(HERE, "dice.h")), _rel(os.path.join(HERE, "bitslice_kernel.h"))],
+    depends=[_rel(os.path.join(HERE, name))
+             for name in ("dice.h", "bitslice_kernel.h", "groups.h")],
     extra_compile_args=_compile_args(),
 )
 

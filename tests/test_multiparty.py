@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import NATIVE, NATIVE_REASON
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,16 +42,25 @@ def candidate_sets(draw):
     return MultipartyCandidates(*cols, n_parties=k)
 
 
-@settings(max_examples=200, deadline=None)
-@given(candidate_sets())
-def test_greedy_groups_match_anonlink(c):
-    assert _as_set(pprl.greedy_groups(c)) == _as_set(greedy_solve(c.to_anonlink()))
+# each solver path against anonlink (native: native/groups.c, numpy: the Python rule)
+SOLVER_PATHS = ["numpy", pytest.param("native", marks=pytest.mark.skipif(not NATIVE,
+                                                                          reason=NATIVE_REASON))]
 
 
+@pytest.mark.parametrize("backend", SOLVER_PATHS)
 @settings(max_examples=200, deadline=None)
-@given(candidate_sets(), st.sampled_from([0.0, 0.3, 0.5, 2 / 3, 0.75, 1.0]), st.booleans())
-def test_probabilistic_groups_match_anonlink(c, mt, dedup):
-    ours = pprl.probabilistic_groups(c, merge_threshold=mt, deduplicated=dedup)
+@given(c=candidate_sets())
+def test_greedy_groups_match_anonlink(backend, c):
+    ours = pprl.greedy_groups(c, backend=backend)
+    assert _as_set(ours) == _as_set(greedy_solve(c.to_anonlink()))
+
+
+@pytest.mark.parametrize("backend", SOLVER_PATHS)
+@settings(max_examples=200, deadline=None)
+@given(c=candidate_sets(), mt=st.sampled_from([0.0, 0.3, 0.5, 2 / 3, 0.75, 1.0]),
+       dedup=st.booleans())
+def test_probabilistic_groups_match_anonlink(backend, c, mt, dedup):
+    ours = pprl.probabilistic_groups(c, merge_threshold=mt, deduplicated=dedup, backend=backend)
     theirs = probabilistic_greedy_solve(c.to_anonlink(), merge_threshold=mt, deduplicated=dedup)
     assert _as_set(ours) == _as_set(theirs)
 

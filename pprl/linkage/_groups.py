@@ -17,8 +17,14 @@ not compared as a match.  The rules and their order are anonlink 0.15.3's
 (``greedy_solve``, ``probabilistic_greedy_solve``); the tests check the
 groups against anonlink on generated candidate sets.
 
-Written by hand (dicts of groups and their pending evidence): the rule is
-sequential in the candidate order, which no vectorised union-find expresses.
+Two implementations of the one rule, chosen per call by ``backend`` as for
+the Dice kernel (:func:`.backend.choose`): ``native/groups.c`` (union-find
+over record ids, pending evidence in a hash table keyed by the two groups;
+see that file) when the extension is built, and the pure-Python reference
+here otherwise (``backend="numpy"``), with identical groups: the tests run
+both paths against each other and against anonlink.  Both are written by
+hand: the rule is sequential in the candidate order, which no vectorised
+union-find (scipy's connected components included) expresses.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import numpy as np
 
 from .._validation import param_error
 from ..errors import InputError
+from . import backend as _backend
 
 __all__ = ["Groups", "greedy_groups", "probabilistic_groups", "solve_groups"]
 
@@ -82,6 +89,13 @@ class Groups:
             order = np.lexsort((r, p, g))
             g, p, r = g[order], p[order], r[order]
         self.group, self.party, self.row = g, p, r
+
+    @classmethod
+    def _canonical(cls, group: np.ndarray, party: np.ndarray, row: np.ndarray) -> Groups:
+        """From int64 arrays already in the canonical order (no check, no copy)."""
+        out = cls.__new__(cls)
+        out.group, out.party, out.row = group, party, row
+        return out
 
     @classmethod
     def from_lists(cls, groups) -> Groups:
@@ -146,14 +160,53 @@ def _arrays(candidates):
 
 
 def solve_groups(party_a, row_a, party_b, row_b, merge_threshold: float,
-                 deduplicated: bool) -> Groups:
-    """The greedy group rule over pairs already in their processing order (see the module)."""
-    pa = np.asarray(party_a, np.int64)
-    pb = np.asarray(party_b, np.int64)
-    ra = np.asarray(row_a, np.int64)
-    rb = np.asarray(row_b, np.int64)
+                 deduplicated: bool, *, backend: str = "auto") -> Groups:
+    """The greedy group rule over pairs already in their processing order (see the module).
+
+    ``backend``: ``"native"`` runs ``native/groups.c``, ``"numpy"`` the
+    pure-Python reference, ``"auto"`` the native one when it was built.
+    """
+    pa, ra, pb, rb = (np.ascontiguousarray(v, dtype=np.int64).ravel()
+                      for v in (party_a, row_a, party_b, row_b))
+    if not len(pa) == len(ra) == len(pb) == len(rb):
+        raise InputError(f"solve_groups needs four arrays of equal length; got {len(pa)}, "
+                         f"{len(ra)}, {len(pb)}, {len(rb)}.")
+    name, mod = _backend.choose(backend, "solve_groups")
     if len(pa) == 0:
         return Groups([], [], [])
+    if min(pa.min(), ra.min(), pb.min(), rb.min()) < 0:
+        raise InputError("solve_groups needs parties and rows >= 0.")
+    if name == "native":
+        return _solve_native(mod, pa, ra, pb, rb, float(merge_threshold), bool(deduplicated))
+    return _solve_python(pa, ra, pb, rb, float(merge_threshold), bool(deduplicated))
+
+
+def _solve_native(mod, pa, ra, pb, rb, mt: float, deduplicated: bool) -> Groups:
+    """``native/groups.c`` over record ids ``offset[party] + row`` (dense, else renumbered)."""
+    n_parties = int(max(pa.max(), pb.max())) + 1
+    row_end = mod.group_extents(pa, ra, pb, rb, n_parties)
+    if sum(int(v) for v in row_end) >= 2**62:
+        raise InputError("solve_groups: rows too large to number the records.")
+    offset = np.zeros(n_parties, np.int64)
+    np.cumsum(row_end[:-1], out=offset[1:])
+    n_records = int(offset[-1] + row_end[-1])
+    if n_records <= 4 * len(pa) + 65536:  # one entry per possible record
+        group, key = mod.solve_groups(pa, ra, pb, rb, offset, n_records, mt, deduplicated)
+    else:  # rows far apart: number the records met instead, each party at offset 0
+        uniq, ids = np.unique(np.concatenate([offset[pa] + ra, offset[pb] + rb]),
+                              return_inverse=True)
+        ids = ids.astype(np.int64, copy=False).ravel()
+        group, rec = mod.solve_groups(pa, ids[:len(pa)], pb, ids[len(pa):],
+                                      np.zeros(n_parties, np.int64), len(uniq), mt,
+                                      deduplicated)
+        key = uniq[rec]
+    # record ids grow with (party, row): the C order is already Groups' canonical one
+    party = np.searchsorted(offset, key, side="right") - 1
+    return Groups._canonical(group, party, key - offset[party])
+
+
+def _solve_python(pa, ra, pb, rb, mt: float, deduplicated: bool) -> Groups:
+    """The pure-Python reference of the rule (dicts of groups and their evidence)."""
     stride = int(max(ra.max(), rb.max())) + 1
     xs = (pa * stride + ra).tolist()
     ys = (pb * stride + rb).tolist()
@@ -161,7 +214,6 @@ def solve_groups(party_a, row_a, party_b, row_b, merge_threshold: float,
     members: dict[int, list[int]] = {}
     mask: dict[int, int] = {}       # parties of each group, one bit each
     pending: dict[int, dict[int, int]] = {}  # group -> other group -> candidate pairs seen
-    mt = float(merge_threshold)
     new_id = 0
     for x, y in zip(xs, ys, strict=True):
         if x == y:
@@ -235,7 +287,7 @@ def solve_groups(party_a, row_a, party_b, row_b, merge_threshold: float,
     return Groups(g_out, rec_a // stride, rec_a % stride)
 
 
-def greedy_groups(candidates) -> Groups:
+def greedy_groups(candidates, *, backend: str = "auto") -> Groups:
     """Groups by anonlink's greedy solver: every pair within a group is a candidate.
 
     Parameters
@@ -243,6 +295,10 @@ def greedy_groups(candidates) -> Groups:
     candidates : MultipartyCandidates or Candidates
         In their canonical order (best first); 2-party Candidates are
         parties 0 and 1.
+    backend : {"auto", "native", "numpy"}, default="auto"
+        ``"native"``: the C solver (``native/groups.c``); ``"numpy"``: the
+        pure-Python reference; ``"auto"``: native when it was built.  The
+        same groups either way.
 
     Returns
     -------
@@ -258,11 +314,12 @@ def greedy_groups(candidates) -> Groups:
     >>> greedy_groups(c).to_lists()  # (1, 0)-(2, 0) cannot join: (0, 0)-(2, 0) is no candidate
     [[[0, 0], [1, 0]], [[0, 1], [2, 0]]]
     """
-    return solve_groups(*_arrays(candidates), merge_threshold=1.0, deduplicated=False)
+    return solve_groups(*_arrays(candidates), merge_threshold=1.0, deduplicated=False,
+                        backend=backend)
 
 
 def probabilistic_groups(candidates, *, merge_threshold: float = 0.5,
-                         deduplicated: bool = True) -> Groups:
+                         deduplicated: bool = True, backend: str = "auto") -> Groups:
     """Groups by anonlink's probabilistic greedy solver.
 
     Two groups merge when at least ``merge_threshold`` of the pairs between
@@ -278,6 +335,8 @@ def probabilistic_groups(candidates, *, merge_threshold: float = 0.5,
         recall.
     deduplicated : bool, default=True
         Never put two records of one party into one group.
+    backend : {"auto", "native", "numpy"}, default="auto"
+        As for :func:`greedy_groups`.
 
     Returns
     -------
@@ -298,4 +357,4 @@ def probabilistic_groups(candidates, *, merge_threshold: float = 0.5,
             or not 0 <= merge_threshold <= 1:
         raise param_error("merge_threshold", f, "a number in [0, 1]", merge_threshold)
     return solve_groups(*_arrays(candidates), merge_threshold=merge_threshold,
-                        deduplicated=bool(deduplicated))
+                        deduplicated=bool(deduplicated), backend=backend)

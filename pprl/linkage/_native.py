@@ -38,6 +38,8 @@ __all__ = [
     "score_buckets",
     "lsh_keys",
     "greedy_mask",
+    "group_extents",
+    "solve_groups",
 ]
 
 ISA_NAMES = {
@@ -406,3 +408,41 @@ def greedy_mask(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int,
                                 _ptr("uint8_t *", used_a), n_a, _ptr("uint8_t *", used_b), n_b,
                                 _ptr("uint8_t *", keep)), "pprl_greedy_mask")
     return keep.view(bool)
+
+
+STATUS[lib.PPRL_E_NOMEM] = "out of memory"
+
+
+def group_extents(pa: np.ndarray, ra: np.ndarray, pb: np.ndarray, rb: np.ndarray,
+                  n_parties: int) -> np.ndarray:
+    """One past the largest row of each party in pairs ``(pa, ra)``, ``(pb, rb)`` (int64)."""
+    row_end = np.zeros(n_parties, dtype=np.int64)
+    _check(lib.pprl_group_extents(_ptr("int64_t *", pa), _ptr("int64_t *", ra),
+                                  _ptr("int64_t *", pb), _ptr("int64_t *", rb), len(pa),
+                                  n_parties, _ptr("int64_t *", row_end)), "pprl_group_extents")
+    return row_end
+
+
+def solve_groups(pa: np.ndarray, ra: np.ndarray, pb: np.ndarray, rb: np.ndarray,
+                 offset: np.ndarray, n_records: int, merge_threshold: float,
+                 deduplicated: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of record ids ``offset[p] + r`` by ``native/groups.c``, in canonical order.
+
+    Pairs in processing order, int64 C-contiguous; ``offset`` int64 per party.
+    Returns ``(group, record)``: the grouped record ids by (group, id), groups
+    numbered by their smallest record id.
+    """
+    stride = 2 + ((len(offset) + 63) // 64 if deduplicated else 0)
+    label = np.empty(n_records, dtype=np.int64)
+    order = np.empty(n_records, dtype=np.int64)
+    scratch = np.empty(n_records * stride, dtype=np.int64)
+    keep = [_ptr("int64_t *", a) for a in (pa, ra, pb, rb, offset, label, order, scratch)]
+    args = ffi.new("pprl_groups_args *", {
+        "party_a": keep[0], "row_a": keep[1], "party_b": keep[2], "row_b": keep[3],
+        "n": len(pa), "offset": keep[4], "n_parties": len(offset), "n_records": n_records,
+        "merge_threshold": float(merge_threshold), "deduplicated": int(bool(deduplicated)),
+        "label": keep[5], "order": keep[6], "scratch": keep[7],
+    })
+    _check(lib.pprl_solve_groups(args), "pprl_solve_groups")
+    record = order[:args.n_grouped]
+    return label[record], record

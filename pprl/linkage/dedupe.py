@@ -110,7 +110,8 @@ def dedupe(
     merge_threshold : float in [0, 1], default=0.5
         For ``"probabilistic"``.
     backend, threads, max_bytes, blocking, client, progress, rng :
-        See :func:`self_candidates`.
+        See :func:`self_candidates`; ``backend`` chooses the group solver's
+        path too (native ``native/groups.c`` or the Python rule).
 
     Returns
     -------
@@ -136,7 +137,8 @@ def dedupe(
         return _components(c, len(x))
     zero = np.zeros(len(c), np.int64)
     mt = 1.0 if method == "greedy" else float(merge_threshold)
-    return solve_groups(zero, c.a, zero, c.b, merge_threshold=mt, deduplicated=False)
+    return solve_groups(zero, c.a, zero, c.b, merge_threshold=mt, deduplicated=False,
+                        backend=backend)
 
 
 def _components(c: Candidates, n: int) -> Groups:
