@@ -82,7 +82,8 @@ def _null(hist: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
                below_floor: float = 0.0, start: np.ndarray | None = None,
-               hist_b: np.ndarray | None = None) -> dict[str, np.ndarray | float]:
+               hist_b: np.ndarray | None = None, rounds: int = ROUNDS
+               ) -> dict[str, np.ndarray | float]:
     """Estimated links and true links at each threshold of ``grid``, from :func:`histogram`.
 
     ``grid`` ascends from the floor.  ``below_floor`` is the estimated
@@ -94,7 +95,9 @@ def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
     replicate converges to the same solution rather than to the trivial
     "every link is true" one).  ``hist_b``: the same table with the best other
     score of each link's record of B (a true pair is lost when either of its
-    records has a better free non-match).
+    records has a better free non-match).  ``rounds``: rounds of the fixed
+    point (1: the curve implied by the start, the links clearly above the
+    best other scores taken as the true ones).
     """
     rows = hist.sum(axis=1)
     n_links = _suffix(rows)
@@ -112,7 +115,7 @@ def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
     tp = n_links
     m = tp_floor
     g_free = np.zeros(len(grid))
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         g = _null(hist, weight)
         # records truly linked: the posterior-weighted links (at the floor itself
         # every record has some non-match, so the level there identifies nothing)

@@ -360,18 +360,27 @@ def estimate_quality(
         # model sensitivity: the recall denominator without its inverse-probability
         # weighting (a lower bound of it) widens the recall and F1 intervals
         _, r_alt, f_alt = _rates(tp, fit["links"], float(fit["m_plain"]))
+        # and the curve of the fixed point's start (the links clearly above the best
+        # other scores are the true ones): the number of true links is not identified
+        # at the floor, and the rounds can drift from the start when the false-link
+        # model errs (docs/quality.md, failure modes); the intervals span both
+        start = fit_curves(hist, n_a, n_b, grid, below, hist_b=hist_b, rounds=1)
+        p_0, r_0, f_0 = _rates(start["tp"], start["links"], float(start["m"]))
         # percentile intervals, always containing the point estimate
         def band(x, point):
             lo, hi = np.quantile(x, [lo_q, hi_q], axis=0)
             return np.minimum(lo, point), np.maximum(hi, point)
         tpl, tph = band(btp, tp)
+        tpl, tph = np.minimum(tpl, start["tp"]), np.maximum(tph, start["tp"])
         pl, ph = band(bp, p)
+        pl, ph = np.minimum(pl, p_0), np.maximum(ph, p_0)
         rl, rh = band(br, r)
-        rl, rh = np.minimum(rl, r_alt), np.maximum(rh, r_alt)
+        rl, rh = np.minimum(np.minimum(rl, r_alt), r_0), np.maximum(np.maximum(rh, r_alt), r_0)
         fl, fh = band(bf1, f)
-        fl, fh = np.minimum(fl, f_alt), np.maximum(fh, f_alt)
+        fl, fh = np.minimum(np.minimum(fl, f_alt), f_0), np.maximum(np.maximum(fh, f_alt), f_0)
         ml, mh = (min(float(x), m) if i == 0 else max(float(x), m)
                   for i, x in enumerate(np.quantile(bm, [lo_q, hi_q])))
+        ml, mh = min(ml, float(start["m"])), max(mh, float(start["m"]))
     else:
         tpl, tph, pl, ph, rl, rh, fl, fh = (tp, tp, p, p, r, r, f, f)
         ml = mh = m
