@@ -128,6 +128,7 @@ def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
         weight = _posterior(n_links, n_links - tp)
         if (weight * rows).sum() == 0:
             break
+    if (weight * rows).sum() > 0:
         # a true pair scoring s is linked only if no free non-match of either of its
         # records beats it (probability (1 - G_free(s)) (1 - G_b_free(s))): each true
         # link stands for 1 / that many true pairs
