@@ -7,7 +7,9 @@ over records is a resampling of rows:
     the score of the record's one-to-one link;
 ``other``
     the best score of the same record with any *other* record of B
-    (``-inf`` when no other pair reached the candidate floor).
+    (``-inf`` when no other pair reached the candidate floor);
+``other_b`` (the second table)
+    the same for the link's record of B against the other records of A.
 
 For a true link, ``other`` is the best of about ``n_b - 1`` non-match
 scores: the records whose link is true give the distribution ``G`` of a
