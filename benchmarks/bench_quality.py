@@ -1,6 +1,7 @@
 """Quality without the truth: estimated against true precision/F1, every case in one run.
 
     python benchmarks/bench_quality.py [--records 5000] [--floor 0.5] [--no-febrl]
+                                       [--cases heavy,FEBRL3] [--diagnose]
     python benchmarks/bench_quality.py --cost 100000 --floor 0.75   # the estimate's cost only
 
 Cases: synthetic people at 3 corruption profiles (the default rates x 0.5,
@@ -102,7 +103,29 @@ def febrl_cases():
         yield f"{name} split", a, b, truth
 
 
-def run_case(name, a, b, truth, floor):
+def diagnose(q, curve) -> None:
+    """Each component of the estimate beside the truth, at 0.5 ... 0.95.
+
+    ``tp`` (true links: wrong means the non-match tail / false links are
+    wrong), ``n_true`` (the recall denominator: wrong means the count of
+    true matches the links miss is wrong) and the F1 interval (whether it
+    holds the true F1).
+    """
+    tr0 = curve.at(float(q.thresholds[0]))
+    print(f"   n_true: est {q.n_true:.0f} [{q.n_true_low:.0f}, {q.n_true_high:.0f}] vs true "
+          f"{tr0.n_true}; {', '.join(f'{k} {v}' for k, v in q.extra.items() if 'floor' in k)}")
+    for t in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
+        if t < q.thresholds[0] - 1e-9:
+            continue
+        e, tr = q.at(t), curve.at(t)
+        print(f"   {t:.2f}: links {e['links']:.0f}/{tr.n_matches}  true links est "
+              f"{e['true_links']:.0f} [{e['true_links_low']:.0f}, {e['true_links_high']:.0f}] "
+              f"vs {tr.tp}  false est {e['links'] - e['true_links']:.0f} vs {tr.fp}  "
+              f"P {e['precision']:.3f}/{tr.precision:.3f}  R {e['recall']:.3f}/{tr.recall:.3f}"
+              f"  F1 {e['f1']:.3f} [{e['f1_low']:.3f}, {e['f1_high']:.3f}]/{tr.f1:.3f}")
+
+
+def run_case(name, a, b, truth, floor, show=False):
     c0 = time.process_time()
     cands = pprl.candidate_pairs(a, b, floor, progress=False)
     links = pprl.greedy_match(cands)
@@ -121,6 +144,8 @@ def run_case(name, a, b, truth, floor):
         ok.append((abs(dp) <= 0.02, abs(df) <= 0.02, inside))
         pts.append(f"{t}: dP {dp:+.3f} dF1 {df:+.3f}{'' if inside else ' (outside)'}")
     gap = curve.best_f1().f1 - curve.at(q.suggested_threshold).f1
+    if show:
+        diagnose(q, curve)
     print(f"{name}: {len(a)} x {len(b)}, true {len(truth)}, est {q.n_true:.0f} "
           f"[{q.n_true_low:.0f}, {q.n_true_high:.0f}], reliable {q.reliable}")
     print("   " + "; ".join(pts))
@@ -159,6 +184,11 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=5000)
     ap.add_argument("--floor", type=float, default=0.5)
     ap.add_argument("--no-febrl", action="store_true")
+    ap.add_argument("--cases", default=None, metavar="NAMES",
+                    help="comma-separated substrings: only the cases whose name holds one")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="print each component (true links, false links, n_true, interval) "
+                    "beside the truth")
     ap.add_argument("--cost", type=int, default=None, metavar="N",
                     help="only measure the estimate's CPU time against the scan's, N x N people")
     args = ap.parse_args()
@@ -168,10 +198,13 @@ def main() -> None:
     cases = [synthetic_cases(args.records), shipped_cases()]
     if not args.no_febrl:
         cases.append(febrl_cases())
+    wanted = [w.strip() for w in args.cases.split(",")] if args.cases else []
     oks, gaps = [], []
     for gen in cases:
         for name, a, b, truth in gen:
-            ok, gap = run_case(name, a, b, truth, args.floor)
+            if wanted and not any(w in name for w in wanted):
+                continue
+            ok, gap = run_case(name, a, b, truth, args.floor, args.diagnose)
             oks += ok
             gaps.append(gap)
     ok = np.array(oks)

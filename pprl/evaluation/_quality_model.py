@@ -7,7 +7,9 @@ over records is a resampling of rows:
     the score of the record's one-to-one link;
 ``other``
     the best score of the same record with any *other* record of B
-    (``-inf`` when no other pair reached the candidate floor).
+    (``-inf`` when no other pair reached the candidate floor);
+``other_b`` (the second table)
+    the same for the link's record of B against the other records of A.
 
 For a true link, ``other`` is the best of about ``n_b - 1`` non-match
 scores: the records whose link is true give the distribution ``G`` of a
@@ -72,8 +74,17 @@ def _posterior(n_links: np.ndarray, false: np.ndarray) -> np.ndarray:
     return np.clip(isotonic_regression(p_true, weights=w).x, 0.0, 1.0)
 
 
+def _null(hist: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """P(a record's best non-match score >= grid[j]), from the weighted links' other scores."""
+    at_least = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # (g, g): other >= grid[j]
+    wsum = float(weight @ hist.sum(axis=1))
+    return np.clip((weight @ at_least) / wsum, 0.0, 1.0) if wsum > 0 else \
+        np.zeros(hist.shape[0])
+
+
 def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
-               below_floor: float = 0.0, start: np.ndarray | None = None
+               below_floor: float = 0.0, start: np.ndarray | None = None,
+               hist_b: np.ndarray | None = None, rounds: int = ROUNDS
                ) -> dict[str, np.ndarray | float]:
     """Estimated links and true links at each threshold of ``grid``, from :func:`histogram`.
 
@@ -84,15 +95,17 @@ def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
     bin's estimated probability of being true).  ``start``: the weights to
     start from (a bootstrap starts from the point estimate's, so that every
     replicate converges to the same solution rather than to the trivial
-    "every link is true" one).
+    "every link is true" one).  ``hist_b``: the same table with the best other
+    score of each link's record of B (a true pair is lost when either of its
+    records has a better free non-match).  ``rounds``: rounds of the fixed
+    point (1: the curve implied by the start, the links clearly above the
+    best other scores taken as the true ones).
     """
     rows = hist.sum(axis=1)
     n_links = _suffix(rows)
     if n_links[0] == 0:
         zero = np.zeros(len(grid))
         return {"links": n_links, "tp": zero, "m": 0.0, "m_plain": 0.0, "weight": zero}
-    # per link bin, the records whose other score is >= grid[j]: suffix over other bins
-    at_least = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # (g, g): other >= grid[j]
     all_other = hist[:, 1:].sum(axis=0)
     # start: links clearly above the best scores of other records are true
     cum = np.cumsum(all_other) / max(all_other.sum(), 1.0)
@@ -104,14 +117,12 @@ def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
     tp = n_links
     m = tp_floor
     g_free = np.zeros(len(grid))
-    for _ in range(ROUNDS):
-        wsum = float((weight * rows).sum())
-        g = np.clip((weight @ at_least) / wsum, 0.0, 1.0) if wsum > 0 else np.zeros(len(grid))
+    for _ in range(rounds):
+        g = _null(hist, weight)
         # records truly linked: the posterior-weighted links (at the floor itself
         # every record has some non-match, so the level there identifies nothing)
         tp_floor = min(float((weight * rows).sum()), float(n_links[0]))
-        share = max(n_b - tp_floor, 0.0) / max(n_b, 1)
-        g_free = 1.0 - (1.0 - g) ** share
+        g_free = 1.0 - (1.0 - g) ** (max(n_b - tp_floor, 0.0) / max(n_b, 1))
         false = np.minimum(max(n_a - tp_floor, 0.0) * g_free, max(n_b - tp_floor, 0.0))
         tp = np.clip(n_links - false, 0.0, n_links)
         tp = np.maximum.accumulate(tp[::-1])[::-1]  # true links never grow with t
@@ -119,11 +130,17 @@ def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
         weight = _posterior(n_links, n_links - tp)
         if (weight * rows).sum() == 0:
             break
-        # a true pair scoring s is linked only if no free non-match beats it
-        # (probability 1 - G_free(s)): each true link stands for 1 / (1 - G_free(s)) pairs
-        keep = np.maximum(1.0 - g_free, 0.25)  # bounded: at most 4 pairs per link
-        # the average inflation of the links that are likelier true than not (a ratio
-        # estimator: bins dominated by false links would add noise times 4)
+    if (weight * rows).sum() > 0:
+        # a true pair scoring s is linked only if no free non-match of either of its
+        # records beats it (probability (1 - G_free(s)) (1 - G_b_free(s))): each true
+        # link stands for 1 / that many true pairs
+        lose_b = np.zeros(len(grid))
+        if hist_b is not None:
+            lose_b = 1.0 - (1.0 - _null(hist_b, weight)) ** (max(n_a - tp_floor, 0.0)
+                                                             / max(n_a, 1))
+        keep = np.maximum((1.0 - g_free) * (1.0 - lose_b), 0.25)  # at most 4 pairs per link
+        # the average inflation of the links likelier true than not (a ratio estimator:
+        # bins dominated by false links would add their noise up to 4 times over)
         w = np.where(weight < 0.5, 0.0, weight) * rows
         m = float(np.sum(w / keep)) * tp_floor / max(float(w.sum()), 1e-12)
     cap = float(min(n_a, n_b))

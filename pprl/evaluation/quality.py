@@ -180,19 +180,28 @@ def read_quality(path: str | os.PathLike[str]) -> QualityEstimate:
 # --- per-record summaries ----------------------------------------------------------
 
 
-def _record_summary(candidates: Candidates | CandidateChunks, links: Candidates, n_a: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each linked record's link score, best other score, and each record's best score."""
+def _record_summary(candidates: Candidates | CandidateChunks, links: Candidates, n_a: int,
+                    n_b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Link scores, best other scores of each link's record of A and of B, best scores of A.
+
+    The best other score of a link's record is its best score with any other
+    record of the other file; ``-inf`` when none reached the floor.
+    """
     partner = np.full(n_a, -1, dtype=np.int64)
     partner[links.a] = links.b
+    partner_b = np.full(n_b, -1, dtype=np.int64)
+    partner_b[links.b] = links.a
     other = np.full(n_a, -np.inf)
+    other_b = np.full(n_b, -np.inf)
     best = np.full(n_a, -np.inf)
     batches = candidates.batches() if isinstance(candidates, CandidateChunks) else [candidates]
     for c in batches:
         np.maximum.at(best, c.a, c.score)
         keep = c.b != partner[c.a]
         np.maximum.at(other, c.a[keep], c.score[keep])
-    return links.score, other[links.a], best
+        keep = c.a != partner_b[c.b]
+        np.maximum.at(other_b, c.b[keep], c.score[keep])
+    return links.score, other[links.a], other_b[links.b], best
 
 
 def _grid(floor: float, step: float) -> np.ndarray:
@@ -320,22 +329,26 @@ def estimate_quality(
     elif not isinstance(links, Candidates):
         raise param_error("links", func, "a Candidates", links)
     grid = _grid(floor, float(step))
-    link, other, best = _record_summary(candidates, links, n_a)
+    link, other, other_b, best = _record_summary(candidates, links, n_a, n_b)
     hist = histogram(link, other, grid)
-    fit = fit_curves(hist, n_a, n_b, grid)
+    hist_b = histogram(link, other_b, grid)
+    fit = fit_curves(hist, n_a, n_b, grid, hist_b=hist_b)
     below, below_boot, sample_info = 0.0, np.zeros(n_bootstrap), {}
     if clks is not None and len(link) >= MIN_LINKS:
         below, below_boot, sample_info = below_floor_share(
             clks[0], clks[1], floor, other, float(fit["tp"][0]), sample_pairs, gen, n_bootstrap)
-        fit = fit_curves(hist, n_a, n_b, grid, below)
+        fit = fit_curves(hist, n_a, n_b, grid, below, hist_b=hist_b)
     tp, m = fit["tp"], float(fit["m"])
     p, r, f = _rates(tp, fit["links"], m)
     boot_tp, boot_m, boot_links = [], [], []
     flat = hist.ravel() / max(hist.sum(), 1.0)
+    flat_b = hist_b.ravel() / max(hist_b.sum(), 1.0)
     for rep in range(n_bootstrap if len(link) >= MIN_LINKS else 0):
         # resampling the linked records = a multinomial draw of their histogram
         bh = gen.multinomial(len(link), flat).reshape(hist.shape).astype(np.float64)
-        bf = fit_curves(bh, n_a, n_b, grid, float(below_boot[rep]), start=fit["weight"])
+        bhb = gen.multinomial(len(link), flat_b).reshape(hist.shape).astype(np.float64)
+        bf = fit_curves(bh, n_a, n_b, grid, float(below_boot[rep]), start=fit["weight"],
+                        hist_b=bhb)
         boot_tp.append(bf["tp"])
         boot_links.append(bf["links"])
         boot_m.append(bf["m"])
@@ -347,18 +360,27 @@ def estimate_quality(
         # model sensitivity: the recall denominator without its inverse-probability
         # weighting (a lower bound of it) widens the recall and F1 intervals
         _, r_alt, f_alt = _rates(tp, fit["links"], float(fit["m_plain"]))
+        # and the curve of the fixed point's start (the links clearly above the best
+        # other scores are the true ones): the number of true links is not identified
+        # at the floor, and the rounds can drift from the start when the false-link
+        # model errs (docs/quality.md, failure modes); the intervals span both
+        start = fit_curves(hist, n_a, n_b, grid, below, hist_b=hist_b, rounds=1)
+        p_0, r_0, f_0 = _rates(start["tp"], start["links"], float(start["m"]))
         # percentile intervals, always containing the point estimate
         def band(x, point):
             lo, hi = np.quantile(x, [lo_q, hi_q], axis=0)
             return np.minimum(lo, point), np.maximum(hi, point)
         tpl, tph = band(btp, tp)
+        tpl, tph = np.minimum(tpl, start["tp"]), np.maximum(tph, start["tp"])
         pl, ph = band(bp, p)
+        pl, ph = np.minimum(pl, p_0), np.maximum(ph, p_0)
         rl, rh = band(br, r)
-        rl, rh = np.minimum(rl, r_alt), np.maximum(rh, r_alt)
+        rl, rh = np.minimum(np.minimum(rl, r_alt), r_0), np.maximum(np.maximum(rh, r_alt), r_0)
         fl, fh = band(bf1, f)
-        fl, fh = np.minimum(fl, f_alt), np.maximum(fh, f_alt)
+        fl, fh = np.minimum(np.minimum(fl, f_alt), f_0), np.maximum(np.maximum(fh, f_alt), f_0)
         ml, mh = (min(float(x), m) if i == 0 else max(float(x), m)
                   for i, x in enumerate(np.quantile(bm, [lo_q, hi_q])))
+        ml, mh = min(ml, float(start["m"])), max(mh, float(start["m"]))
     else:
         tpl, tph, pl, ph, rl, rh, fl, fh = (tp, tp, p, p, r, r, f, f)
         ml = mh = m
