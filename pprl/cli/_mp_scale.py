@@ -103,13 +103,11 @@ def blocking_metrics(matches: str, truth, blocking_file: str | None,
     from ..errors import FileFormatError
     from ..linkage.blocking import LSHParams, pairs_blocked
 
-    side = Path(blocking_file) if blocking_file else _scale.sidecar_path(matches)
-    if not side.is_file():
-        if blocking_file:
-            raise FileFormatError(str(side), "file not found")
+    found = _scale.read_sidecar(matches, blocking_file)
+    if found is None:
         return None
+    side, doc = found
     try:
-        doc = json.loads(side.read_text(encoding="utf-8"))
         paths = list(clks) if clks else list(doc["parties"])
         entries = [(int(e["party_a"]), int(e["party_b"]), e["method"],
                     LSHParams(**e["params"]) if e["method"] == "lsh" else None)

@@ -159,6 +159,26 @@ def describe(report, target_pc: float | None = None, seed: int | None = None) ->
             f"compared (reduction ratio {report.reduction_ratio:.6f})")
 
 
+def read_sidecar(matches: str, blocking_file: str | None) -> tuple[Path, dict] | None:
+    """``(path, document)`` of the blocking sidecar beside ``matches`` (or ``blocking_file``).
+
+    None when there is none and none was asked for; a named file that is
+    missing, or one that is not JSON, is a FileFormatError.
+    """
+    from ..errors import FileFormatError
+
+    side = Path(blocking_file) if blocking_file else sidecar_path(matches)
+    if not side.is_file():
+        if blocking_file:
+            raise FileFormatError(str(side), "file not found")
+        return None
+    try:
+        return side, json.loads(side.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise FileFormatError(str(side), f"not a blocking file written by pprl link ({exc})") \
+            from None
+
+
 def blocking_metrics(matches: str, truth, blocking_file: str | None,
                      clks: list[str] | None = None) -> dict | None:
     """Pair completeness of the truth under the blocking recorded beside ``matches``.
@@ -173,13 +193,11 @@ def blocking_metrics(matches: str, truth, blocking_file: str | None,
     from ..errors import FileFormatError
     from ..linkage.blocking import LSHParams, pairs_blocked
 
-    side = Path(blocking_file) if blocking_file else sidecar_path(matches)
-    if not side.is_file():
-        if blocking_file:
-            raise FileFormatError(str(side), "file not found")
+    found = read_sidecar(matches, blocking_file)
+    if found is None:
         return None
+    side, doc = found
     try:
-        doc = json.loads(side.read_text(encoding="utf-8"))
         params = LSHParams(**doc["params"])
         threshold = float(doc["threshold"])
         paths = tuple(clks) if clks else (doc["clks_a"], doc["clks_b"])
