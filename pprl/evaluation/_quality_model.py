@@ -1,149 +1,137 @@
-"""The arithmetic behind :func:`pprl.estimate_quality`, on per-record summaries.
+"""The arithmetic behind :func:`pprl.estimate_quality`: which links are true.
 
-Everything here works on two arrays per linked record of A, so a bootstrap
-over records is a resampling of rows:
+Inputs are per link: its score ``s`` and, for each of its two records, the
+record's own non-match null (:mod:`._quality_null`) evaluated at ``s``:
+``G = P(the record's best non-match < s)`` and ``g``, that probability's
+density.  The unknown is ``h``, the density of true-pair scores (per record),
+with ``H(s)`` the share of records whose partner scores under ``s`` (or
+who have none).
 
-``link``
-    the score of the record's one-to-one link;
-``other``
-    the best score of the same record with any *other* record of B
-    (``-inf`` when no other pair reached the candidate floor);
-``other_b`` (the second table)
-    the same for the link's record of B against the other records of A.
-
-For a true link, ``other`` is the best of about ``n_b - 1`` non-match
-scores: the records whose link is true give the distribution ``G`` of a
-record's best non-match score directly, at the tail that matters (every
-score at or above the floor is a candidate, so nothing above the floor is
-censored).  A record of A with no partner in B links, if at all, to its best
-*free* non-match; the expected number of such false links at or above ``t``
-is ``(n_a - m) * G_free(t)`` where ``m`` is the number of records of A with a
-partner and ``G_free`` discounts the ``m`` records of B already taken by
-true links.  Subtracting that from the observed links gives the true links
-at each threshold, which gives precision; ``m`` (the recall denominator)
-is solved as a fixed point together with the weights that say which links
-are true.  See ``docs/quality.md`` for the assumptions.
+* **Posterior of a link.**  A true pair scoring ``s`` is a link when no
+  non-match of its record beats it (``h(s) G``); a non-match is a link when it
+  is its record's best non-match and the record's partner (if any) scores
+  lower (``g(s) H(s) H_B(s)``, the last factor for the record of B).  The odds
+  are the ratio; A's and B's records each give one, and their log-odds are
+  averaged.
+* **Start.**  ``R(t)``, the records of A whose best score is at least ``t``,
+  satisfies ``n_a - R(t) = H(t) D(t)`` with ``D(t) = sum_a F(t - loc_a)``
+  (the records whose null stays under ``t``): ``H`` is read off where ``D``
+  is large (both files, weighted, made non-increasing with scipy's isotonic
+  regression).
+* **Rounds** (EM): the posteriors re-estimate the true pairs at or above
+  each score and their density (each true link weighted by the inverse of
+  its chance of surviving greedy: no *free* non-match of either record beats
+  it, ``G^phi`` with ``phi`` the share of the other file not yet linked
+  above ``s``; at most ``1 / CAP``), smoothed with a Gaussian of ``BW``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fit_curves", "histogram"]
+from ._quality_null import Null
 
-#: EM-style rounds of (weights -> null -> true links -> weights)
-ROUNDS = 10
+__all__ = ["BOOT_ROUNDS", "LinkNull", "fit_links", "identity_start"]
 
-
-def histogram(link: np.ndarray, other: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Counts of linked records by (link bin, other bin), shape ``(g, g + 1)``.
-
-    Link bin ``k`` holds scores in ``[grid[k], grid[k + 1])``; other bin ``0``
-    holds "no other pair above the floor" and bin ``k + 1`` scores in
-    ``[grid[k], grid[k + 1])``, so "at least ``grid[j]``" is a suffix sum.
-    Everything below works on this table, so a bootstrap costs ``O(g^2)``
-    whatever the number of records.
-    """
-    g = len(grid)
-    lb = np.clip(np.searchsorted(grid, link, side="right") - 1, 0, g - 1)
-    ob = np.searchsorted(grid, other, side="right")  # -inf and < floor -> 0
-    return np.bincount(lb * (g + 1) + ob, minlength=g * (g + 1)).reshape(g, g + 1) \
-        .astype(np.float64)
+#: EM rounds from the start
+ROUNDS = 5
+#: rounds of a bootstrap replicate (it starts from the point estimate's true pairs)
+BOOT_ROUNDS = 3
+#: Gaussian smoothing of the true-pair score density
+BW = 0.02
+#: a true link stands for at most 1 / CAP true pairs
+CAP = 0.25
+#: the start uses thresholds where at least this share of both files' nulls stay under it
+MIN_D = 0.2
 
 
-def _suffix(x: np.ndarray) -> np.ndarray:
-    return np.cumsum(x[::-1])[::-1]
+class LinkNull:
+    """Per-link null terms of both records (``G``, ``g``) and the free shares."""
+
+    def __init__(self, score, idx, loc_a, loc_b, null_a: Null, null_b: Null, phi_a, phi_b,
+                 pairs_per_link=1.0):
+        xa, xb = score - loc_a, score - loc_b
+        self.Ga, self.ga = null_a.cdf(xa), null_a.pdf(xa)
+        self.Gb, self.gb = null_b.cdf(xb), null_b.pdf(xb)
+        surv = np.power(np.clip(self.Ga, 1e-9, 1.0), phi_a) * \
+            np.power(np.clip(self.Gb, 1e-9, 1.0), phi_b)
+        # a true link stands for 1 / its chance of surviving greedy true pairs, times the
+        # pairs of its entity per link when either file holds several records of it
+        self.ipw = pairs_per_link / np.clip(surv, CAP, 1.0)
+        self.idx = idx
 
 
-def _posterior(n_links: np.ndarray, false: np.ndarray) -> np.ndarray:
-    """P(link is true | its score bin), from the link and false-link counts per bin."""
-    d_links = -np.diff(np.concatenate([n_links, [0.0]]))
-    d_false = -np.diff(np.concatenate([false, [0.0]]))
-    # smooth the two histograms over a few bins before taking their ratio
-    kern = np.ones(5) / 5.0
-    d_links = np.convolve(d_links, kern, mode="same")
-    d_false = np.convolve(d_false, kern, mode="same")
-    p_true = np.ones(len(n_links))
-    np.divide(d_links - d_false, d_links, out=p_true, where=d_links > 0)
-    p_true = np.clip(p_true, 0.0, 1.0)
-    # true links get likelier with the score: the posterior is a non-decreasing
-    # fit (scipy's isotonic regression, weighted by the links per bin)
+def _d(loc: np.ndarray, null: Null, grid: np.ndarray) -> np.ndarray:
+    """``D(t) = sum over records of P(record's best non-match < t)`` on ``grid``."""
+    lo, hi = float(loc.min()), float(loc.max())
+    edges = np.arange(lo, hi + 0.002, 0.001)
+    cnt, edges = np.histogram(loc, edges if len(edges) > 1 else 1)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    return (null.cdf((grid[:, None] - centres[None, :]).ravel())
+            .reshape(len(grid), -1) @ cnt).astype(np.float64)
+
+
+def identity_start(best_a, best_b, loc_a, loc_b, null_a: Null, null_b: Null,
+                   grid: np.ndarray) -> np.ndarray:
+    """True pairs scoring at or above each threshold, from ``n - R(t) = H(t) D(t)``."""
     from scipy.optimize import isotonic_regression
 
-    w = np.maximum(d_links, 0.0) + 1e-9
-    return np.clip(isotonic_regression(p_true, weights=w).x, 0.0, 1.0)
+    mus, ws = [], []
+    for best, loc, null in ((best_a, loc_a, null_a), (best_b, loc_b, null_b)):
+        n = len(best)
+        d = _d(loc, null, grid)
+        r = np.array([np.count_nonzero(best >= t - 1e-12) for t in grid], dtype=np.float64)
+        h = np.clip((n - r) / np.maximum(d, 1e-9), 0.0, 1.0)
+        mus.append(n * (1.0 - h))
+        ws.append((d / max(n, 1)) ** 2)
+    w = ws[0] + ws[1] + 1e-12
+    mu = (mus[0] * ws[0] + mus[1] * ws[1]) / w
+    ident = (np.sqrt(ws[0]) >= MIN_D) & (np.sqrt(ws[1]) >= MIN_D)
+    if ident.any():
+        j0 = int(np.argmax(ident))
+        mu[:j0] = mu[j0]
+        w = np.where(ident, w, 1e-9)
+    mu = -isotonic_regression(-mu, weights=w).x  # never grows with t
+    return np.clip(mu, 0.0, float(min(len(best_a), len(best_b))))
 
 
-def _null(hist: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """P(a record's best non-match score >= grid[j]), from the weighted links' other scores."""
-    at_least = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # (g, g): other >= grid[j]
-    wsum = float(weight @ hist.sum(axis=1))
-    return np.clip((weight @ at_least) / wsum, 0.0, 1.0) if wsum > 0 else \
-        np.zeros(hist.shape[0])
+def _kernel(step: float) -> np.ndarray:
+    k = np.arange(-int(np.ceil(3 * BW / step)), int(np.ceil(3 * BW / step)) + 1) * step
+    kern = np.exp(-0.5 * (k / BW) ** 2)
+    return kern / kern.sum()
 
 
-def fit_curves(hist: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
-               below_floor: float = 0.0, start: np.ndarray | None = None,
-               hist_b: np.ndarray | None = None, rounds: int = ROUNDS
-               ) -> dict[str, np.ndarray | float]:
-    """Estimated links and true links at each threshold of ``grid``, from :func:`histogram`.
+def fit_links(ln: LinkNull, n_a: int, n_b: int, grid: np.ndarray, start: np.ndarray,
+              weights: np.ndarray | None = None, rounds: int = ROUNDS
+              ) -> dict[str, np.ndarray | float]:
+    """Posteriors of the links, true links at each threshold and true pairs in all.
 
-    ``grid`` ascends from the floor.  ``below_floor`` is the estimated
-    share of true matches scoring under the floor (0 when unknown).  Returns
-    ``links``, ``tp`` (arrays over the grid), ``m`` (estimated records of A
-    with a partner in B, the recall denominator) and ``weight`` (each link
-    bin's estimated probability of being true).  ``start``: the weights to
-    start from (a bootstrap starts from the point estimate's, so that every
-    replicate converges to the same solution rather than to the trivial
-    "every link is true" one).  ``hist_b``: the same table with the best other
-    score of each link's record of B (a true pair is lost when either of its
-    records has a better free non-match).  ``rounds``: rounds of the fixed
-    point (1: the curve implied by the start, the links clearly above the
-    best other scores taken as the true ones).
+    ``start``: true pairs at or above each grid point (:func:`identity_start`,
+    or a previous fit's ``pairs``).  ``weights``: per-link bootstrap weights.
+    Returns ``post`` (per link), ``tp`` and ``links`` (on the grid, at or
+    above each point), ``pairs`` (estimated true pairs at or above each
+    point, inverse-probability weighted) and ``m`` (all true pairs at or
+    above the floor).
     """
-    rows = hist.sum(axis=1)
-    n_links = _suffix(rows)
-    if n_links[0] == 0:
-        zero = np.zeros(len(grid))
-        return {"links": n_links, "tp": zero, "m": 0.0, "m_plain": 0.0, "weight": zero}
-    all_other = hist[:, 1:].sum(axis=0)
-    # start: links clearly above the best scores of other records are true
-    cum = np.cumsum(all_other) / max(all_other.sum(), 1.0)
-    first = int(np.searchsorted(cum, 0.99)) + 1 if all_other.sum() else 0
-    weight = (np.arange(len(grid)) >= first).astype(np.float64) if start is None else start
-    if (weight * rows).sum() == 0:
-        weight = np.ones(len(grid))
-    tp_floor = float((weight * rows).sum())
-    tp = n_links
-    m = tp_floor
-    g_free = np.zeros(len(grid))
-    for _ in range(rounds):
-        g = _null(hist, weight)
-        # records truly linked: the posterior-weighted links (at the floor itself
-        # every record has some non-match, so the level there identifies nothing)
-        tp_floor = min(float((weight * rows).sum()), float(n_links[0]))
-        g_free = 1.0 - (1.0 - g) ** (max(n_b - tp_floor, 0.0) / max(n_b, 1))
-        false = np.minimum(max(n_a - tp_floor, 0.0) * g_free, max(n_b - tp_floor, 0.0))
-        tp = np.clip(n_links - false, 0.0, n_links)
-        tp = np.maximum.accumulate(tp[::-1])[::-1]  # true links never grow with t
-        tp = np.minimum(tp, n_links)
-        weight = _posterior(n_links, n_links - tp)
-        if (weight * rows).sum() == 0:
-            break
-    if (weight * rows).sum() > 0:
-        # a true pair scoring s is linked only if no free non-match of either of its
-        # records beats it (probability (1 - G_free(s)) (1 - G_b_free(s))): each true
-        # link stands for 1 / that many true pairs
-        lose_b = np.zeros(len(grid))
-        if hist_b is not None:
-            lose_b = 1.0 - (1.0 - _null(hist_b, weight)) ** (max(n_a - tp_floor, 0.0)
-                                                             / max(n_a, 1))
-        keep = np.maximum((1.0 - g_free) * (1.0 - lose_b), 0.25)  # at most 4 pairs per link
-        # the average inflation of the links likelier true than not (a ratio estimator:
-        # bins dominated by false links would add their noise up to 4 times over)
-        w = np.where(weight < 0.5, 0.0, weight) * rows
-        m = float(np.sum(w / keep)) * tp_floor / max(float(w.sum()), 1e-12)
-    cap = float(min(n_a, n_b))
-    m = min(max(m, tp_floor) / max(1.0 - below_floor, 1e-9), cap)
-    m_plain = min(tp_floor / max(1.0 - below_floor, 1e-9), cap)  # no inverse weighting
-    return {"links": n_links, "tp": tp, "m": m, "m_plain": m_plain, "weight": weight}
+    g = len(grid)
+    step = float(grid[1] - grid[0]) if g > 1 else 0.005
+    w = np.ones(len(ln.idx)) if weights is None else weights
+    kern = _kernel(step)
+    pairs = np.asarray(start, dtype=np.float64)
+    dens = np.convolve(-np.diff(np.concatenate([pairs, [0.0]])), kern, mode="same") / step
+    post = np.zeros(len(ln.idx))
+    for _ in range(max(rounds, 1)):
+        mge, dm = pairs[ln.idx], np.maximum(dens[ln.idx], 0.0)
+        h_a = np.clip(1.0 - mge / max(n_a, 1), 1e-6, 1.0)
+        h_b = np.clip(1.0 - mge / max(n_b, 1), 1e-6, 1.0)
+        false = h_a * h_b
+        logodds = 0.5 * (np.log(dm / max(n_a, 1) * ln.Ga + 1e-300) - np.log(ln.ga * false)) \
+            + 0.5 * (np.log(dm / max(n_b, 1) * ln.Gb + 1e-300) - np.log(ln.gb * false))
+        post = 0.5 * (1.0 + np.tanh(0.5 * np.clip(logodds, -700, 700)))  # the logistic
+        wbin = np.bincount(ln.idx, weights=post * ln.ipw * w, minlength=g)
+        pairs = np.cumsum(wbin[::-1])[::-1]
+        dens = np.convolve(wbin, kern, mode="same") / step
+    tp = np.cumsum(np.bincount(ln.idx, weights=post * w, minlength=g)[::-1])[::-1]
+    links = np.cumsum(np.bincount(ln.idx, weights=w, minlength=g)[::-1])[::-1]
+    return {"post": post, "tp": tp, "links": links, "pairs": pairs,
+            "m": float(pairs[0]) if g else 0.0}

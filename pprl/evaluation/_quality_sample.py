@@ -23,34 +23,31 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["below_floor_share"]
+__all__ = ["below_floor_share", "duplicate_share", "sample_rows"]
 
 #: the sample is never smaller than this (unless A is)
 MIN_SAMPLE = 200
 
 
-def below_floor_share(a: np.ndarray, b: np.ndarray, floor: float, other: np.ndarray,
-                      tp_floor: float, sample_pairs: int, rng: np.random.Generator,
+def sample_rows(n_a: int, n_b: int, sample_pairs: int, rng: np.random.Generator) -> np.ndarray:
+    """A seeded sample of rows of A to compare with all of B (``sample_pairs`` comparisons)."""
+    s = int(min(n_a, max(MIN_SAMPLE, sample_pairs // max(n_b, 1))))
+    return np.sort(rng.choice(n_a, size=s, replace=False)) if s < n_a else np.arange(n_a)
+
+
+def below_floor_share(s1: np.ndarray, s2: np.ndarray, n_a: int, floor: float,
+                      other: np.ndarray, tp_floor: float, rng: np.random.Generator,
                       n_bootstrap: int = 0) -> tuple[float, np.ndarray, dict]:
     """Estimated share of true matches scoring under ``floor``, its bootstrap, the sample.
 
-    The bootstrap (``n_bootstrap`` resamples of the sampled records) gives
-    the share's sampling error to the intervals of :func:`estimate_quality`.
+    ``s1``, ``s2``: the best and second-best score of each sampled record of
+    A against all of B.  The bootstrap (``n_bootstrap`` resamples of the
+    sampled records) gives the share's sampling error to the intervals of
+    :func:`estimate_quality`.
     """
-    from ..linkage.similarity import candidate_pairs
-
-    n_a, n_b = a.shape[0], b.shape[0]
-    if n_a == 0 or n_b == 0 or floor <= 0.0:
-        return 0.0, np.zeros(n_bootstrap), {"below_floor_sample": 0}
-    s = int(min(n_a, max(MIN_SAMPLE, sample_pairs // max(n_b, 1))))
-    rows = np.sort(rng.choice(n_a, size=s, replace=False))
-    top = candidate_pairs(a[rows], b, 0.0, k=2, progress=False)
-    s1 = np.full(s, -np.inf)
-    s2 = np.full(s, -np.inf)
-    np.maximum.at(s1, top.a, top.score)
-    first = np.zeros(len(top), dtype=bool)
-    first[np.unique(top.a, return_index=True)[1]] = True  # score-descending: first is best
-    np.maximum.at(s2, top.a[~first], top.score[~first])
+    s = len(s1)
+    if s == 0 or floor <= 0.0:
+        return 0.0, np.zeros(n_bootstrap), {"below_floor_sample": s}
     finite = other[np.isfinite(other)]
     clear = float(np.quantile(finite, 0.99)) if len(finite) else floor
     matched = s1 > max(clear, floor)
@@ -58,7 +55,7 @@ def below_floor_share(a: np.ndarray, b: np.ndarray, floor: float, other: np.ndar
     if matched.sum() < 20:
         info["below_floor_note"] = "too few clear matches in the sample to measure it"
         return 0.0, np.zeros(n_bootstrap), info
-    y = tp_floor * s / n_a
+    y = tp_floor * s / max(n_a, 1)
     share = _share(s1, s2, matched, floor, y)
     boot = np.empty(n_bootstrap)
     for i in range(n_bootstrap):

@@ -3,10 +3,11 @@
 The linkage unit has candidates, links and the two files' sizes, never a
 truth.  :func:`estimate_quality` turns them into an estimated precision /
 recall / F1 curve on a grid of thresholds, with bootstrap intervals, a
-suggested threshold and a ``reliable`` verdict.  The method (the best
-*other* score of each linked record as the non-match null, false links
-subtracted from the observed links, the recall denominator by inverse
-probability weighting) is in :mod:`._quality_model` and ``docs/quality.md``.
+suggested threshold and a ``reliable`` verdict.  The method (each record's
+own non-match null, :mod:`._quality_null`; each link's posterior of being
+true and the true-pair density by EM, with the recall denominator by
+inverse probability weighting, :mod:`._quality_model`) is explained in
+``docs/quality.md``.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from .._validation import check_rng, check_threshold, param_error
 from ..errors import InputError
 from ..linkage.candidates import Candidates
 from ..linkage.chunks import CandidateChunks
-from ._quality_model import fit_curves, histogram
-from ._quality_sample import below_floor_share, duplicate_share
+from ._quality_model import BOOT_ROUNDS, LinkNull, fit_links, identity_start
+from ._quality_null import locations, shape, top_two
+from ._quality_sample import below_floor_share, duplicate_share, sample_rows
 
 __all__ = ["QualityEstimate", "QualityWarning", "estimate_quality", "read_quality"]
 
+#: the bootstrap redraws at most this many links (more: an m-out-of-n bootstrap)
+BOOT_LINKS = 20_000
 #: fewer links than this and nothing can be estimated
 MIN_LINKS = 30
 #: fewer estimated true links than this at the floor: "about no true matches"
@@ -135,8 +139,9 @@ class QualityEstimate:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the ``MATCHES.quality.json`` format)."""
-        out: dict[str, Any] = {"format": "pprl-quality/1", "method": "other-score null, "
-                               "bootstrap over linked records (docs/quality.md)"}
+        out: dict[str, Any] = {"format": "pprl-quality/1", "method": "per-record non-match "
+                               "nulls, link posteriors by EM, bootstrap over links and null "
+                               "shapes (docs/quality.md)"}
         for name in self._ARRAYS:
             out[name] = [round(float(x), 6) for x in getattr(self, name)]
         out.update(n_true=self.n_true, n_true_low=self.n_true_low,
@@ -181,8 +186,8 @@ def read_quality(path: str | os.PathLike[str]) -> QualityEstimate:
 
 
 def _record_summary(candidates: Candidates | CandidateChunks, links: Candidates, n_a: int,
-                    n_b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Link scores, best other scores of each link's record of A and of B, best scores of A.
+                    n_b: int) -> tuple[np.ndarray, ...]:
+    """Link scores, best other scores of each link's record of A and of B, best scores of A, of B.
 
     The best other score of a link's record is its best score with any other
     record of the other file; ``-inf`` when none reached the floor.
@@ -194,14 +199,40 @@ def _record_summary(candidates: Candidates | CandidateChunks, links: Candidates,
     other = np.full(n_a, -np.inf)
     other_b = np.full(n_b, -np.inf)
     best = np.full(n_a, -np.inf)
+    best_b = np.full(n_b, -np.inf)
     batches = candidates.batches() if isinstance(candidates, CandidateChunks) else [candidates]
     for c in batches:
         np.maximum.at(best, c.a, c.score)
+        np.maximum.at(best_b, c.b, c.score)
         keep = c.b != partner[c.a]
         np.maximum.at(other, c.a[keep], c.score[keep])
         keep = c.a != partner_b[c.b]
         np.maximum.at(other_b, c.b[keep], c.score[keep])
-    return links.score, other[links.a], other_b[links.b], best
+    return links.score, other[links.a], other_b[links.b], best, best_b
+
+
+def _pairs_per_link(candidates, links: Candidates, loc_a, loc_b, clear_a: float,
+                    clear_b: float, n_a: int, n_b: int) -> np.ndarray:
+    """True pairs each link's entity holds per link, ``1 + max(x_a, x_b)``.
+
+    ``x_a``: the other records of B that score with the link's record of A as far
+    above its location as a clear match (``>= clear_a``): further partners, i.e.
+    within-file duplicates of B.  An entity with ``k_a`` records in A and ``k_b``
+    in B has ``k_a k_b`` true pairs and ``min(k_a, k_b)`` one-to-one links, so
+    each link stands for ``max(k_a, k_b)`` pairs.  1 everywhere on files
+    without duplicates (a non-match never gets that far above a location).
+    """
+    partner = np.full(n_a, -1, dtype=np.int64)
+    partner[links.a] = links.b
+    partner_b = np.full(n_b, -1, dtype=np.int64)
+    partner_b[links.b] = links.a
+    x_a, x_b = np.zeros(n_a), np.zeros(n_b)
+    for c in _batches(candidates):
+        far = (c.b != partner[c.a]) & (c.score - loc_a[c.a] >= clear_a)
+        x_a += np.bincount(c.a[far], minlength=n_a)
+        far = (c.a != partner_b[c.b]) & (c.score - loc_b[c.b] >= clear_b)
+        x_b += np.bincount(c.b[far], minlength=n_b)
+    return 1.0 + np.maximum(x_a[links.a], x_b[links.b])
 
 
 def _grid(floor: float, step: float) -> np.ndarray:
@@ -255,20 +286,24 @@ def estimate_quality(
         The candidates' threshold (default: the chunks' threshold, else the
         lowest candidate score).  The grid starts here.
     clks : (ndarray, ndarray), optional
-        A's and B's CLKs: a seeded sample of records of A is compared with all
-        of B to measure the true matches scoring *under* the floor (at most
-        ``sample_pairs`` comparisons).  Without them the recall assumes
-        none do.
+        A's and B's CLKs.  Every record's non-match null is located against a
+        seeded reference sample of the other file (at most 2,000 records), and a
+        seeded sample of each file is compared with all of the other (at most
+        ``sample_pairs`` comparisons each) to measure the nulls' shape and the
+        true matches scoring *under* the floor.  Without them both come from
+        the candidates, which needs a low floor (every record with 22
+        candidates); otherwise the estimate is marked unreliable.
     threshold_used : float, optional
         The threshold the links are cut at (reported in the result).
     step : float, default=0.005
         Grid step (at most 0.01).
     n_bootstrap : int, default=200
-        Bootstrap replicates over linked records for the intervals (0: none).
+        Bootstrap replicates (links and the records behind the null shapes
+        redrawn) for the intervals (0: none).
     level : float, default=0.9
         Interval coverage.
     sample_pairs : int, default=20_000_000
-        Bound on the comparisons of the below-floor sample.
+        Bound on the comparisons of each file's full-row sample.
     rng : None, int or numpy.random.Generator
         Seed of the bootstrap and the sample.
 
@@ -294,7 +329,7 @@ def estimate_quality(
     >>> a = pprl.encode(ds.parties[0], pprl.person_schema(), "secret", progress=False)
     >>> b = pprl.encode(ds.parties[1], pprl.person_schema(), "secret", progress=False)
     >>> cands = pprl.candidate_pairs(a, b, 0.6)
-    >>> q = pprl.estimate_quality(cands, len(a), len(b), floor=0.6, rng=0)
+    >>> q = pprl.estimate_quality(cands, len(a), len(b), floor=0.6, clks=(a, b), rng=0)
     >>> bool(q.reliable), 0.6 <= q.suggested_threshold <= 0.8
     (True, True)
     >>> 120 < q.n_true < 180   # 150 people are in both files
@@ -329,95 +364,214 @@ def estimate_quality(
     elif not isinstance(links, Candidates):
         raise param_error("links", func, "a Candidates", links)
     grid = _grid(floor, float(step))
-    link, other, other_b, best = _record_summary(candidates, links, n_a, n_b)
-    hist = histogram(link, other, grid)
-    hist_b = histogram(link, other_b, grid)
-    fit = fit_curves(hist, n_a, n_b, grid, hist_b=hist_b)
-    below, below_boot, sample_info = 0.0, np.zeros(n_bootstrap), {}
-    if clks is not None and len(link) >= MIN_LINKS:
-        below, below_boot, sample_info = below_floor_share(
-            clks[0], clks[1], floor, other, float(fit["tp"][0]), sample_pairs, gen, n_bootstrap)
-        fit = fit_curves(hist, n_a, n_b, grid, below, hist_b=hist_b)
-    tp, m = fit["tp"], float(fit["m"])
-    p, r, f = _rates(tp, fit["links"], m)
-    boot_tp, boot_m, boot_links = [], [], []
-    flat = hist.ravel() / max(hist.sum(), 1.0)
-    flat_b = hist_b.ravel() / max(hist_b.sum(), 1.0)
-    for rep in range(n_bootstrap if len(link) >= MIN_LINKS else 0):
-        # resampling the linked records = a multinomial draw of their histogram
-        bh = gen.multinomial(len(link), flat).reshape(hist.shape).astype(np.float64)
-        bhb = gen.multinomial(len(link), flat_b).reshape(hist.shape).astype(np.float64)
-        bf = fit_curves(bh, n_a, n_b, grid, float(below_boot[rep]), start=fit["weight"],
-                        hist_b=bhb)
-        boot_tp.append(bf["tp"])
-        boot_links.append(bf["links"])
-        boot_m.append(bf["m"])
-    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
-    if boot_tp:
-        btp, bm = np.array(boot_tp), np.array(boot_m)
-        bl = np.array(boot_links)
-        bp, br, bf1 = _rates(btp, bl, bm[:, None])
-        # model sensitivity: the recall denominator without its inverse-probability
-        # weighting (a lower bound of it) widens the recall and F1 intervals
-        _, r_alt, f_alt = _rates(tp, fit["links"], float(fit["m_plain"]))
-        # and the curve of the fixed point's start (the links clearly above the best
-        # other scores are the true ones): the number of true links is not identified
-        # at the floor, and the rounds can drift from the start when the false-link
-        # model errs (docs/quality.md, failure modes); the intervals span both
-        start = fit_curves(hist, n_a, n_b, grid, below, hist_b=hist_b, rounds=1)
-        p_0, r_0, f_0 = _rates(start["tp"], start["links"], float(start["m"]))
-        # percentile intervals, always containing the point estimate
-        def band(x, point):
-            lo, hi = np.quantile(x, [lo_q, hi_q], axis=0)
-            return np.minimum(lo, point), np.maximum(hi, point)
-        tpl, tph = band(btp, tp)
-        tpl, tph = np.minimum(tpl, start["tp"]), np.maximum(tph, start["tp"])
-        pl, ph = band(bp, p)
-        pl, ph = np.minimum(pl, p_0), np.maximum(ph, p_0)
-        rl, rh = band(br, r)
-        rl, rh = np.minimum(np.minimum(rl, r_alt), r_0), np.maximum(np.maximum(rh, r_alt), r_0)
-        fl, fh = band(bf1, f)
-        fl, fh = np.minimum(np.minimum(fl, f_alt), f_0), np.maximum(np.maximum(fh, f_alt), f_0)
-        ml, mh = (min(float(x), m) if i == 0 else max(float(x), m)
-                  for i, x in enumerate(np.quantile(bm, [lo_q, hi_q])))
-        ml, mh = min(ml, float(start["m"])), max(mh, float(start["m"]))
+    link, other, other_b, best, best_b = _record_summary(candidates, links, n_a, n_b)
+    idx = np.clip(np.searchsorted(grid, link + 1e-9, side="right") - 1, 0, len(grid) - 1)
+    nulls, reasons, info = _nulls(candidates, n_a, n_b, floor, clks, sample_pairs, gen)
+    fit = boot = None
+    below, below_boot = 0.0, np.zeros(n_bootstrap)
+    if nulls is not None and len(link) >= MIN_LINKS:
+        loc_a, loc_b, null_a, null_b, (s1, s2) = nulls
+        taken = np.cumsum(np.bincount(idx, minlength=len(grid))[::-1])[::-1]
+        above = (taken - np.bincount(idx, minlength=len(grid)))[idx]  # links above the bin
+        phi_a, phi_b = 1.0 - above / max(n_b, 1), 1.0 - above / max(n_a, 1)
+        per_link = _pairs_per_link(candidates, links, loc_a, loc_b, null_a.clear, null_b.clear,
+                                   n_a, n_b)
+        ln = LinkNull(link, idx, loc_a[links.a], loc_b[links.b], null_a, null_b, phi_a, phi_b,
+                      per_link)
+        begin = identity_start(best, best_b, loc_a, loc_b, null_a, null_b, grid)
+        fit = fit_links(ln, n_a, n_b, grid, begin)
+        if s1 is not None:
+            below, below_boot, sample_info = below_floor_share(
+                s1, s2, n_a, floor, other, float(fit["tp"][0]), gen, n_bootstrap)
+            info.update(sample_info)
+        boot = _bootstrap(fit, link, idx, loc_a[links.a], loc_b[links.b], null_a, null_b,
+                          phi_a, phi_b, per_link, n_a, n_b, grid, below_boot, n_bootstrap, gen)
+    if fit is None:
+        n_links = np.cumsum(np.bincount(idx, minlength=len(grid))[::-1])[::-1] \
+            .astype(np.float64) if len(link) else np.zeros(len(grid))
+        # nothing measured: no link is counted as true (the estimate says why it is not
+        # reliable)
+        fit = {"tp": np.zeros(len(grid)), "links": n_links, "m": 0.0,
+               "post": np.zeros(len(link)), "pairs": np.zeros(len(grid))}
+        ln = None
+    tp, n_links = fit["tp"], fit["links"]
+    m = _total(float(fit["m"]), below, n_a, n_b)
+    p, r, f = _rates(tp, n_links, m)
+    if boot:
+        doubt = np.minimum(fit["post"], 1.0 - fit["post"])
+        amb = np.cumsum(np.bincount(idx, weights=doubt, minlength=len(grid))[::-1])[::-1]
+        amb_m = float(np.sum(doubt * ln.ipw)) if ln is not None else 0.0
+        tpl, tph, pl, ph, rl, rh, fl, fh, ml, mh = _intervals(
+            boot, tp, n_links, m, p, r, f, amb, amb_m, float(fit["m"]), below, n_a, n_b, level)
     else:
         tpl, tph, pl, ph, rl, rh, fl, fh = (tp, tp, p, p, r, r, f, f)
         ml = mh = m
     suggested = float(grid[int(np.argmax(np.round(f, 6)))]) if len(grid) else floor
-    reasons = _reasons(link, tp, f, fl, fh, grid, suggested, n_bootstrap)
+    reasons = _reasons(link, tp, f, fl, fh, grid, suggested, n_bootstrap) + reasons
     if clks is not None and len(link) >= MIN_LINKS:
-        reasons += _duplicates(clks, grid, fit["weight"], other, sample_pairs, gen, sample_info)
+        reasons += _duplicates(clks, link, fit["post"], other, sample_pairs, gen, info)
     for why in reasons:
         warnings.warn(f"estimate_quality: {why}", QualityWarning, stacklevel=2)
     extra = {"floor": floor, "n_a": n_a, "n_b": n_b, "n_links": int(len(link)),
              "n_candidates": int(len(candidates)),
              "records_with_candidates": int(np.isfinite(best).sum()),
-             "below_floor_share": float(below), **sample_info}
+             "below_floor_share": float(below), **info}
     return QualityEstimate(
         thresholds=grid, links=fit["links"], true_links=tp, true_links_low=tpl,
         true_links_high=tph, precision=p, precision_low=pl, precision_high=ph, recall=r,
         recall_low=rl, recall_high=rh, f1=f, f1_low=fl, f1_high=fh, n_true=m, n_true_low=ml,
-        n_true_high=mh, suggested_threshold=suggested, threshold_used=threshold_used,
+        n_true_high=float(mh), suggested_threshold=suggested, threshold_used=threshold_used,
         reliable=not reasons, reasons=tuple(reasons), level=float(level),
-        n_bootstrap=n_bootstrap if boot_tp else 0, extra=extra)
+        n_bootstrap=n_bootstrap if boot else 0, extra=extra)
+
+
+def _bootstrap(fit, link, idx, loc_a, loc_b, null_a, null_b, phi_a, phi_b, per_link, n_a,
+               n_b, grid, below_boot, n_bootstrap, gen) -> list[tuple]:
+    """Replicates of (true links, links, true pairs): links and null shapes redrawn.
+
+    The bootstrap runs on at most ``BOOT_LINKS`` links: an m-out-of-n bootstrap,
+    each replicate's deviation from the subsample's own fit shrunk by
+    ``sqrt(m / n)``.  Each replicate runs ``BOOT_ROUNDS`` rounds from the point
+    estimate's true pairs.
+    """
+    sub = np.arange(len(link)) if len(link) <= BOOT_LINKS else \
+        np.sort(gen.choice(len(link), size=BOOT_LINKS, replace=False))
+    scale, shrink = len(link) / len(sub), np.sqrt(len(sub) / len(link))
+    la, lb, pa, pb, pl = loc_a[sub], loc_b[sub], phi_a[sub], phi_b[sub], per_link[sub]
+    sub_ln = LinkNull(link[sub], idx[sub], la, lb, null_a, null_b, pa, pb, pl)
+    sub_fit = fit_links(sub_ln, n_a, n_b, grid, fit["pairs"], weights=np.full(len(sub), scale),
+                        rounds=BOOT_ROUNDS)
+    boot = []
+    for rep in range(n_bootstrap):
+        w = gen.poisson(1.0, len(sub)) * scale
+        bln = LinkNull(link[sub], idx[sub], la, lb, null_a.resample(gen), null_b.resample(gen),
+                       pa, pb, pl)
+        bf = fit_links(bln, n_a, n_b, grid, fit["pairs"], weights=w, rounds=BOOT_ROUNDS)
+        btp = fit["tp"] + shrink * (bf["tp"] - sub_fit["tp"])
+        bl = fit["links"] + shrink * (bf["links"] - sub_fit["links"])
+        bm = float(fit["m"]) + shrink * (float(bf["m"]) - float(sub_fit["m"]))
+        boot.append((btp, bl, _total(bm, float(below_boot[rep]), n_a, n_b)))
+    return boot
+
+
+def _intervals(boot, tp, n_links, m, p, r, f, amb, amb_m, m_fit, below, n_a, n_b, level):
+    """Percentile intervals of the bootstrap, widened by the links' posterior doubt.
+
+    Each link between "surely true" and "surely false" could go the other way by
+    its posterior's doubt, ``min(post, 1 - post)`` (summed: ``amb`` at each
+    threshold, ``amb_m`` for the true pairs); the bootstrap cannot see a wrong
+    model, so the intervals span that too.  Every interval holds the point.
+    """
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    btp = np.array([b[0] for b in boot])
+    bl = np.array([b[1] for b in boot])
+    bm = np.array([b[2] for b in boot])
+    btp = btp * (n_links / np.maximum(bl, 1e-12))  # as shares of the observed links
+    bp, br, bf1 = _rates(btp, n_links, bm[:, None])
+    tp_lo, tp_hi = np.maximum(tp - amb, 0.0), np.minimum(tp + amb, n_links)
+    m_lo = max(_total(m_fit - amb_m, below, n_a, n_b), float(tp_lo[0]))
+    m_hi = _total(m_fit + amb_m, below, n_a, n_b)
+
+    def band(x, point, *alts):
+        lo, hi = np.quantile(x, [lo_q, hi_q], axis=0)
+        lo, hi = np.minimum(lo, point), np.maximum(hi, point)
+        for alt in alts:
+            lo, hi = np.minimum(lo, alt), np.maximum(hi, alt)
+        return lo, hi
+
+    tpl, tph = band(btp, tp, tp_lo, tp_hi)
+    pl, ph = band(bp, p, _rates(tp_lo, n_links, m)[0], _rates(tp_hi, n_links, m)[0])
+    rl, rh = band(br, r, _rates(tp_lo, n_links, m_hi)[1], _rates(tp_hi, n_links, m_lo)[1])
+    fl, fh = band(bf1, f, _rates(tp_lo, n_links, m_hi)[2], _rates(tp_hi, n_links, m_lo)[2])
+    ml, mh = np.quantile(bm, [lo_q, hi_q])
+    ml, mh = min(float(ml), m, m_lo), max(float(mh), m, m_hi)
+    return tpl, tph, pl, ph, rl, rh, fl, fh, ml, mh
+
+
+def _total(m: float, below: float, n_a: int, n_b: int) -> float:
+    """All true pairs: those at or above the floor, scaled up by the share under it."""
+    return float(min(max(m, 0.0) / max(1.0 - below, 1e-9), min(n_a, n_b)))
+
+
+def _nulls(candidates, n_a, n_b, floor, clks, sample_pairs, gen):
+    """Every record's location, both files' null shapes, and A's sampled top two scores.
+
+    With the CLKs: locations against a reference sample of the other file, the
+    shapes from a seeded sample of each file's records compared with all of
+    the other (their best and second-best scores).  Without them: both from
+    the candidates, which needs a floor low enough that every record has
+    ``LOC_RANK + 2`` candidates and its second best above the floor.
+    Returns ``(None, reasons, info)`` when the shapes cannot be measured.
+    """
+    from ._quality_null import LOC_RANK
+
+    info: dict[str, Any] = {}
+    if clks is not None:
+        a, b = clks
+        loc_a, loc_b = locations(a, b, gen), locations(b, a, gen)
+        rows_a = sample_rows(n_a, n_b, sample_pairs, gen)
+        rows_b = sample_rows(n_b, n_a, sample_pairs, gen)
+        s1, s2 = top_two(a, b, rows_a)
+        t1, t2 = top_two(b, a, rows_b)
+        null_a, null_b = shape(s1, s2, loc_a[rows_a]), shape(t1, t2, loc_b[rows_b])
+        top = (s1, s2)
+    else:
+        locs, tops = [], []
+        for side, n in (("a", n_a), ("b", n_b)):
+            rec = np.concatenate([getattr(c, side) for c in _batches(candidates)])
+            sc = np.concatenate([c.score for c in _batches(candidates)])
+            order = np.lexsort((-sc, rec))
+            sc, start = sc[order], np.searchsorted(rec[order], np.arange(n))
+            count = np.bincount(rec, minlength=n)
+            cols = [np.where(count > j, sc[np.minimum(start + j, max(len(sc) - 1, 0))], np.nan)
+                    for j in range(LOC_RANK - 3, LOC_RANK + 2)] if len(sc) else []
+            stack = np.vstack(cols) if cols else np.full((1, n), np.nan)
+            got = np.isfinite(stack).sum(axis=0)
+            loc = np.where(got > 0, np.nansum(stack, axis=0) / np.maximum(got, 1), np.nan)
+            known = got == stack.shape[0]
+            info[f"located_{side}"] = round(float(known.mean()) if n else 0.0, 4)
+            loc = np.where(known, loc, np.nanmin(loc) if known.any() else floor)
+            first = np.where(count > 0, sc[np.minimum(start, max(len(sc) - 1, 0))], -np.inf) \
+                if len(sc) else np.full(n, -np.inf)
+            second = np.where(count > 1, sc[np.minimum(start + 1, max(len(sc) - 1, 0))],
+                              -np.inf) if len(sc) else np.full(n, -np.inf)
+            locs.append(loc)
+            tops.append((first, second))
+        loc_a, loc_b = locs
+        null_a, null_b = shape(*tops[0], loc_a), shape(*tops[1], loc_b)
+        top = (None, None)
+        if min(info["located_a"], info["located_b"]) < 0.9:
+            return None, [f"without the CLKs the non-match null is read from the candidates, "
+                          f"and only {min(info['located_a'], info['located_b']):.0%} of "
+                          f"records have {LOC_RANK + 2} of them: pass the CLKs or lower the "
+                          "floor"], info
+    if null_a is None or null_b is None:
+        return None, ["too few records clearly match (their best score far above their "
+                      "own non-matches) to measure the non-match null; check the secret "
+                      "and schema, or the overlap"], info
+    info.update(null_records_a=len(null_a.values), null_records_b=len(null_b.values))
+    return (loc_a, loc_b, null_a, null_b, top), [], info
+
+
+def _batches(candidates):
+    return candidates.batches() if isinstance(candidates, CandidateChunks) else [candidates]
 
 
 #: more records than this with a likely duplicate in their own file: unreliable
 MAX_DUPLICATES = 0.02
 
 
-def _duplicates(clks, grid, weight, other, sample_pairs, gen, info) -> list[str]:
+def _duplicates(clks, link, post, other, sample_pairs, gen, info) -> list[str]:
     """A reason when either file holds many likely duplicates.
 
     A likely duplicate scores like a likely true link (posterior >= 0.9) and
     above the 99th percentile of the linked records' best other scores.
     """
-    likely = np.flatnonzero(weight >= 0.9)
+    likely = link[post >= 0.9]
     finite = other[np.isfinite(other)]
     if len(likely) == 0 or len(finite) == 0:
         return []
-    t = max(float(grid[likely[0]]), float(np.quantile(finite, 0.99)))
+    t = max(float(likely.min()), float(np.quantile(finite, 0.99)))
     out = []
     for side, x in zip("AB", clks, strict=True):
         share, s = duplicate_share(x, t, sample_pairs, gen)

@@ -1,0 +1,159 @@
+"""Each record's own non-match null, for :func:`pprl.estimate_quality`.
+
+A record's best non-match score depends on the record: a common surname or
+a dense filter scores higher against everybody.  Pooling one null over all
+records (what the first version of the estimate did, from the linked
+records' best *other* scores) measures it on the records that happen to be
+linked, and those differ from the rest.  Here every record gets a
+**location**, ``loc``: the mean of its 18th-22nd best scores against a
+seeded reference sample of the other file (all of it when it has at most
+``LOC_SAMPLE`` records).  That deep in the ranking a partner moves the value
+by at most one rank, so ``loc`` is partner-free to within a rank spacing.
+
+The **shape** of the null above the location, ``D = best non-match - loc``,
+is measured on the records whose best score is far above their own
+location (``best - loc >= c``, far enough that no non-match gets there): for
+them the second best score *is* the best non-match, and the selection is
+on the partner's score, which does not depend on the record's null.  ``c``
+starts at 0.3 and is set to the shape's 99.9th percentile + 0.05 (at least
+0.1, at most 0.3: within-file duplicates would push it up without end) four
+times.  A record's null is then ``P(best non-match < s) =
+F(s - loc)`` with ``F`` the shape's empirical distribution, and its density
+``f(s - loc)`` a Gaussian-smoothed histogram.
+
+The records of both files are treated alike (B's locations against a
+reference sample of A), so a link's two records each bring their own null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Null", "locations", "shape", "top_two"]
+
+#: the location is the mean of ranks LOC_RANK - 2 ... LOC_RANK + 2 (1-based)
+LOC_RANK = 20
+#: at most this many records of the other file in the reference sample
+LOC_SAMPLE = 2000
+#: where the search for the clear-match margin starts; it never rises above it
+C_START = 0.3
+#: fewer clear matches than this and the shape is not measured
+MIN_SHAPE = 20
+
+
+def _ranked(rows: np.ndarray, score: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scores grouped by row, best first; the start of each row's run."""
+    order = np.lexsort((-score, rows))
+    return score[order], np.searchsorted(rows[order], np.arange(n))
+
+
+def locations(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each record of ``x``'s location against a seeded reference sample of ``y``."""
+    n_x, n_y = x.shape[0], y.shape[0]
+    if n_x == 0 or n_y == 0:
+        return np.zeros(n_x)
+    m = min(n_y, LOC_SAMPLE)
+    ref = y if m == n_y else y[np.sort(rng.choice(n_y, size=m, replace=False))]
+    rank = min(LOC_RANK, max(1, (m + 1) // 4))
+    lo, hi = max(rank - 3, 0), min(rank + 2, m)  # 0-based ranks lo .. hi-1
+    # the scan prunes far faster with a threshold: take it just under the 1st percentile
+    # of a small pilot sample's locations, and redo at 0 the few records it leaves short
+    pilot = rng.choice(n_x, size=min(n_x, PILOT), replace=False)
+    floor = 0.0
+    if n_x > PILOT:
+        floor = max(float(np.quantile(_locate(x[pilot], ref, lo, hi, 0.0), 0.01)) - 0.02, 0.0)
+    loc = _locate(x, ref, lo, hi, floor)
+    short = np.flatnonzero(~np.isfinite(loc))
+    if len(short):
+        loc[short] = _locate(x[short], ref, lo, hi, 0.0)
+    return np.where(np.isfinite(loc), loc, 0.0)
+
+
+#: records in the pilot that sets the location scan's threshold
+PILOT = 500
+
+
+def _locate(x: np.ndarray, ref: np.ndarray, lo: int, hi: int, floor: float) -> np.ndarray:
+    """Mean of 0-based ranks ``lo .. hi-1`` against ``ref``; NaN when short above ``floor``."""
+    from ..linkage.similarity import candidate_pairs
+
+    n_x = x.shape[0]
+    top = candidate_pairs(x, ref, floor, k=hi, progress=False)
+    if len(top) == 0:
+        return np.full(n_x, np.nan)
+    s, start = _ranked(top.a, top.score, n_x)
+    count = np.bincount(top.a, minlength=n_x)
+    cols = np.vstack([s[np.minimum(start + j, len(s) - 1)] for j in range(lo, hi)])
+    return np.where(count >= hi, cols.mean(axis=0), np.nan)
+
+
+def top_two(x: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best and second-best score of ``x[rows]`` against all of ``y``."""
+    from ..linkage.similarity import candidate_pairs
+
+    s = len(rows)
+    top = candidate_pairs(x[rows], y, 0.0, k=2, progress=False)
+    s1, s2 = np.full(s, -np.inf), np.full(s, -np.inf)
+    if len(top):
+        sc, start = _ranked(top.a, top.score, s)
+        count = np.bincount(top.a, minlength=s)
+        s1 = np.where(count > 0, sc[np.minimum(start, len(sc) - 1)], -np.inf)
+        s2 = np.where(count > 1, sc[np.minimum(start + 1, len(sc) - 1)], -np.inf)
+    return s1, s2
+
+
+@dataclass(frozen=True)
+class Null:
+    """A null shape: sorted values of ``best non-match - loc`` and a smoothed density."""
+
+    values: np.ndarray
+    edges: np.ndarray
+    density: np.ndarray
+    clear: float
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """``P(D < x)``."""
+        return np.searchsorted(self.values, x, side="left") / max(len(self.values), 1)
+
+    def pdf(self, x: np.ndarray) -> np.ndarray:
+        centres = 0.5 * (self.edges[1:] + self.edges[:-1])
+        return np.interp(x, centres, self.density, left=0.0, right=0.0) + 1e-9
+
+    def resample(self, rng: np.random.Generator) -> Null:
+        """A bootstrap replicate (the records behind the shape redrawn)."""
+        v = rng.choice(self.values, size=len(self.values), replace=True)
+        return _null(v, self.clear)
+
+
+def _null(values: np.ndarray, clear: float) -> Null:
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    sd = float(v.std()) if len(v) > 1 else 0.01
+    bw = max(1.06 * sd * len(v) ** -0.2, 0.003)  # Scott's rule, at least 0.003
+    width = 0.0025
+    edges = np.arange(v[0] - 4 * bw, v[-1] + 4 * bw + width, width)
+    hist = np.histogram(v, edges)[0].astype(np.float64)
+    k = np.arange(-int(np.ceil(3 * bw / width)), int(np.ceil(3 * bw / width)) + 1) * width
+    kern = np.exp(-0.5 * (k / bw) ** 2)
+    dens = np.convolve(hist, kern / kern.sum(), mode="same") / (len(v) * width)
+    return Null(v, edges, dens, clear)
+
+
+def shape(s1: np.ndarray, s2: np.ndarray, loc: np.ndarray) -> Null | None:
+    """The null shape from the records whose best score is far above their location.
+
+    ``None`` when fewer than ``MIN_SHAPE`` records qualify.
+    """
+    ok = np.isfinite(s1) & np.isfinite(s2)
+    c = C_START
+    values = np.empty(0)
+    for _ in range(4):
+        # a second best as far above the location as a clear match is a second partner
+        # (a within-file duplicate), not a non-match: such records are left out
+        sel = ok & (s1 - loc >= c) & (s2 - loc < C_START)
+        if sel.sum() < MIN_SHAPE:
+            return None
+        values = s2[sel] - loc[sel]
+        c = min(max(float(np.quantile(values, 0.999)) + 0.05, 0.1), C_START)
+    return _null(values, c)
