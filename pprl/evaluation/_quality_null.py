@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Null", "locations", "shape", "top_two"]
+__all__ = ["Null", "locations", "ranks", "shape", "top_two"]
 
 #: the location is the mean of ranks LOC_RANK - 2 ... LOC_RANK + 2 (1-based)
 LOC_RANK = 20
@@ -43,10 +43,21 @@ C_START = 0.3
 MIN_SHAPE = 20
 
 
-def _ranked(rows: np.ndarray, score: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scores grouped by row, best first; the start of each row's run."""
+def ranks(rows: np.ndarray, score: np.ndarray, n: int, js) -> np.ndarray:
+    """The ``j``-th best score (0-based) of each of ``n`` rows for each ``j`` in ``js``.
+
+    Shape ``(len(js), n)``; NaN where a row has fewer than ``j + 1`` scores.
+    """
+    js = list(js)
+    out = np.full((len(js), n), np.nan)
+    if len(score) == 0:
+        return out
     order = np.lexsort((-score, rows))
-    return score[order], np.searchsorted(rows[order], np.arange(n))
+    s, start = score[order], np.searchsorted(rows[order], np.arange(n))
+    count = np.bincount(rows, minlength=n)
+    for i, j in enumerate(js):
+        out[i] = np.where(count > j, s[np.minimum(start + j, len(s) - 1)], np.nan)
+    return out
 
 
 def locations(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -79,28 +90,16 @@ def _locate(x: np.ndarray, ref: np.ndarray, lo: int, hi: int, floor: float) -> n
     """Mean of 0-based ranks ``lo .. hi-1`` against ``ref``; NaN when short above ``floor``."""
     from ..linkage.similarity import candidate_pairs
 
-    n_x = x.shape[0]
     top = candidate_pairs(x, ref, floor, k=hi, progress=False)
-    if len(top) == 0:
-        return np.full(n_x, np.nan)
-    s, start = _ranked(top.a, top.score, n_x)
-    count = np.bincount(top.a, minlength=n_x)
-    cols = np.vstack([s[np.minimum(start + j, len(s) - 1)] for j in range(lo, hi)])
-    return np.where(count >= hi, cols.mean(axis=0), np.nan)
+    return ranks(top.a, top.score, x.shape[0], range(lo, hi)).mean(axis=0)  # NaN: short
 
 
 def top_two(x: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Best and second-best score of ``x[rows]`` against all of ``y``."""
     from ..linkage.similarity import candidate_pairs
 
-    s = len(rows)
     top = candidate_pairs(x[rows], y, 0.0, k=2, progress=False)
-    s1, s2 = np.full(s, -np.inf), np.full(s, -np.inf)
-    if len(top):
-        sc, start = _ranked(top.a, top.score, s)
-        count = np.bincount(top.a, minlength=s)
-        s1 = np.where(count > 0, sc[np.minimum(start, len(sc) - 1)], -np.inf)
-        s2 = np.where(count > 1, sc[np.minimum(start + 1, len(sc) - 1)], -np.inf)
+    s1, s2 = np.nan_to_num(ranks(top.a, top.score, len(rows), (0, 1)), nan=-np.inf)
     return s1, s2
 
 

@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..linkage.candidates import Candidates
 from ..linkage.chunks import CandidateChunks
 from ._quality_model import BOOT_ROUNDS, LinkNull, fit_links, identity_start
-from ._quality_null import locations, shape, top_two
+from ._quality_null import locations, ranks, shape, top_two
 from ._quality_sample import below_floor_share, duplicate_share, sample_rows
 
 __all__ = ["QualityEstimate", "QualityWarning", "estimate_quality", "read_quality"]
@@ -192,16 +192,12 @@ def _record_summary(candidates: Candidates | CandidateChunks, links: Candidates,
     The best other score of a link's record is its best score with any other
     record of the other file; ``-inf`` when none reached the floor.
     """
-    partner = np.full(n_a, -1, dtype=np.int64)
-    partner[links.a] = links.b
-    partner_b = np.full(n_b, -1, dtype=np.int64)
-    partner_b[links.b] = links.a
+    partner, partner_b = _partners(links, n_a, n_b)
     other = np.full(n_a, -np.inf)
     other_b = np.full(n_b, -np.inf)
     best = np.full(n_a, -np.inf)
     best_b = np.full(n_b, -np.inf)
-    batches = candidates.batches() if isinstance(candidates, CandidateChunks) else [candidates]
-    for c in batches:
+    for c in _batches(candidates):
         np.maximum.at(best, c.a, c.score)
         np.maximum.at(best_b, c.b, c.score)
         keep = c.b != partner[c.a]
@@ -222,10 +218,7 @@ def _pairs_per_link(candidates, links: Candidates, loc_a, loc_b, clear_a: float,
     each link stands for ``max(k_a, k_b)`` pairs.  1 everywhere on files
     without duplicates (a non-match never gets that far above a location).
     """
-    partner = np.full(n_a, -1, dtype=np.int64)
-    partner[links.a] = links.b
-    partner_b = np.full(n_b, -1, dtype=np.int64)
-    partner_b[links.b] = links.a
+    partner, partner_b = _partners(links, n_a, n_b)
     x_a, x_b = np.zeros(n_a), np.zeros(n_b)
     for c in _batches(candidates):
         far = (c.b != partner[c.a]) & (c.score - loc_a[c.a] >= clear_a)
@@ -233,6 +226,15 @@ def _pairs_per_link(candidates, links: Candidates, loc_a, loc_b, clear_a: float,
         far = (c.a != partner_b[c.b]) & (c.score - loc_b[c.b] >= clear_b)
         x_b += np.bincount(c.b[far], minlength=n_b)
     return 1.0 + np.maximum(x_a[links.a], x_b[links.b])
+
+
+def _partners(links: Candidates, n_a: int, n_b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's linked record in the other file (-1: unlinked), for A and for B."""
+    partner = np.full(n_a, -1, dtype=np.int64)
+    partner[links.a] = links.b
+    partner_b = np.full(n_b, -1, dtype=np.int64)
+    partner_b[links.b] = links.a
+    return partner, partner_b
 
 
 def _grid(floor: float, step: float) -> np.ndarray:
@@ -520,21 +522,13 @@ def _nulls(candidates, n_a, n_b, floor, clks, sample_pairs, gen):
         for side, n in (("a", n_a), ("b", n_b)):
             rec = np.concatenate([getattr(c, side) for c in _batches(candidates)])
             sc = np.concatenate([c.score for c in _batches(candidates)])
-            order = np.lexsort((-sc, rec))
-            sc, start = sc[order], np.searchsorted(rec[order], np.arange(n))
-            count = np.bincount(rec, minlength=n)
-            cols = [np.where(count > j, sc[np.minimum(start + j, max(len(sc) - 1, 0))], np.nan)
-                    for j in range(LOC_RANK - 3, LOC_RANK + 2)] if len(sc) else []
-            stack = np.vstack(cols) if cols else np.full((1, n), np.nan)
+            stack = ranks(rec, sc, n, range(LOC_RANK - 3, LOC_RANK + 2))
             got = np.isfinite(stack).sum(axis=0)
             loc = np.where(got > 0, np.nansum(stack, axis=0) / np.maximum(got, 1), np.nan)
             known = got == stack.shape[0]
             info[f"located_{side}"] = round(float(known.mean()) if n else 0.0, 4)
             loc = np.where(known, loc, np.nanmin(loc) if known.any() else floor)
-            first = np.where(count > 0, sc[np.minimum(start, max(len(sc) - 1, 0))], -np.inf) \
-                if len(sc) else np.full(n, -np.inf)
-            second = np.where(count > 1, sc[np.minimum(start + 1, max(len(sc) - 1, 0))],
-                              -np.inf) if len(sc) else np.full(n, -np.inf)
+            first, second = np.nan_to_num(ranks(rec, sc, n, (0, 1)), nan=-np.inf)
             locs.append(loc)
             tops.append((first, second))
         loc_a, loc_b = locs
