@@ -100,3 +100,17 @@ def test_shipped_set_regenerates_byte_for_byte(tmp_path, name):
     for name, meta in m["files"].items():
         got = hashlib.sha256((tmp_path / "x" / name).read_bytes()).hexdigest()
         assert got == meta["sha256"], name
+
+
+@pytest.mark.parametrize("name", datasets.list_datasets())
+def test_card_names_a_loader_that_exists(name):
+    """The data card's "Load with `...`" line calls a function pprl has."""
+    import importlib
+    import re
+
+    card = (datasets.dataset_path(name) / "README.md").read_text()
+    calls = re.findall(r"Load with `([\w.]+)\(", card)
+    assert calls, "the card says how to load the set"
+    for call in calls:
+        module, _, attr = call.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), attr)), call
