@@ -21,7 +21,7 @@ import argparse
 
 from ..errors import InputError, TooManyCandidatesError
 
-__all__ = ["add_arguments", "parse_size", "MemoryPlan", "PAIR_BYTES", "WORK_BYTES",
+__all__ = ["add_arguments", "parse_size", "CapPlan", "MemoryPlan", "PAIR_BYTES", "WORK_BYTES",
            "THREAD_BYTES"]
 
 #: bytes per candidate pair at the peak, by solver (the pairs' own 24 bytes and what the
@@ -87,7 +87,40 @@ def scan_copies_of_b() -> int:
 
     return 3 if "avx512" in available_backends()["isas"] else 2
 
-class MemoryPlan:
+class CapPlan:
+    """What every ``--max-memory`` plan shares: the cap, the inputs it holds, the messages.
+
+    A subclass sets ``inputs`` (bytes held whatever the result) before it asks
+    for :meth:`room`.
+    """
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self.cap = None if text is None else parse_size(text)
+        self.inputs = 0
+
+    def room(self, held: str, least: int, scale: tuple[int, int] = (1, 1)) -> int:
+        """Bytes left for the result, times ``scale[0] / scale[1]``; raises below ``least``.
+
+        ``held`` names what the inputs are (for the message).
+        """
+        room = (self.cap - self.inputs) * scale[0] // scale[1]
+        if room < least:
+            raise InputError(
+                f"--max-memory {self.text} is too small: {held} take about "
+                f"{_mib(self.inputs)} and the scan needs at least {_mib(least)} more for "
+                f"candidate pairs; give at least {_mib(self.inputs + least * 2)}")
+        return int(room)
+
+    def leaves(self) -> str:
+        """How much the cap leaves for the candidates (for a stop's message)."""
+        if self.cap is None:
+            return "the memory available allows"
+        return (f"--max-memory {self.text} leaves {_mib(self.cap - self.inputs)} for them "
+                "after the CLKs and scan buffers")
+
+
+class MemoryPlan(CapPlan):
     """How ``pprl link``'s memory cap splits between the inputs and the candidate pairs.
 
     Parameters
@@ -100,11 +133,9 @@ class MemoryPlan:
     """
 
     def __init__(self, text: str | None, solver: str, out_dir: str | None) -> None:
-        self.text = text
-        self.cap = None if text is None else parse_size(text)
+        super().__init__(text)
         self.solver = solver
         self.out_dir = out_dir
-        self.inputs = 0
 
     def fixed(self, a, b, ids_a, ids_b, threads: int) -> int:
         """Bytes the cap must hold whatever the result: CLKs, their copies, IDs, thread buffers.
@@ -131,15 +162,9 @@ class MemoryPlan:
         """
         if self.cap is None:
             return None
-        room = self.cap - self.inputs
-        if self.out_dir is None:  # the pairs and what the solver adds per pair
-            room = room * 24 // PAIR_BYTES[self.solver]
-        if room < least:
-            raise InputError(
-                f"--max-memory {self.text} is too small: the CLKs, record IDs and scan buffers "
-                f"take about {_mib(self.inputs)} and the scan needs at least {_mib(least)} "
-                f"more for candidate pairs; give at least {_mib(self.inputs + least * 2)}")
-        return int(room)
+        # the pairs and what the solver adds per pair (streamed: the chunks only)
+        scale = (1, 1) if self.out_dir is not None else (24, PAIR_BYTES[self.solver])
+        return self.room("the CLKs, record IDs and scan buffers", least, scale)
 
     def explain(self, exc: TooManyCandidatesError, threshold: float, k: int | None) \
             -> InputError:
@@ -147,9 +172,7 @@ class MemoryPlan:
         n = exc.pairs
         how = "would hold about" if exc.estimated else "passed"
         per = PAIR_BYTES[self.solver]
-        cap = (f"--max-memory {self.text} leaves {_mib(self.cap - self.inputs)} for them "
-               f"after the CLKs and scan buffers" if self.cap is not None
-               else "the memory available allows")
+        cap = self.leaves()
         now_k = f" (now {k})" if k is not None else ""
         stream = ("use --solver greedy (it streams --out-dir DIR)" if self.solver == "optimal"
                   else "stream the pairs to disk with --out-dir DIR")

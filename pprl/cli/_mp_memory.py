@@ -19,9 +19,10 @@ from itertools import combinations
 
 from ..errors import InputError, TooManyCandidatesError
 from ..linkage.multiparty import RESULT_BYTES
-from ._memory import ID_BYTES, THREAD_BYTES, _mib, parse_size, scan_copies_of_b
+from ._memory import ID_BYTES, THREAD_BYTES, CapPlan, _mib, scan_copies_of_b
 
-__all__ = ["MultipartyPlan", "SOLVER_PAIR_BYTES", "SOLVER_RECORD_BYTES"]
+__all__ = ["DedupePlan", "MultipartyPlan", "SOLVER_PAIR_BYTES",
+           "SOLVER_RECORD_BYTES"]
 
 #: what the group solvers add per candidate (the Python solver's lists of record keys)
 SOLVER_PAIR_BYTES = {"greedy": 170, "probabilistic": 170, "none": 0}
@@ -29,14 +30,12 @@ SOLVER_PAIR_BYTES = {"greedy": 170, "probabilistic": 170, "none": 0}
 SOLVER_RECORD_BYTES = {"greedy": 200, "probabilistic": 200, "none": 0}
 
 
-class MultipartyPlan:
+class MultipartyPlan(CapPlan):
     """How ``--max-memory`` splits between the inputs and the candidates of N parties."""
 
     def __init__(self, text: str | None, solver: str) -> None:
-        self.text = text
-        self.cap = None if text is None else parse_size(text)
+        super().__init__(text)
         self.solver = solver
-        self.inputs = 0
 
     def per_pair(self) -> int:
         """Bytes per candidate at the peak: the merged result and the solver's share."""
@@ -54,23 +53,15 @@ class MultipartyPlan:
         self.inputs = (sum(x.nbytes for x in clks) + scan + id_bytes + 16 * sum(n)
                        + threads * (THREAD_BYTES + 16 * max(n, default=0))
                        + SOLVER_RECORD_BYTES[self.solver] * sum(n))
-        room = (self.cap - self.inputs) * RESULT_BYTES // self.per_pair()
-        if room < least:
-            raise InputError(
-                f"--max-memory {self.text} is too small: the CLKs, record IDs, scan buffers and "
-                f"the solver's per-record state take about {_mib(self.inputs)} and the scans "
-                f"need at least {_mib(least)} more for candidates; give at least "
-                f"{_mib(self.inputs + least * 2)}")
-        return int(room)
+        return self.room("the CLKs, record IDs, scan buffers and the solver's per-record "
+                         "state", least, (RESULT_BYTES, self.per_pair()))
 
     def explain(self, exc: TooManyCandidatesError, threshold: float, k: int | None) \
             -> InputError:
         """The scans' stop, reworded with the command's flags."""
         how = "would hold about" if exc.estimated else "passed"
         per = self.per_pair()
-        cap = (f"--max-memory {self.text} leaves {_mib(self.cap - self.inputs)} for them "
-               f"after the CLKs and scan buffers" if self.cap is not None
-               else "the memory available allows")
+        cap = self.leaves()
         now_k = f" (now {k})" if k is not None else ""
         return InputError(
             f"stopped early: the candidates of the pairs of parties {how} {exc.pairs:,} "
@@ -78,3 +69,58 @@ class MultipartyPlan:
             f"({_mib(exc.pairs * per)}), more than {cap}; raise --threshold (now "
             f"{threshold:g}), keep the best --k K per record{now_k}, use --blocking lsh, or "
             "raise --max-memory")
+
+
+#: bytes per kept pair of ``pprl dedupe`` at its peak, by --method: the self-scan holds both
+#: orders of each pair (48 B), then the kept half is copied out (24 B and a 2-byte mask);
+#: after it the Python group solver adds SOLVER_PAIR_BYTES to the kept 24 B.  The native
+#: solver (``native/groups.c``) and connected components stay under the scan's 74 B: measured
+#: with /usr/bin/time on 20,000 synthetic people, 46-67 B per kept pair in all (2.2 and 11
+#: million pairs), the Python solver 104 B.
+DEDUPE_SCAN_BYTES = 48 + 24 + 2
+DEDUPE_PYTHON_BYTES = 24 + SOLVER_PAIR_BYTES["greedy"]
+
+
+class DedupePlan(CapPlan):
+    """How ``pprl dedupe --max-memory`` splits between the CLKs and the candidate pairs.
+
+    The scan of a file against itself holds both orders of each pair and every
+    record's pair with itself; ``max_bytes`` bounds that scan, so it is sized
+    for ``2 P + n`` pairs where ``P`` kept pairs fit at
+    :meth:`per_pair` bytes each.
+    """
+
+    def __init__(self, text: str | None, method: str, native: bool) -> None:
+        super().__init__(text)
+        self.method = method
+        self.native = native
+
+    def per_pair(self) -> int:
+        """Bytes per kept pair at the peak (the scan's, or the Python solver's when larger)."""
+        python = self.method != "components" and not self.native
+        return max(DEDUPE_SCAN_BYTES, DEDUPE_PYTHON_BYTES if python else 0)
+
+    def max_bytes(self, clks, ids, threads: int, least: int) -> int | None:
+        """``max_bytes`` for the self-scan (None without a cap); raises if too small."""
+        if self.cap is None:
+            return None
+        n = clks.shape[0]
+        copies = 2 if clks.shape[1] % 8 else 1
+        id_bytes = 0 if ids is None else sum(len(str(x)) + ID_BYTES for x in ids)
+        self.inputs = ((2 * copies + scan_copies_of_b()) * clks.nbytes + id_bytes + 16 * n
+                       + threads * (THREAD_BYTES + 16 * n)
+                       + SOLVER_RECORD_BYTES.get(self.method, 0) * n)
+        # the scan's bytes for both orders of the pairs that fit, plus every record's own pair
+        both = self.room("the CLKs, record IDs and scan buffers", least, (48, self.per_pair()))
+        return int(both + 24 * n)
+
+    def explain(self, exc: TooManyCandidatesError, threshold: float) -> InputError:
+        """The self-scan's stop, reworded with ``pprl dedupe``'s flags."""
+        how = "would hold about" if exc.estimated else "passed"
+        kept = max(exc.pairs // 2, 1)  # the scan counts both orders of each pair
+        per = self.per_pair()
+        return InputError(
+            f"stopped early: the pairs of records {how} {kept:,} pairs at {per} bytes each "
+            f"with --method {self.method} ({_mib(kept * per)}), more than {self.leaves()}; "
+            f"raise --threshold (now {threshold:g}), use --blocking lsh, or raise "
+            "--max-memory")

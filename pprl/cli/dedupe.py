@@ -7,7 +7,6 @@ import sys
 import time
 
 from ..errors import InputError
-from . import _memory
 from ._common import add_progress_flag, check_output_path, show_progress, threshold_arg, warn
 
 __all__ = ["add_parser", "run"]
@@ -40,8 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=("auto", "native", "numpy"), default="auto",
                    help="similarity kernel (default: auto)")
     p.add_argument("--max-memory", metavar="SIZE", default=None,
-                   help="stop early, with an error, when the scan's pairs would take more "
-                        "than SIZE (bytes, or with a K, M or G suffix)")
+                   help="cap the memory the CLKs, the comparison and the clustering take "
+                        "(bytes, or with a K, M or G suffix): stop early, with an error that "
+                        "says what to change, when the pairs would not fit")
     p.add_argument("--blocking", choices=("none", "lsh"), default="none",
                    help="lsh: compare only records that share a Hamming-LSH bucket")
     p.add_argument("--blocking-seed", type=int, default=None, metavar="S",
@@ -53,8 +53,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pprl dedupe``; the exit status."""
+    from .._validation import check_threads
     from ..bits import read_clks
+    from ..errors import TooManyCandidatesError
+    from ..linkage import backend as _backend
     from ..linkage.dedupe import dedupe
+    from ..linkage.similarity import least_max_bytes
+    from ._mp_memory import DedupePlan
     from ._multiparty import write_groups
 
     out = check_output_path(args.output)
@@ -63,16 +68,26 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--merge-threshold must be in [0, 1]; got {args.merge_threshold}")
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads must be a positive integer; got {args.threads}")
-    max_bytes = None if args.max_memory is None else _memory.parse_size(args.max_memory)
+    native = args.method != "components" and \
+        _backend.choose(args.backend, "solve_groups")[0] == "native"
+    plan = DedupePlan(args.max_memory, args.method, native)
+    lsh = args.blocking == "lsh"
+    if lsh and plan.cap is not None:
+        warn("dedupe", "--max-memory bounds the exhaustive comparison only; with "
+                       "--blocking lsh it is not applied")
     t0 = time.perf_counter()
     clks, ids = read_clks(args.clks, with_ids=True)
     t1 = time.perf_counter()
-    lsh = args.blocking == "lsh"
-    groups = dedupe(clks, args.threshold, method=args.method,
-                    merge_threshold=args.merge_threshold, backend=args.backend,
-                    threads=args.threads, max_bytes=None if lsh else max_bytes,
-                    blocking="lsh" if lsh else None, rng=args.blocking_seed,
-                    progress=show_progress(args))
+    max_bytes = None if lsh else plan.max_bytes(
+        clks, ids, check_threads(args.threads, "pprl dedupe"), least_max_bytes())
+    try:
+        groups = dedupe(clks, args.threshold, method=args.method,
+                        merge_threshold=args.merge_threshold, backend=args.backend,
+                        threads=args.threads, max_bytes=max_bytes,
+                        blocking="lsh" if lsh else None, rng=args.blocking_seed,
+                        progress=show_progress(args))
+    except TooManyCandidatesError as exc:
+        raise plan.explain(exc, args.threshold) from None
     t2 = time.perf_counter()
     frame = groups.to_frame().drop(columns="party")
     if ids is not None:
