@@ -185,3 +185,22 @@ def test_out_dir_streams_each_pair_and_gives_the_same_candidates(tmp_path, noisy
                 tmp_path / "chunks", "-o", disk) == 0
     assert disk.read_text() == mem.read_text()
     assert (tmp_path / "chunks" / "pair-0-2").is_dir()
+
+
+def test_a_cap_holds_the_native_group_solver(tmp_path, dense):
+    """With the native solver's share (72 bytes a candidate) a cap that the Python solver's
+    170 would refuse finishes, and the peak stays under it."""
+    from pprl.cli._mp_memory import NATIVE_PAIR_BYTES, SOLVER_PAIR_BYTES
+    from pprl.linkage import backend
+
+    if backend.choose("auto", "solve_groups")[0] != "native":
+        pytest.skip("the native group solver was not built")
+    d, base = dense  # at 0.52 about 1.0M candidates: 98 MB at 98 bytes, 196 MB at 196
+    out = tmp_path / "g.csv"
+    cap = 160 << 20
+    assert NATIVE_PAIR_BYTES["greedy"] < SOLVER_PAIR_BYTES["greedy"]
+    rc, peak, err = pprl_peak("link", d / "a.npy", d / "b.npy", d / "c.npy", "--threshold",
+                              "0.52", "--solver", "greedy", "--threads", "1", "--max-memory",
+                              "160M", "-o", out, "--no-progress")
+    assert rc == 0, err
+    assert peak <= base + cap + WORK_BYTES, f"peak {peak >> 20} MiB"

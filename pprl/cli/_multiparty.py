@@ -133,7 +133,11 @@ def run_link(args: argparse.Namespace) -> int:
     if args.max_memory is not None and args.out_dir is not None:
         raise InputError("--max-memory with --out-dir and 3 or more files is not supported: "
                          "the merged candidates are memory-mapped from DIR; give one of them")
-    plan = MultipartyPlan(args.max_memory, args.solver)
+    from ..linkage import backend as _backend
+
+    # the group solvers run native/groups.c when it was built (backend "auto")
+    plan = MultipartyPlan(args.max_memory, args.solver,
+                          _backend.choose("auto", "solve_groups")[0] == "native")
     t0 = time.perf_counter()
     clks, ids = read_parties(paths, "link")
     t1 = time.perf_counter()
