@@ -9,6 +9,9 @@ from peak_rss import pprl_peak
 
 from pprl.cli import main
 from pprl.cli._memory import WORK_BYTES
+from pprl.cli._mp_memory import DedupePlan
+from pprl.linkage import backend
+from pprl.linkage.dedupe import self_candidates
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +61,13 @@ def test_the_cap_stops_early_in_flags_and_bounds_the_peak(tmp_path, dense, metho
 def test_a_cap_that_holds_the_result_finishes_under_it_with_the_same_clusters(tmp_path, dense):
     d, base = dense
     capped, free = tmp_path / "c.csv", tmp_path / "f.csv"
-    cap = 96 << 20
+    native = backend.choose("auto", "solve_groups")[0] == "native"
+    pairs = len(self_candidates(np.load(d / "a.npy"), 0.52))
+    # the CLKs and buffers (about 26 MiB with one thread) and the pairs at the plan's figure
+    cap_mib = 32 + pairs * DedupePlan(None, "greedy", native).per_pair() * 5 // 4 // (1 << 20)
+    cap = cap_mib << 20
     rc, peak, err = pprl_peak("dedupe", d / "a.npy", "--threshold", "0.52", "--threads", "1",
-                              "--max-memory", "96M", "-o", capped, "--no-progress")
+                              "--max-memory", f"{cap_mib}M", "-o", capped, "--no-progress")
     assert rc == 0, err
     assert peak <= base + cap + WORK_BYTES, f"peak {peak >> 20} MiB"
     assert _run("dedupe", d / "a.npy", "--threshold", 0.52, "-o", free) == 0
