@@ -77,6 +77,8 @@ def write_candidates(cands, ids, path) -> None:
 
     from .._atomic import atomic_open
 
+    if ids is not None:
+        ids = _id_table(ids)
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
         for lo in range(0, max(len(cands), 1), WRITE_ROWS):
             hi = lo + WRITE_ROWS
@@ -91,9 +93,24 @@ def write_candidates(cands, ids, path) -> None:
             frame.to_csv(fh, index=False, header=lo == 0, lineterminator="\n")
 
 
-def _ids_of(ids, party, row) -> list:
-    """The record IDs of (party, row) pairs."""
-    return [ids[p][r] for p, r in zip(party, row, strict=True)]
+def _id_table(ids) -> tuple:
+    """Every party's record IDs in one object array, and each party's offset into it."""
+    import numpy as np
+
+    sizes = [len(i) for i in ids]
+    offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    table = np.empty(sum(sizes), dtype=object)
+    for i, o in zip(ids, offset, strict=True):
+        table[o:o + len(i)] = list(i)
+    return table, offset
+
+
+def _ids_of(ids, party, row):
+    """The record IDs of (party, row) pairs (``ids``: per party, or an :func:`_id_table`)."""
+    import numpy as np
+
+    table, offset = ids if isinstance(ids, tuple) else _id_table(ids)
+    return table[offset[np.asarray(party)] + np.asarray(row)]
 
 
 def _check_merge_threshold(value: float) -> float:
