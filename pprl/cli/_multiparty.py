@@ -68,29 +68,28 @@ def write_groups(frame, path) -> None:
 
 
 #: candidates formatted at a time by ``--solver none`` (bounds the writer's memory)
-WRITE_ROWS = 1 << 17
+WRITE_ROWS = 1 << 15
 
 
 def write_candidates(cands, ids, path) -> None:
     """Write ``party_a,row_a,party_b,row_b,score[,id_a,id_b]`` atomically, a batch at a time."""
-    import pandas as pd
-
     from .._atomic import atomic_open
+    from ._csv import csv_rows
 
     if ids is not None:
         ids = _id_table(ids)
+    names = ["party_a", "row_a", "party_b", "row_b", "score"]
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        for lo in range(0, max(len(cands), 1), WRITE_ROWS):
+        fh.write(",".join(names + (["id_a", "id_b"] if ids is not None else [])) + "\n")
+        for lo in range(0, len(cands), WRITE_ROWS):
             hi = lo + WRITE_ROWS
             code = cands.code[lo:hi]
-            frame = pd.DataFrame({"party_a": cands.pairs[:, 0][code], "row_a": cands.row_a[lo:hi],
-                                  "party_b": cands.pairs[:, 1][code], "row_b": cands.row_b[lo:hi],
-                                  "score": cands.score[lo:hi]})
+            pa_, pb_ = cands.pairs[:, 0][code], cands.pairs[:, 1][code]
+            ra, rb = cands.row_a[lo:hi], cands.row_b[lo:hi]
+            cols = [pa_, ra, pb_, rb, cands.score[lo:hi]]
             if ids is not None:
-                for side in ("a", "b"):
-                    frame[f"id_{side}"] = _ids_of(ids, frame[f"party_{side}"],
-                                                  frame[f"row_{side}"])
-            frame.to_csv(fh, index=False, header=lo == 0, lineterminator="\n")
+                cols += [_ids_of(ids, pa_, ra), _ids_of(ids, pb_, rb)]
+            fh.write(csv_rows(cols))
 
 
 def _id_table(ids) -> tuple:

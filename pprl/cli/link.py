@@ -61,7 +61,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 #: rows of MATCHES.csv formatted at a time (bounds the writer's memory)
-WRITE_ROWS = 1 << 17
+WRITE_ROWS = 1 << 15
 
 
 def write_matches(matches, path, ids_a=None, ids_b=None) -> None:
@@ -73,28 +73,24 @@ def write_matches(matches, path, ids_a=None, ids_b=None) -> None:
     that grows with the number of pairs.
     """
     import numpy as np
-    import pandas as pd
 
     from .._atomic import atomic_open
     from ..linkage.chunks import CandidateChunks
+    from ._csv import csv_rows
 
     with_ids = ids_a is not None and ids_b is not None
     if with_ids:
         ids_a, ids_b = np.asarray(ids_a, dtype=object), np.asarray(ids_b, dtype=object)
     batches = matches.batches(WRITE_ROWS) if isinstance(matches, CandidateChunks) else [matches]
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        header = True
+        fh.write(",".join(["a", "b", "score"] + (["a_id", "b_id"] if with_ids else [])) + "\n")
         for batch in batches:
-            for i in range(0, max(len(batch), 1 if header else 0), WRITE_ROWS):
+            for i in range(0, len(batch), WRITE_ROWS):
                 a, b = batch.a[i:i + WRITE_ROWS], batch.b[i:i + WRITE_ROWS]
-                frame = pd.DataFrame({"a": a, "b": b, "score": batch.score[i:i + WRITE_ROWS]})
+                cols = [a, b, batch.score[i:i + WRITE_ROWS]]
                 if with_ids:
-                    frame["a_id"], frame["b_id"] = ids_a[a], ids_b[b]
-                frame.to_csv(fh, index=False, header=header, lineterminator="\n")
-                header = False
-        if header:  # no batch at all: the header alone
-            cols = ["a", "b", "score"] + (["a_id", "b_id"] if with_ids else [])
-            pd.DataFrame(columns=cols).to_csv(fh, index=False, lineterminator="\n")
+                    cols += [ids_a[a], ids_b[b]]
+                fh.write(csv_rows(cols))
 
 
 #: Warn when the candidates exceed this share of all n x m pairs.
