@@ -127,3 +127,17 @@ def test_each_link_stands_for_its_entitys_pairs():
     per_link = _pairs_per_link(cands, links, loc, loc, 0.2, 0.2, 3, 4)
     assert sorted(per_link.tolist()) == [1.0, 3.0, 3.0]
     assert per_link.sum() == 7  # 6 + 1 true pairs
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(1e-6, 1e3)), min_size=1,
+                max_size=60))
+def test_non_increasing_is_scipys_isotonic_regression(pairs):
+    from scipy.optimize import isotonic_regression
+
+    from pprl.evaluation._quality_model import non_increasing
+
+    y = np.array([p[0] for p in pairs])
+    w = np.array([p[1] for p in pairs])
+    want = isotonic_regression(y, weights=w, increasing=False).x
+    np.testing.assert_allclose(non_increasing(y, w), want, rtol=1e-9, atol=1e-6)

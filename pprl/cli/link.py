@@ -152,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
         matches = optimal_match(_memory.loaded(plan, cands))
     else:
         matches = cands
+    t_solve = time.perf_counter()
     matches, quality = _quality.apply(args, cands, matches, a, b, out)  # cut at args.cut
     t3 = time.perf_counter()
     write_matches(matches, out, ids_a, ids_b)
@@ -168,8 +169,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"pprl link: {a.shape[0]} x {b.shape[0]} records, {len(cands)} candidates "
         f">= {args.threshold:g}, {len(matches)} matches ({args.solver}) -> {out} "
-        f"[read {t1 - t0:.2f}s, compare {t2 - t1:.2f}s{kernel}, solve {t3 - t2:.2f}s, "
-        f"write {t4 - t3:.2f}s]",
+        f"[read {t1 - t0:.2f}s, compare {t2 - t1:.2f}s{kernel}, solve {t_solve - t2:.2f}s, "
+        f"estimate quality {t3 - t_solve:.2f}s, write {t4 - t3:.2f}s]",
         file=sys.stderr,
     )
     return 0

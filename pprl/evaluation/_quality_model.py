@@ -16,8 +16,8 @@ who have none).
 * **Start.**  ``R(t)``, the records of A whose best score is at least ``t``,
   satisfies ``n_a - R(t) = H(t) D(t)`` with ``D(t) = sum_a F(t - loc_a)``
   (the records whose null stays under ``t``): ``H`` is read off where ``D``
-  is large (both files, weighted, made non-increasing with scipy's isotonic
-  regression).
+  is large (both files, weighted, made non-increasing by weighted isotonic
+  regression, :func:`non_increasing`).
 * **Rounds** (EM): the posteriors re-estimate the true pairs at or above
   each score and their density (each true link weighted by the inverse of
   its chance of surviving greedy: no *free* non-match of either record beats
@@ -31,7 +31,7 @@ import numpy as np
 
 from ._quality_null import Null
 
-__all__ = ["BOOT_ROUNDS", "LinkNull", "fit_links", "identity_start"]
+__all__ = ["BOOT_ROUNDS", "LinkNull", "fit_links", "identity_start", "non_increasing"]
 
 #: EM rounds from the start
 ROUNDS = 5
@@ -71,11 +71,35 @@ def _d(loc: np.ndarray, null: Null, grid: np.ndarray) -> np.ndarray:
             .reshape(len(grid), -1) @ cnt).astype(np.float64)
 
 
+def non_increasing(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The weighted least-squares non-increasing fit of ``y`` (pool adjacent violators).
+
+    The same fit as ``scipy.optimize.isotonic_regression(y, weights=w,
+    increasing=False)`` (a test checks it against scipy), written here
+    because importing ``scipy.optimize`` takes half a second of every
+    ``pprl link`` for a grid of at most a few hundred points.
+    """
+    means: list[float] = []
+    weights: list[float] = []
+    counts: list[int] = []
+    for yi, wi in zip(np.asarray(y, dtype=np.float64).tolist(),
+                      np.asarray(w, dtype=np.float64).tolist(), strict=True):
+        means.append(yi)
+        weights.append(wi)
+        counts.append(1)
+        while len(means) > 1 and means[-2] < means[-1]:  # a violation: pool the two blocks
+            m1, w1, c1 = means.pop(), weights.pop(), counts.pop()
+            wt = weights[-1] + w1
+            means[-1] = (means[-1] * weights[-1] + m1 * w1) / wt if wt > 0 else \
+                0.5 * (means[-1] + m1)
+            weights[-1] = wt
+            counts[-1] += c1
+    return np.repeat(np.array(means), counts)
+
+
 def identity_start(best_a, best_b, loc_a, loc_b, null_a: Null, null_b: Null,
                    grid: np.ndarray) -> np.ndarray:
     """True pairs scoring at or above each threshold, from ``n - R(t) = H(t) D(t)``."""
-    from scipy.optimize import isotonic_regression
-
     mus, ws = [], []
     for best, loc, null in ((best_a, loc_a, null_a), (best_b, loc_b, null_b)):
         n = len(best)
@@ -91,7 +115,7 @@ def identity_start(best_a, best_b, loc_a, loc_b, null_a: Null, null_b: Null,
         j0 = int(np.argmax(ident))
         mu[:j0] = mu[j0]
         w = np.where(ident, w, 1e-9)
-    mu = -isotonic_regression(-mu, weights=w).x  # never grows with t
+    mu = non_increasing(mu, w)  # never grows with t
     return np.clip(mu, 0.0, float(min(len(best_a), len(best_b))))
 
 
