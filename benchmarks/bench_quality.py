@@ -179,13 +179,30 @@ def cost(n: int, floor: float) -> None:
           f"below-floor sample {q.extra.get('below_floor_sample')} rows x {n}")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_case_arguments(ap: argparse.ArgumentParser) -> None:
+    """``--records``, ``--floor``, ``--no-febrl`` and ``--cases`` (shared with the probe)."""
     ap.add_argument("--records", type=int, default=5000)
     ap.add_argument("--floor", type=float, default=0.5)
     ap.add_argument("--no-febrl", action="store_true")
     ap.add_argument("--cases", default=None, metavar="NAMES",
                     help="comma-separated substrings: only the cases whose name holds one")
+
+
+def selected_cases(args):
+    """``(name, a, b, truth)`` of every case the arguments select."""
+    gens = [synthetic_cases(args.records), shipped_cases()]
+    if not args.no_febrl:
+        gens.append(febrl_cases())
+    wanted = [w.strip() for w in args.cases.split(",")] if args.cases else []
+    for gen in gens:
+        for name, a, b, truth in gen:
+            if not wanted or any(w in name for w in wanted):
+                yield name, a, b, truth
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_case_arguments(ap)
     ap.add_argument("--diagnose", action="store_true",
                     help="print each component (true links, false links, n_true, interval) "
                     "beside the truth")
@@ -195,18 +212,11 @@ def main() -> None:
     if args.cost:
         cost(args.cost, args.floor)
         return
-    cases = [synthetic_cases(args.records), shipped_cases()]
-    if not args.no_febrl:
-        cases.append(febrl_cases())
-    wanted = [w.strip() for w in args.cases.split(",")] if args.cases else []
     oks, gaps = [], []
-    for gen in cases:
-        for name, a, b, truth in gen:
-            if wanted and not any(w in name for w in wanted):
-                continue
-            ok, gap = run_case(name, a, b, truth, args.floor, args.diagnose)
-            oks += ok
-            gaps.append(gap)
+    for name, a, b, truth in selected_cases(args):
+        ok, gap = run_case(name, a, b, truth, args.floor, args.diagnose)
+        oks += ok
+        gaps.append(gap)
     ok = np.array(oks)
     print(f"precision within 0.02: {ok[:, 0].sum()}/{len(ok)} points; F1 within 0.02: "
           f"{ok[:, 1].sum()}/{len(ok)}; suggested within 0.01 of best: "

@@ -23,7 +23,7 @@ import argparse
 import warnings
 
 import numpy as np
-from bench_quality import febrl_cases, shipped_cases, synthetic_cases
+from bench_quality import add_case_arguments, selected_cases
 
 import pprl
 from pprl.evaluation import _quality_model as qm
@@ -91,20 +91,10 @@ def probe(name, a, b, truth, floor) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--records", type=int, default=5000)
-    ap.add_argument("--floor", type=float, default=0.5)
-    ap.add_argument("--no-febrl", action="store_true")
-    ap.add_argument("--cases", default=None, metavar="NAMES",
-                    help="comma-separated substrings: only the cases whose name holds one")
+    add_case_arguments(ap)
     args = ap.parse_args()
-    gens = [synthetic_cases(args.records), shipped_cases()]
-    if not args.no_febrl:
-        gens.append(febrl_cases())
-    wanted = [w.strip() for w in args.cases.split(",")] if args.cases else []
-    for gen in gens:
-        for name, a, b, truth in gen:
-            if not wanted or any(w in name for w in wanted):
-                probe(name, a, b, truth, args.floor)
+    for name, a, b, truth in selected_cases(args):
+        probe(name, a, b, truth, args.floor)
 
 
 if __name__ == "__main__":
