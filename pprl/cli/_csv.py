@@ -59,9 +59,8 @@ def _strings(x):
 def csv_rows(columns: list) -> str:
     """The CSV lines (each ending in a newline, no header) of equally long columns.
 
-    Integer and float numpy arrays are formatted as numbers (as ``to_csv``
-    formats them); anything else as strings, quoted where the csv module would
-    quote them.
+    Integer and float numpy arrays are formatted as numbers, anything else as
+    strings, each as ``to_csv`` writes it.
     """
     import numpy as np
     import pyarrow as pa
@@ -82,13 +81,7 @@ def csv_rows(columns: list) -> str:
         return ""
     lines = pc.binary_join_element_wise(*cols, ",")
     lines = pc.binary_join_element_wise(lines, "", "\n")
-    return "".join(lines.to_pylist()) if len(lines) < 64 else _joined(lines)
-
-
-def _joined(lines) -> str:
-    """The strings of a freshly computed string array, end to end, from its data buffer."""
-    import numpy as np
-
+    # a freshly computed string array: its lines lie end to end in one data buffer
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
         lines.offset:lines.offset + len(lines) + 1]
     data = lines.buffers()[2]

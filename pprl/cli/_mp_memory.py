@@ -21,7 +21,7 @@ from itertools import combinations
 
 from ..errors import InputError, TooManyCandidatesError
 from ..linkage.multiparty import RESULT_BYTES
-from ._memory import ID_BYTES, THREAD_BYTES, CapPlan, _mib, scan_copies_of_b
+from ._memory import THREAD_BYTES, CapPlan, _ids_bytes, _mib, scan_copies_of_b
 
 __all__ = ["DedupePlan", "MultipartyPlan", "NATIVE_PAIR_BYTES", "SOLVER_PAIR_BYTES",
            "SOLVER_RECORD_BYTES"]
@@ -57,7 +57,7 @@ class MultipartyPlan(CapPlan):
         copies = 2 if clks and clks[0].shape[1] % 8 else 1
         scan = max((copies * clks[i].nbytes + (copies + scan_copies_of_b()) * clks[j].nbytes
                     for i, j in combinations(range(len(clks)), 2)), default=0)
-        id_bytes = 0 if ids is None else sum(len(str(x)) + ID_BYTES for i in ids for x in i)
+        id_bytes = 0 if ids is None else sum(_ids_bytes(i) for i in ids)
         self.inputs = (sum(x.nbytes for x in clks) + scan + id_bytes + 16 * sum(n)
                        + threads * (THREAD_BYTES + 16 * max(n, default=0))
                        + SOLVER_RECORD_BYTES[self.solver] * sum(n))
@@ -114,8 +114,7 @@ class DedupePlan(CapPlan):
             return None
         n = clks.shape[0]
         copies = 2 if clks.shape[1] % 8 else 1
-        id_bytes = 0 if ids is None else sum(len(str(x)) + ID_BYTES for x in ids)
-        self.inputs = ((2 * copies + scan_copies_of_b()) * clks.nbytes + id_bytes + 16 * n
+        self.inputs = ((2 * copies + scan_copies_of_b()) * clks.nbytes + _ids_bytes(ids) + 16 * n
                        + threads * (THREAD_BYTES + 16 * n)
                        + SOLVER_RECORD_BYTES.get(self.method, 0) * n)
         # the scan's bytes for both orders of the pairs that fit, plus every record's own pair

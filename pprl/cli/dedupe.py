@@ -68,9 +68,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--merge-threshold must be in [0, 1]; got {args.merge_threshold}")
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads must be a positive integer; got {args.threads}")
-    native = args.method != "components" and \
-        _backend.choose(args.backend, "solve_groups")[0] == "native"
-    plan = DedupePlan(args.max_memory, args.method, native)
+    plan = DedupePlan(args.max_memory, args.method,
+                      _backend.choose(args.backend, "solve_groups")[0] == "native")
     lsh = args.blocking == "lsh"
     if lsh and plan.cap is not None:
         warn("dedupe", "--max-memory bounds the exhaustive comparison only; with "
