@@ -21,6 +21,7 @@ Usage::
 
     python benchmarks/bench_dice.py                 # 20,000 x 20,000, threshold 0.8
     python benchmarks/bench_dice.py --n 5000        # quick
+    python benchmarks/bench_dice.py --data person --threshold 0.45 --k 22   # best 22 per row
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=20_000, help="records per party (default 20000)")
     p.add_argument("--bits", type=int, default=1024, help="CLK length in bits (default 1024)")
     p.add_argument("--threshold", type=float, default=0.8)
+    p.add_argument("--k", type=int, default=None,
+                   help="keep the best k pairs per row of A (anonlink: its k as well)")
     p.add_argument("--repeat", type=int, default=2, help="runs per measurement (best kept)")
     p.add_argument("--numpy-rows", type=int, default=1000,
                    help="rows of A given to the numpy backend; its rate is scaled (default 1000)")
@@ -127,9 +130,11 @@ def main(argv=None):
 
     info = available_backends()
     threads = args.threads or info["threads"]
+    best_k = "" if args.k is None else f", best {args.k} per row"
     print(f"pprl bench_dice: {args.n} x {args.n} CLKs of {args.bits} bits, threshold "
-          f"{args.threshold}, best of {args.repeat}; {platform.processor() or platform.machine()}"
-          f", {os.cpu_count()} CPUs; all threads = {threads}")
+          f"{args.threshold}{best_k}, best of {args.repeat}; "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+          f"all threads = {threads}")
     print(f"backends: {info}")
     try:
         import anonlink
@@ -169,7 +174,8 @@ def main(argv=None):
             la, lb = clks_to_bitarrays(a), clks_to_bitarrays(b)
             secs, cpu, res, peak = measure(
                 lambda la=la, lb=lb: anonlink.candidate_generation.find_candidate_pairs(
-                    [la, lb], dice_coefficient_accelerated, args.threshold), args.repeat)
+                    [la, lb], dice_coefficient_accelerated, args.threshold, k=args.k),
+                args.repeat)
             ref_rate = pairs / secs
             rows.append(("anonlink", 1, secs, cpu, ref_rate, len(res[0]), peak))
             del la, lb
@@ -177,7 +183,7 @@ def main(argv=None):
         for t in sorted({1, threads}) if isas else []:  # the default: paths timed per call
             secs, cpu, res, peak = measure(
                 lambda t=t, a=a, b=b: similarity.candidate_pairs(
-                    a, b, args.threshold, threads=t, backend="native"), args.repeat)
+                    a, b, args.threshold, k=args.k, threads=t, backend="native"), args.repeat)
             chosen = available_backends()["last_isa"]
             rows.append((f"native/auto={chosen}", t, secs, cpu, pairs / secs, len(res), peak))
         for isa in isas:
@@ -185,12 +191,13 @@ def main(argv=None):
                 for t in sorted({1, threads}):
                     secs, cpu, res, peak = measure(
                         lambda t=t, a=a, b=b: similarity.candidate_pairs(
-                            a, b, args.threshold, threads=t, backend="native"), args.repeat)
+                            a, b, args.threshold, k=args.k, threads=t, backend="native"),
+                        args.repeat)
                     rows.append((f"native/{isa}", t, secs, cpu, pairs / secs, len(res), peak))
         sub = min(args.numpy_rows, args.n)
         secs, cpu, res, peak = measure(
             lambda a=a[:sub], b=b: similarity.candidate_pairs(
-                a, b, args.threshold, threads=threads, backend="numpy"), 1)
+                a, b, args.threshold, k=args.k, threads=threads, backend="numpy"), 1)
         rows.append((f"numpy ({sub} rows, scaled)", threads, secs * args.n / sub,
                      cpu * args.n / sub, sub * args.n / secs, f"{len(res)}/{sub}r", peak))
         ref_cpu = rows[0][3] if ref_rate else None

@@ -1158,6 +1158,18 @@ static void sort_row_by_b(int64_t *b, double *s, int64_t n, double *row_s,
  * PPRL_E_FULL with *count_io back at the group's start when the output
  * cannot hold the whole group, or PPRL_E_ARG on a bad popcount.
  */
+/* a top-k row's cmin table after its heap took pairs: once the heap is full, the highest
+   raised threshold (raise_t, see dice.h) at or below its k-th best score, else cm */
+PPRL_INLINE const int32_t *raised_table(const pprl_scan_args *s, const double *hs, int64_t hn,
+                                        int64_t *level, const int32_t *cm) {
+    int64_t j = *level;
+    if (hn < s->k || s->raise_levels <= 0) return cm;
+    while (j + 1 < s->raise_levels && s->raise_t[j + 1] <= hs[0]) j++;
+    if (j == *level) return cm;
+    *level = j;
+    return s->raise_cmin + j * (2 * s->nbits + 1);
+}
+
 /* scan_group: the nh hits of row i (= i0 + r) from sorted row J0 on, appended (k == 0) or
    offered to the row's heap (k > 0) */
 #define PPRL_GROUP_EMIT(J0, NH)                                                    \
@@ -1176,7 +1188,8 @@ static void sort_row_by_b(int64_t *b, double *s, int64_t n, double *row_s,
             out_s[count] = sc;                                                     \
             count++;                                                               \
         }                                                                          \
-    }
+    }                                                                              \
+    if (k > 0) cm[r] = raised_table(s, s->heap_s + r * k, hn[r], &lv[r], cm[r]);
 
 /* rows of B per tile of the bit-sliced kernel: one batch */
 #define PPRL_BS_TILE 256
@@ -1210,13 +1223,16 @@ static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn 
     uint64_t *row_bits = s->row_bits;
     int32_t hit_j[PPRL_BLOCK], hit_c[PPRL_BLOCK];
     int64_t lo[PPRL_GROUP], hi[PPRL_GROUP], start[PPRL_GROUP + 1], next[PPRL_GROUP];
-    int64_t hn[PPRL_GROUP];
+    int64_t hn[PPRL_GROUP], lv[PPRL_GROUP];
+    const int32_t *cm[PPRL_GROUP]; /* each row's cmin table (raised for top-k, see dice.h) */
     int64_t ulo = 0, uhi = 0, t0, r, h, count = *count_io, gstart = count, k = s->k;
     int64_t tile = bshits ? PPRL_BS_TILE : PPRL_TILE, stride = nbits + 16;
     int32_t nxs[PPRL_GROUP];
     for (r = 0; r < g; r++) {
         int32_t p = pa[i0 + r];
         hn[r] = 0;
+        lv[r] = -1;
+        cm[r] = cmin;
         if (p < 0 || p > nbits) return PPRL_E_ARG;
         if (pb_lo[p] > pb_hi[p]) {
             lo[r] = hi[r] = 0; /* empty window */
@@ -1237,13 +1253,13 @@ static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn 
             int32_t p = pa[i];
             if (bshits && j0 < j1) {
                 int64_t nh = bshits(s->bits_pos + r * stride, nxs[r], s->b_bits, nbits, j0, j1,
-                                    pb, cmin + p, hit_j, hit_c);
+                                    pb, cm[r] + p, hit_j, hit_c);
                 PPRL_GROUP_EMIT(j0, nh)
                 continue;
             }
             if (vhits && j0 < j1) {
                 int64_t nh = vhits(a + i * nw, s->b_vert, j0, j1, nw, s->vhw, s->b_vrest, pb,
-                                   cmin + p, hit_j, hit_c);
+                                   cm[r] + p, hit_j, hit_c);
                 PPRL_GROUP_EMIT(j0, nh)
                 continue;
             }
@@ -1254,7 +1270,7 @@ static int scan_group(const pprl_scan_args *s, pprl_hits_fn hits, pprl_vhits_fn 
                 nh = hits(a + i * nw, b + j0 * nw, end - j0, nw, mode, hw,
                           mode == 1 ? a_rest[i] : 0, mode == 1 ? b_rest + j0 : NULL,
                           mode == 2 ? a_wc + i * nw : NULL, mode == 2 ? b_wc + j0 * nw : NULL,
-                          cmin[p + q], hit_j, hit_c);
+                          cm[r][p + q], hit_j, hit_c);
                 PPRL_GROUP_EMIT(j0, nh)
                 j0 = end;
             }
@@ -1401,12 +1417,14 @@ int pprl_dice_scan(pprl_scan_args *args) {
     }
     if (!a || !pa || !b || !pb || !b_index || !b_start || !cmin || !pb_lo || !pb_hi ||
         !out_a || !out_b || !out_s || (k > 0 && (!heap_s || !heap_b)) || !row_s || !row_bits ||
-        (mode == 1 && (!a_rest || !b_rest)) || (mode == 2 && (!a_wc || !b_wc)))
+        (mode == 1 && (!a_rest || !b_rest)) || (mode == 2 && (!a_wc || !b_wc)) ||
+        args->raise_levels < 0 || (args->raise_levels > 0 && (!args->raise_cmin || !args->raise_t)))
         return PPRL_E_ARG;
     for (i = 0; i < na; i++) {
         const uint64_t *x = a + i * nw;
         int32_t p = pa[i];
-        int64_t jlo, jhi, row_start = count, hn = 0;
+        int64_t jlo, jhi, row_start = count, hn = 0, lv = -1;
+        const int32_t *cm = cmin; /* raised for top-k once the heap is full (see dice.h) */
         int32_t nx = 0;
         if (grouped) {
             int64_t g = (na - i < PPRL_GROUP) ? na - i : PPRL_GROUP;
@@ -1430,14 +1448,14 @@ int pprl_dice_scan(pprl_scan_args *args) {
                 /* up to the end of j0's batch */
                 int64_t end = (j0 & ~(int64_t)(PPRL_BS_TILE - 1)) + PPRL_BS_TILE;
                 len = (end < jhi ? end : jhi) - j0;
-                nh = bshits(args->bits_pos, nx, args->b_bits, nbits, j0, j0 + len, pb, cmin + p,
+                nh = bshits(args->bits_pos, nx, args->b_bits, nbits, j0, j0 + len, pb, cm + p,
                             hit_j, hit_c);
             } else if (vhits) {
                 /* up to PPRL_BLOCK rows, ending on a whole block of 8 */
                 int64_t end = (j0 & ~(int64_t)7) + PPRL_BLOCK;
                 len = (end < jhi ? end : jhi) - j0;
                 nh = vhits(x, args->b_vert, j0, j0 + len, nw, args->vhw, args->b_vrest, pb,
-                           cmin + p, hit_j, hit_c);
+                           cm + p, hit_j, hit_c);
             } else {
                 /* B is sorted by popcount: blocks of one popcount q, so need is constant */
                 int32_t q = pb[j0];
@@ -1445,7 +1463,7 @@ int pprl_dice_scan(pprl_scan_args *args) {
                 len = (end - j0 < PPRL_BLOCK) ? end - j0 : PPRL_BLOCK;
                 nh = hits(x, b + j0 * nw, len, nw, mode, hw, mode == 1 ? a_rest[i] : 0,
                           mode == 1 ? b_rest + j0 : NULL, mode == 2 ? a_wc + i * nw : NULL,
-                          mode == 2 ? b_wc + j0 * nw : NULL, cmin[p + q], hit_j, hit_c);
+                          mode == 2 ? b_wc + j0 * nw : NULL, cm[p + q], hit_j, hit_c);
             }
             for (h = 0; h < nh; h++) {
                 int64_t jj = j0 + hit_j[h];
@@ -1464,6 +1482,7 @@ int pprl_dice_scan(pprl_scan_args *args) {
                     count++;
                 }
             }
+            if (k > 0) cm = raised_table(args, heap_s, hn, &lv, cm);
         }
         if (k > 0 && hn > 0) {
             if (count + hn > cap) {

@@ -111,6 +111,16 @@ typedef struct pprl_scan_args {
     const uint64_t *b_bits;
     const int32_t *bit_rank;
     int16_t *bits_pos;
+    /* optional (k > 0; NULL or raise_levels 0: unused): higher thresholds for a
+       row whose heap is full, raise_t[0] < raise_t[1] < ... (all above the
+       scan's own), and their cmin tables (pprl_threshold_tables, 2 * nbits + 1
+       entries each, one after the other).  Once a row's k-th best score is at
+       least raise_t[j], the rest of its pairs are tested against table j: a
+       pair that could still enter the heap scores at least the k-th best, so
+       it passes, and the best k are exactly those of the scan's own threshold */
+    const int32_t *raise_cmin;
+    const double *raise_t;
+    int64_t raise_levels;
     /* output: cap pairs at most */
     int64_t cap;
     int64_t *out_a;

@@ -242,6 +242,46 @@ def test_top_k_in_groups_of_rows(isa, rng, monkeypatch, heap_entries):
                     reference_pairs(want, t, k))
 
 
+@pytest.mark.parametrize("step", [0.001, 0.01, 0.3])
+def test_raised_thresholds_keep_the_best_k(isa, rng, monkeypatch, step):
+    # a top-k row whose heap is full is scanned on at a raised threshold (dice.h, raise_cmin):
+    # the best k, ties at the k-th place broken by the lower row of B, must not change, in
+    # groups of rows and row by row, with the bit-sliced kernel and without
+    from pprl.linkage import _native as _dice_native
+
+    monkeypatch.setattr(_dice_native, "RAISE_STEP", step)
+    _dice_native.raise_tables.cache_clear()
+    monkeypatch.setattr(_plan, "BIT_SLICED_MIN_ROWS", 1)
+    try:
+        for nbytes in (2, 16):  # 16 bits: few distinct scores, ties at the k-th place
+            a = np.concatenate([random_clks(rng, 1, nbytes, d)
+                                for d in rng.uniform(0.2, 0.6, 140)])
+            b = np.concatenate([a[::4] ^ random_clks(rng, 35, nbytes, 0.05),
+                                random_clks(rng, 600, nbytes, 0.4)])  # batches of 256
+            want = reference_matrix(a, b)
+            for heap_entries, bits in ((1 << 20, True), (1 << 20, False), (1, True)):
+                monkeypatch.setattr(_dice_native, "HEAP_ENTRIES", heap_entries)
+                monkeypatch.setattr(_plan, "BIT_SLICED", bits)
+                for t, k in ((0.0, 1), (0.0, 22), (0.45, 5), (0.7, 3)):
+                    assert_same(similarity.candidate_pairs(a, b, t, k=k, backend="native",
+                                                           threads=1),
+                                reference_pairs(want, t, k))
+    finally:
+        _dice_native.raise_tables.cache_clear()
+
+
+def test_raise_tables_are_the_threshold_tables_above(rng):
+    if not similarity.available_backends()["native"]:
+        pytest.skip("native kernel not built")
+    from pprl.linkage import _native as _dice_native
+
+    cmin, t = _dice_native.raise_tables(0.455, 64)
+    assert t[0] == 0.46 and t[-1] == 1.0 and np.all(np.diff(t) > 0)
+    for j in (0, 17, len(t) - 1):
+        np.testing.assert_array_equal(cmin[j], _dice_native.threshold_tables(t[j], 64)[0])
+    assert len(_dice_native.raise_tables(1.0, 64)[1]) == 0
+
+
 def test_vertical_layout(rng):
     if not similarity.available_backends()["native"]:
         pytest.skip("native kernel not built")

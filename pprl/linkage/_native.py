@@ -15,6 +15,7 @@ request the CPU or build cannot honour is not silently ignored: it is kept in
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "set_isa",
     "popcounts",
     "threshold_tables",
+    "raise_tables",
     "dice_matrix",
     "scan",
     "vertical",
@@ -148,6 +150,27 @@ def threshold_tables(threshold: float, nbits: int) -> tuple[np.ndarray, ...]:
     return cmin, lo, hi
 
 
+#: a top-k scan's raised thresholds are the multiples of this above its own (see dice.h)
+RAISE_STEP = 0.01
+
+
+@functools.lru_cache(maxsize=8)
+def raise_tables(threshold: float, nbits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(raise_cmin, raise_t)``: cmin tables of the thresholds a top-k row is raised to.
+
+    The multiples of :data:`RAISE_STEP` above ``threshold`` up to 1, each
+    table as :func:`threshold_tables` gives it, one after the other.  Read-only
+    (cached).
+    """
+    t = np.arange(np.floor(threshold / RAISE_STEP) + 1, round(1 / RAISE_STEP) + 1) * RAISE_STEP
+    t = np.round(t[t > threshold], 12)
+    cmin = np.stack([threshold_tables(float(x), nbits)[0] for x in t]) if len(t) else \
+        np.zeros((0, 2 * nbits + 1), dtype=np.int32)
+    cmin.flags.writeable = False
+    t.flags.writeable = False
+    return cmin, t
+
+
 def dice_matrix(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray) -> np.ndarray:
     """Dense Dice matrix of word rows ``a`` (n, nw) and ``b`` (m, nw) -> float64 (n, m)."""
     n, nw = a.shape
@@ -167,7 +190,7 @@ BUFFER_PAIRS = 1 << 18
 
 
 def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(0, 0),
-         rests=(None, None), wcs=(None, None), isa=None, vert=None, bits=None):
+         rests=(None, None), wcs=(None, None), isa=None, vert=None, bits=None, raised=None):
     """Candidate scan of A rows ``a`` against popcount-sorted ``b``.
 
     ``exit_ = (mode, hw)`` turns on the kernel's exact early exit after
@@ -179,7 +202,9 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
     AVX-512 paths scan B 8 rows at a time with their early exit after ``vhw``
     words; other paths ignore it.  ``bits = (b_bits, bit_rank)`` (see
     :func:`bit_planes`) lets the paths with a bit-sliced kernel (all but
-    AVX-512) use it instead.
+    AVX-512) use it instead.  ``raised = (raise_cmin, raise_t)`` (see
+    :func:`raise_tables`; top-k only) lets a row whose heap is full skip the
+    pairs that can no longer enter it.
     Yields ``(out_a, out_b, out_s)`` chunks, sorted by (a, b), until every
     row is done; when a buffer fills, the rows not yet written are resumed
     with a buffer twice as large.
@@ -223,6 +248,11 @@ def scan(a, pa, a_first, b, pb, b_index, b_start, nbits, tables, k, cap, exit_=(
         put("b_bits", "uint64_t *", bits[0])
         put("bit_rank", "int32_t *", bits[1])
         put("bits_pos", "int16_t *", np.empty(lib.PPRL_GROUP_ROWS * (nbits + 16), np.int16))
+        fixed = len(keep)
+    if raised is not None and k > 0 and len(raised[1]):
+        put("raise_cmin", "int32_t *", raised[0])
+        put("raise_t", "double *", raised[1])
+        args.raise_levels = len(raised[1])
         fixed = len(keep)
     args.nb, args.nw, args.nbits, args.k, args.heap_rows = m, nw, nbits, k, heap_rows
     args.mode, args.hw = mode, hw

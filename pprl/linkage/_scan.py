@@ -189,6 +189,8 @@ def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits, vertical, bits=Fal
         vhw = _plan.vertical_exit(aw, b_sorted, pa, pb_sorted, tables[0]) \
             if _plan.EARLY_EXIT else 0
         vert = mod.vertical(b_sorted, vhw)
+    # top-k: a row whose heap is full is scanned on at its k-th best score (rounded down)
+    raised = mod.raise_tables(float(threshold), nbits) if k else None
     planes = None
     if bits:
         rank = _plan.bit_rank(b_sorted, nbits)
@@ -199,7 +201,7 @@ def _native_tile_fn(mod, aw, bw, pa, pb, threshold, k, nbits, vertical, bits=Fal
                              nbits, tables, k, _plan.SCAN_CAPACITY, (mode, hw),
                              (rests[0] if mode != 1 else rests[0][i0:i1], rests[1]),
                              (wcs[0] if mode != 2 else wcs[0][i0:i1], wcs[1]), isa=isa,
-                             vert=vert, bits=planes)
+                             vert=vert, bits=planes, raised=raised)
 
     return run
 
