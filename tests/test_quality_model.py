@@ -141,3 +141,56 @@ def test_non_increasing_is_scipys_isotonic_regression(pairs):
     w = np.array([p[1] for p in pairs])
     want = isotonic_regression(y, weights=w, increasing=False).x
     np.testing.assert_allclose(non_increasing(y, w), want, rtol=1e-9, atol=1e-6)
+
+
+def test_batched_replicates_are_the_single_fits():
+    """The bootstrap fits its replicates at once (fit_batch, Null.replicates): with every
+    record drawn once they are the point fit, and each replicate is the fit of its own
+    null and weights."""
+    from pprl.evaluation._quality_model import fit_batch, ipw
+
+    rng = np.random.default_rng(4)
+    null = _shape(rng, 400)
+    loc = rng.normal(0.55, 0.02, 600)
+    score = np.sort(np.concatenate([loc[:400] + rng.gumbel(0.06, 0.015, 400),
+                                    rng.uniform(0.6, 1.0, 200)]))
+    x = score - loc
+    g, p = null.replicates(x, np.ones((1, len(null.values))))
+    np.testing.assert_array_equal(g[0], null.cdf(x))
+    np.testing.assert_allclose(p[0], null.pdf(x), rtol=1e-12)
+    counts = rng.multinomial(len(null.values), np.full(len(null.values), 1 / 400), 3)
+    G, dens = null.replicates(x, counts)
+    for r in range(3):  # the cdf is the empirical cdf of the redrawn records
+        redrawn = np.repeat(null.values, counts[r])
+        np.testing.assert_allclose(G[r], np.searchsorted(redrawn, x, side="left") / 400)
+    start = np.cumsum(np.bincount(_idx(score), minlength=len(GRID))[::-1])[::-1] * 0.5
+    w = rng.poisson(1.0, (3, len(score))).astype(float)
+    batch = fit_batch(G, dens, G, dens, ipw(G, G, 1.0, 1.0), _idx(score), w, 2000, 2000, GRID,
+                      start, rounds=3)
+    for r in range(3):
+        ln = LinkNull(score, _idx(score), loc, loc, null, null, 1.0, 1.0)
+        ln.Ga, ln.ga, ln.Gb, ln.gb = G[r], dens[r], G[r], dens[r]
+        ln.ipw = ipw(G[r], G[r], 1.0, 1.0)
+        one = fit_links(ln, 2000, 2000, GRID, start, weights=w[r], rounds=3)
+        np.testing.assert_allclose(batch["tp"][r], one["tp"], rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(batch["m"][r], one["m"], rtol=1e-10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_ranks_padded_equals_sorted(data):
+    """ranks() sorts short rows in a padded array, long ones with one lexsort: same answer."""
+    import pprl.evaluation._quality_null as qn
+
+    n = data.draw(st.integers(1, 30))
+    rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=200)), dtype=np.int64)
+    score = np.array(data.draw(st.lists(st.sampled_from([0.1, 0.25, 0.5, 0.75, 1.0]),
+                                        min_size=len(rows), max_size=len(rows))))
+    js = (0, 1, 3, 17)
+    padded = qn.ranks(rows, score, n, js)
+    try:
+        qn.PAD_RANKS = -1
+        sorted_ = qn.ranks(rows, score, n, js)
+    finally:
+        qn.PAD_RANKS = 64
+    np.testing.assert_array_equal(padded, sorted_)

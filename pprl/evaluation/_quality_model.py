@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._quality_null import Null
+from ._quality_null import Null, smoothing
 
-__all__ = ["BOOT_ROUNDS", "LinkNull", "fit_links", "identity_start", "non_increasing"]
+__all__ = ["BOOT_ROUNDS", "LinkNull", "fit_batch", "fit_links", "identity_start", "ipw",
+           "non_increasing"]
 
 #: EM rounds from the start
 ROUNDS = 5
@@ -41,6 +42,8 @@ BOOT_ROUNDS = 3
 BW = 0.02
 #: a true link stands for at most 1 / CAP true pairs
 CAP = 0.25
+#: added inside logarithms of quantities that may be 0
+TINY = 1e-300
 #: the start uses thresholds where at least this share of both files' nulls stay under it
 MIN_D = 0.2
 
@@ -53,12 +56,18 @@ class LinkNull:
         xa, xb = score - loc_a, score - loc_b
         self.Ga, self.ga = null_a.cdf(xa), null_a.pdf(xa)
         self.Gb, self.gb = null_b.cdf(xb), null_b.pdf(xb)
-        surv = np.power(np.clip(self.Ga, 1e-9, 1.0), phi_a) * \
-            np.power(np.clip(self.Gb, 1e-9, 1.0), phi_b)
-        # a true link stands for 1 / its chance of surviving greedy true pairs, times the
-        # pairs of its entity per link when either file holds several records of it
-        self.ipw = pairs_per_link / np.clip(surv, CAP, 1.0)
+        self.ipw = ipw(self.Ga, self.Gb, phi_a, phi_b, pairs_per_link)
         self.idx = idx
+
+
+def ipw(Ga, Gb, phi_a, phi_b, pairs_per_link=1.0) -> np.ndarray:
+    """True pairs a true link stands for: 1 / its chance of surviving greedy, capped.
+
+    Times the pairs of its entity per link when either file holds several
+    records of it.
+    """
+    surv = np.exp(phi_a * np.log(np.clip(Ga, 1e-9, 1.0)) + phi_b * np.log(np.clip(Gb, 1e-9, 1.0)))
+    return pairs_per_link / np.clip(surv, CAP, 1.0)
 
 
 def _d(loc: np.ndarray, null: Null, grid: np.ndarray) -> np.ndarray:
@@ -119,12 +128,6 @@ def identity_start(best_a, best_b, loc_a, loc_b, null_a: Null, null_b: Null,
     return np.clip(mu, 0.0, float(min(len(best_a), len(best_b))))
 
 
-def _kernel(step: float) -> np.ndarray:
-    k = np.arange(-int(np.ceil(3 * BW / step)), int(np.ceil(3 * BW / step)) + 1) * step
-    kern = np.exp(-0.5 * (k / BW) ** 2)
-    return kern / kern.sum()
-
-
 def fit_links(ln: LinkNull, n_a: int, n_b: int, grid: np.ndarray, start: np.ndarray,
               weights: np.ndarray | None = None, rounds: int = ROUNDS
               ) -> dict[str, np.ndarray | float]:
@@ -137,25 +140,52 @@ def fit_links(ln: LinkNull, n_a: int, n_b: int, grid: np.ndarray, start: np.ndar
     point, inverse-probability weighted) and ``m`` (all true pairs at or
     above the floor).
     """
-    g = len(grid)
+    w = np.ones(len(ln.idx)) if weights is None else np.asarray(weights, dtype=np.float64)
+    fit = fit_batch(ln.Ga[None], ln.ga[None], ln.Gb[None], ln.gb[None], ln.ipw[None],
+                    ln.idx, w[None], n_a, n_b, grid, start, rounds)
+    return {"post": fit["post"][0], "tp": fit["tp"][0], "links": fit["links"][0],
+            "pairs": fit["pairs"][0], "m": float(fit["m"][0])}
+
+
+def fit_batch(Ga: np.ndarray, ga: np.ndarray, Gb: np.ndarray, gb: np.ndarray, ipw: np.ndarray,
+              idx: np.ndarray, w: np.ndarray, n_a: int, n_b: int, grid: np.ndarray,
+              start: np.ndarray, rounds: int = ROUNDS) -> dict[str, np.ndarray]:
+    """:func:`fit_links` for ``R`` fits at once (bootstrap replicates).
+
+    ``Ga``, ``ga``, ``Gb``, ``gb``, ``ipw`` and ``w``: shape ``(R, links)``
+    (each replicate's nulls and weights); ``idx``: each link's grid bin.
+    Returns the same keys, each with a leading axis of ``R``.
+    """
+    g, r = len(grid), Ga.shape[0]
     step = float(grid[1] - grid[0]) if g > 1 else 0.005
-    w = np.ones(len(ln.idx)) if weights is None else weights
-    kern = _kernel(step)
-    pairs = np.asarray(start, dtype=np.float64)
-    dens = np.convolve(-np.diff(np.concatenate([pairs, [0.0]])), kern, mode="same") / step
-    post = np.zeros(len(ln.idx))
+    smooth = smoothing(g, step, BW)
+    flat = (idx[None, :] + g * np.arange(r)[:, None]).ravel()  # bin of (replicate, link)
+
+    def per_bin(x: np.ndarray) -> np.ndarray:
+        return np.bincount(flat, weights=x.ravel(), minlength=g * r).reshape(r, g)
+
+    def at_or_above(x: np.ndarray) -> np.ndarray:
+        return np.cumsum(x[:, ::-1], axis=1)[:, ::-1]
+
+    pairs = np.broadcast_to(np.asarray(start, dtype=np.float64), (r, g))
+    dens = (-np.diff(np.concatenate([pairs, np.zeros((r, 1))], axis=1), axis=1)) @ smooth / step
+    # the log-odds of a link: its two records' nulls (fixed), plus terms of its grid bin
+    # only (the true-pair density and the shares of records without a partner above it),
+    # computed on the grid and gathered per link
+    fixed = 0.5 * (np.log(Ga + TINY) - np.log(ga) + np.log(Gb + TINY) - np.log(gb))
+    post = np.zeros_like(Ga)
     for _ in range(max(rounds, 1)):
-        mge, dm = pairs[ln.idx], np.maximum(dens[ln.idx], 0.0)
-        h_a = np.clip(1.0 - mge / max(n_a, 1), 1e-6, 1.0)
-        h_b = np.clip(1.0 - mge / max(n_b, 1), 1e-6, 1.0)
-        false = h_a * h_b
-        logodds = 0.5 * (np.log(dm / max(n_a, 1) * ln.Ga + 1e-300) - np.log(ln.ga * false)) \
-            + 0.5 * (np.log(dm / max(n_b, 1) * ln.Gb + 1e-300) - np.log(ln.gb * false))
+        dm = np.maximum(dens, 0.0)
+        false = np.log(np.clip(1.0 - pairs / max(n_a, 1), 1e-6, 1.0)) + \
+            np.log(np.clip(1.0 - pairs / max(n_b, 1), 1e-6, 1.0))
+        on_grid = 0.5 * (np.log(dm / max(n_a, 1) + TINY) + np.log(dm / max(n_b, 1) + TINY)) \
+            - false
+        logodds = fixed + on_grid[:, idx]
         post = 0.5 * (1.0 + np.tanh(0.5 * np.clip(logodds, -700, 700)))  # the logistic
-        wbin = np.bincount(ln.idx, weights=post * ln.ipw * w, minlength=g)
-        pairs = np.cumsum(wbin[::-1])[::-1]
-        dens = np.convolve(wbin, kern, mode="same") / step
-    tp = np.cumsum(np.bincount(ln.idx, weights=post * w, minlength=g)[::-1])[::-1]
-    links = np.cumsum(np.bincount(ln.idx, weights=w, minlength=g)[::-1])[::-1]
+        wbin = per_bin(post * ipw * w)
+        pairs = at_or_above(wbin)
+        dens = wbin @ smooth / step
+    tp = at_or_above(per_bin(post * w))
+    links = at_or_above(per_bin(np.broadcast_to(w, Ga.shape)))
     return {"post": post, "tp": tp, "links": links, "pairs": pairs,
-            "m": float(pairs[0]) if g else 0.0}
+            "m": pairs[:, 0] if g else np.zeros(r)}

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Null", "locations", "ranks", "shape", "top_two"]
+__all__ = ["Null", "locations", "ranks", "shape", "smoothing", "top_two"]
 
 #: the location is the mean of ranks LOC_RANK - 2 ... LOC_RANK + 2 (1-based)
 LOC_RANK = 20
@@ -41,6 +41,8 @@ LOC_SAMPLE = 2000
 C_START = 0.3
 #: fewer clear matches than this and the shape is not measured
 MIN_SHAPE = 20
+#: ranks() sorts each row in a padded array when no row has more scores than this
+PAD_RANKS = 64
 
 
 def ranks(rows: np.ndarray, score: np.ndarray, n: int, js) -> np.ndarray:
@@ -52,9 +54,24 @@ def ranks(rows: np.ndarray, score: np.ndarray, n: int, js) -> np.ndarray:
     out = np.full((len(js), n), np.nan)
     if len(score) == 0:
         return out
+    count = np.bincount(rows, minlength=n)
+    if count.max() <= PAD_RANKS:  # few per row (a top-k scan): sort a padded row each
+        width = int(count.max())
+        ordered = len(rows) < 2 or bool(np.all(rows[1:] >= rows[:-1]))  # a scan's output is
+        if ordered and int(count.min()) == width:  # k scores in every row, row after row
+            pad = np.asarray(score, dtype=np.float64).reshape(n, width)
+        else:
+            order = np.arange(len(rows)) if ordered else np.argsort(rows, kind="stable")
+            start = np.concatenate([[0], np.cumsum(count)[:-1]])
+            pad = np.full((n, width), -np.inf)
+            pad[rows[order], np.arange(len(rows)) - start[rows[order]]] = score[order]
+        pad = -np.sort(-pad, axis=1)
+        for i, j in enumerate(js):
+            if j < pad.shape[1]:
+                out[i] = np.where(count > j, pad[:, j], np.nan)
+        return out
     order = np.lexsort((-score, rows))
     s, start = score[order], np.searchsorted(rows[order], np.arange(n))
-    count = np.bincount(rows, minlength=n)
     for i, j in enumerate(js):
         out[i] = np.where(count > j, s[np.minimum(start + j, len(s) - 1)], np.nan)
     return out
@@ -111,6 +128,7 @@ class Null:
     edges: np.ndarray
     density: np.ndarray
     clear: float
+    bw: float = 0.003
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """``P(D < x)``."""
@@ -120,10 +138,31 @@ class Null:
         centres = 0.5 * (self.edges[1:] + self.edges[:-1])
         return np.interp(x, centres, self.density, left=0.0, right=0.0) + 1e-9
 
-    def resample(self, rng: np.random.Generator) -> Null:
-        """A bootstrap replicate (the records behind the shape redrawn)."""
-        v = rng.choice(self.values, size=len(self.values), replace=True)
-        return _null(v, self.clear)
+    def replicates(self, x: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``cdf`` and ``pdf`` at ``x`` of ``R`` bootstrap replicates of the shape at once.
+
+        ``counts``, shape ``(R, len(values))``: how often each record behind
+        the shape is drawn in each replicate (a multinomial draw).  Each
+        replicate's density is its histogram on this shape's bins smoothed
+        with this shape's bandwidth (held fixed across replicates).  With
+        every count 1 they are :meth:`cdf` and :meth:`pdf`.  Both ``(R, len(x))``.
+        """
+        n = max(len(self.values), 1)
+        cum = np.concatenate([np.zeros((counts.shape[0], 1)),
+                              np.cumsum(counts, axis=1, dtype=np.float64)], axis=1)
+        cdf = cum[:, np.searchsorted(self.values, x, side="left")] / n
+        # the histogram of each replicate: the records between two edges, from cum
+        cut = np.searchsorted(self.values, self.edges, side="left")
+        cut[-1] = len(self.values)  # the last bin holds its right edge, as np.histogram's
+        hist = cum[:, cut[1:]] - cum[:, cut[:-1]]
+        dens = hist @ smoothing(len(hist[0]), self.edges[1] - self.edges[0], self.bw) \
+            / (n * (self.edges[1] - self.edges[0]))
+        centres = 0.5 * (self.edges[1:] + self.edges[:-1])
+        j = np.clip(np.searchsorted(centres, x, side="right") - 1, 0, len(centres) - 2)
+        f = (x - centres[j]) / (centres[j + 1] - centres[j])
+        inside = (x >= centres[0]) & (x <= centres[-1])
+        pdf = np.where(inside, dens[:, j] * (1.0 - f) + dens[:, j + 1] * f, 0.0) + 1e-9
+        return cdf, pdf
 
 
 def _null(values: np.ndarray, clear: float) -> Null:
@@ -133,10 +172,21 @@ def _null(values: np.ndarray, clear: float) -> Null:
     width = 0.0025
     edges = np.arange(v[0] - 4 * bw, v[-1] + 4 * bw + width, width)
     hist = np.histogram(v, edges)[0].astype(np.float64)
-    k = np.arange(-int(np.ceil(3 * bw / width)), int(np.ceil(3 * bw / width)) + 1) * width
-    kern = np.exp(-0.5 * (k / bw) ** 2)
-    dens = np.convolve(hist, kern / kern.sum(), mode="same") / (len(v) * width)
-    return Null(v, edges, dens, clear)
+    dens = hist @ smoothing(len(hist), width, bw) / (len(v) * width)
+    return Null(v, edges, dens, clear, bw)
+
+
+def smoothing(g: int, width: float, bw: float) -> np.ndarray:
+    """``(g, g)``: ``hist @ S`` smooths ``hist`` (bins of ``width``) with a Gaussian of ``bw``.
+
+    The sums of ``np.convolve(hist, kernel, mode="same")`` with the kernel cut
+    at 3 bandwidths and normalised to 1.
+    """
+    half = int(np.ceil(3 * bw / width))
+    kern = np.exp(-0.5 * (np.arange(-half, half + 1) * width / bw) ** 2)
+    kern /= kern.sum()
+    d = np.arange(g)[None, :] - np.arange(g)[:, None]
+    return np.where(np.abs(d) <= half, kern[np.clip(d + half, 0, 2 * half)], 0.0)
 
 
 def shape(s1: np.ndarray, s2: np.ndarray, loc: np.ndarray) -> Null | None:

@@ -25,7 +25,7 @@ from .._validation import check_rng, check_threshold, param_error
 from ..errors import InputError
 from ..linkage.candidates import Candidates
 from ..linkage.chunks import CandidateChunks
-from ._quality_model import BOOT_ROUNDS, LinkNull, fit_links, identity_start
+from ._quality_model import BOOT_ROUNDS, LinkNull, fit_batch, fit_links, identity_start, ipw
 from ._quality_null import locations, ranks, shape, top_two
 from ._quality_sample import below_floor_share, duplicate_share, sample_rows
 
@@ -33,6 +33,8 @@ __all__ = ["QualityEstimate", "QualityWarning", "estimate_quality", "read_qualit
 
 #: the bootstrap redraws at most this many links (more: an m-out-of-n bootstrap)
 BOOT_LINKS = 20_000
+#: bootstrap replicates x links fitted at once (memory: about 15 arrays of this many floats)
+BOOT_CELLS = 500_000
 #: fewer links than this and nothing can be estimated
 MIN_LINKS = 30
 #: fewer estimated true links than this at the floor: "about no true matches"
@@ -434,7 +436,8 @@ def _bootstrap(fit, link, idx, loc_a, loc_b, null_a, null_b, phi_a, phi_b, per_l
     The bootstrap runs on at most ``BOOT_LINKS`` links: an m-out-of-n bootstrap,
     each replicate's deviation from the subsample's own fit shrunk by
     ``sqrt(m / n)``.  Each replicate runs ``BOOT_ROUNDS`` rounds from the point
-    estimate's true pairs.
+    estimate's true pairs; replicates are fitted ``BOOT_CELLS // links`` at a
+    time (:func:`fit_batch`).
     """
     sub = np.arange(len(link)) if len(link) <= BOOT_LINKS else \
         np.sort(gen.choice(len(link), size=BOOT_LINKS, replace=False))
@@ -443,16 +446,21 @@ def _bootstrap(fit, link, idx, loc_a, loc_b, null_a, null_b, phi_a, phi_b, per_l
     sub_ln = LinkNull(link[sub], idx[sub], la, lb, null_a, null_b, pa, pb, pl)
     sub_fit = fit_links(sub_ln, n_a, n_b, grid, fit["pairs"], weights=np.full(len(sub), scale),
                         rounds=BOOT_ROUNDS)
+    xa, xb = link[sub] - la, link[sub] - lb
+    na_v, nb_v = len(null_a.values), len(null_b.values)
     boot = []
-    for rep in range(n_bootstrap):
-        w = gen.poisson(1.0, len(sub)) * scale
-        bln = LinkNull(link[sub], idx[sub], la, lb, null_a.resample(gen), null_b.resample(gen),
-                       pa, pb, pl)
-        bf = fit_links(bln, n_a, n_b, grid, fit["pairs"], weights=w, rounds=BOOT_ROUNDS)
-        btp = fit["tp"] + shrink * (bf["tp"] - sub_fit["tp"])
-        bl = fit["links"] + shrink * (bf["links"] - sub_fit["links"])
-        bm = float(fit["m"]) + shrink * (float(bf["m"]) - float(sub_fit["m"]))
-        boot.append((btp, bl, _total(bm, float(below_boot[rep]), n_a, n_b)))
+    for r0 in range(0, n_bootstrap, max(BOOT_CELLS // len(sub), 1)):
+        r = min(max(BOOT_CELLS // len(sub), 1), n_bootstrap - r0)
+        w = gen.poisson(1.0, (r, len(sub))) * scale
+        Ga, ga = null_a.replicates(xa, gen.multinomial(na_v, np.full(na_v, 1.0 / na_v), r))
+        Gb, gb = null_b.replicates(xb, gen.multinomial(nb_v, np.full(nb_v, 1.0 / nb_v), r))
+        bf = fit_batch(Ga, ga, Gb, gb, ipw(Ga, Gb, pa, pb, pl), idx[sub], w, n_a, n_b, grid,
+                       fit["pairs"], rounds=BOOT_ROUNDS)
+        for j in range(r):
+            btp = fit["tp"] + shrink * (bf["tp"][j] - sub_fit["tp"])
+            bl = fit["links"] + shrink * (bf["links"][j] - sub_fit["links"])
+            bm = float(fit["m"]) + shrink * (float(bf["m"][j]) - float(sub_fit["m"]))
+            boot.append((btp, bl, _total(bm, float(below_boot[r0 + j]), n_a, n_b)))
     return boot
 
 
