@@ -194,3 +194,19 @@ def test_ranks_padded_equals_sorted(data):
     finally:
         qn.PAD_RANKS = 64
     np.testing.assert_array_equal(padded, sorted_)
+
+
+@given(g=st.integers(1, 120), seed=st.integers(0, 2**16))
+@settings(max_examples=40, deadline=None)
+def test_smoothing_is_the_centred_convolution_at_any_grid_length(g, seed):
+    """x @ smoothing(g, ...) is the Gaussian convolution kept on x's own grid, also when the
+    grid is shorter than the kernel (a floor near 1), where np.convolve(..., "same")
+    returns the kernel's length instead."""
+    from pprl.evaluation._quality_null import smoothing
+
+    x = np.random.default_rng(seed).random(g)
+    step, bw = 0.005, 0.02
+    half = int(np.ceil(3 * bw / step))
+    kern = np.exp(-0.5 * (np.arange(-half, half + 1) * step / bw) ** 2)
+    want = np.convolve(x, kern / kern.sum(), mode="full")[half:half + g]
+    np.testing.assert_allclose(x @ smoothing(g, step, bw), want, rtol=1e-12, atol=1e-15)
